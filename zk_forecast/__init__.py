@@ -1,0 +1,30 @@
+"""zk_forecast: spare parts, failure rates and stock levels for an agricultural-machinery service network.
+
+The public names::
+
+    import zk_forecast as zk
+    zk.demo.generate("data/raw/demo", scale="small", seed=7)
+    store = zk.Store("data/processed")
+    result = zk.ingest("data/raw/demo", store)
+"""
+
+from zk_forecast import schema
+
+from zk_forecast.data.ingest import IngestResult, ingest
+from zk_forecast.data.mapping import Mapping
+from zk_forecast.data.store import Store
+from zk_forecast.errors import ZkError, ZkTypeError, ZkValueError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "IngestResult",
+    "Mapping",
+    "Store",
+    "ZkError",
+    "ZkTypeError",
+    "ZkValueError",
+    "__version__",
+    "ingest",
+    "schema",
+]

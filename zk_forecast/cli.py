@@ -1,0 +1,126 @@
+"""The command line: ``zk-forecast demo | demo-data | ingest``.
+
+Messages are in Chinese with English beside them. Bad input never ends in a traceback: the command prints what
+was wrong and how to fix it, and exits with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+
+from zk_forecast.errors import ZkError
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"参数错误 / usage error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="zk-forecast", description="备件需求、故障率与库存计划 / spare parts, failure rates and stock levels")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    d = sub.add_parser("demo", help="生成演示数据并导入 / generate the demo dealer's exports and ingest them")
+    d.add_argument("--out", default="data/raw/demo", help="演示导出目录 / folder for the demo exports")
+    d.add_argument("--store", default="data/processed", help="数据仓目录 / store folder")
+    d.add_argument("--seed", type=int, default=7)
+
+    g = sub.add_parser("demo-data", help="生成演示经销商的导出文件 / write the synthetic dealer's ERP exports")
+    g.add_argument("--scale", default="small", choices=["small", "large"])
+    g.add_argument("--seed", type=int, default=7)
+    g.add_argument("--out", default="data/raw/demo")
+
+    i = sub.add_parser("ingest", help="导入导出文件到数据仓 / load exports into the store")
+    i.add_argument("raw_dir", help="导出文件目录 / folder of exports")
+    i.add_argument("--store", default="data/processed", help="数据仓目录 / store folder")
+    i.add_argument("--mapping", default=None, help="列映射文件 (TOML) / column mapping file")
+    i.add_argument("--json", action="store_true", help="输出 JSON / print one JSON object")
+    return p
+
+
+def _print_ingest(result: object, seconds: float) -> None:
+    from zk_forecast.data.ingest import IngestResult
+
+    assert isinstance(result, IngestResult)
+    print(f"导入完成 / ingested into {result.store} in {seconds:.1f} s")
+    print(f"{'文件 / file':<34} {'表 / table':<18} {'读入 in':>9} {'导入 loaded':>11} {'拒收 rejected':>13}")
+    for f in result.files:
+        print(f"{f.file:<34} {f.table or '-':<18} {f.rows_in:>9} {f.rows_loaded:>11} {f.rows_rejected:>13}")
+        if f.error:
+            print(f"    错误 / error: {f.error}")
+        if f.unknown_columns:
+            print(f"    未识别的列（未导入）/ unknown columns, not loaded: {', '.join(f.unknown_columns)}")
+        for w in f.warnings:
+            print(f"    注意 / note: {w}")
+        if f.rejects_path:
+            print(f"    拒收明细 / rejects: {f.rejects_path}")
+    if result.skipped:
+        print(f"跳过的非导出文件 / skipped (not an export): {', '.join(result.skipped)}")
+
+
+def _cmd_demo_data(args: argparse.Namespace) -> int:
+    from zk_forecast.data import demo
+
+    t0 = time.perf_counter()
+    summary = demo.generate(args.out, scale=args.scale, seed=args.seed)
+    print(f"演示数据已生成 / demo exports written to {summary.out_dir} in {time.perf_counter() - t0:.1f} s")
+    for name, n in summary.files.items():
+        print(f"  {name:<36} {n:>10} 行 / rows")
+    print(f"  真实参数 / ground truth: {summary.ground_truth}")
+    return EXIT_OK
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from zk_forecast.data.ingest import ingest
+
+    t0 = time.perf_counter()
+    result = ingest(args.raw_dir, args.store, mapping=args.mapping)
+    if args.json:
+        print(result.to_json())
+    else:
+        _print_ingest(result, time.perf_counter() - t0)
+    return EXIT_OK if result.ok else EXIT_USAGE
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from zk_forecast.data import demo
+    from zk_forecast.data.ingest import ingest
+
+    t0 = time.perf_counter()
+    summary = demo.generate(args.out, scale="small", seed=args.seed)
+    print(f"演示数据已生成 / demo exports written to {summary.out_dir} ({sum(summary.files.values())} rows)")
+    result = ingest(summary.out_dir, args.store)
+    _print_ingest(result, time.perf_counter() - t0)
+    return EXIT_OK if result.ok else EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 failure, 2 bad usage or unreadable input)."""
+    args = _parser().parse_args(argv)
+    handlers = {"demo": _cmd_demo, "demo-data": _cmd_demo_data, "ingest": _cmd_ingest}
+    try:
+        return handlers[args.command](args)
+    except ZkError as exc:
+        if getattr(args, "json", False):
+            print(json.dumps({"files": [], "error": str(exc)}, ensure_ascii=False))
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:  # pragma: no cover
+        print("已中断 / interrupted", file=sys.stderr)
+        return EXIT_FAIL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+

@@ -1,0 +1,410 @@
+"""Readers for raw exports: CSV (UTF-8, UTF-8 with BOM, GB18030/GBK, UTF-16) and xlsx, into string columns.
+
+A reader does not interpret values: every cell comes back as text (or null when empty), with the spreadsheet row
+number of each data row so that a reject can point the clerk at the exact row. The format is detected from the
+bytes, not from the file extension, and so is the encoding.
+
+Row counting: the data rows of a file are the rows from the one after the header down to the last row that has
+any value. Trailing empty rows are not rows; an empty row between data rows is a row (it is rejected as blank).
+Row numbers count lines as a spreadsheet does (the first line of the file is row 1); a quoted value that contains
+a line break makes the numbers after it run one short per break.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import unicodedata
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from zk_forecast.errors import ReadError
+
+__all__ = ["RawTable", "detect_encoding", "read_export", "SUPPORTED_SUFFIXES"]
+
+SUPPORTED_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
+HEADER_SCAN_ROWS = 30
+
+_XLSX_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+@dataclass
+class RawTable:
+    """The text content of one export.
+
+    Attributes
+    ----------
+    path : Path
+        The file read.
+    headers : list of str
+        Header cells as written in the file (stripped), in file order.
+    data : pyarrow.Table
+        One string column per header (duplicated or empty headers get unique placeholder names, see
+        ``column_names``), one row per data row, null for an empty cell.
+    column_names : list of str
+        The names of ``data``'s columns, parallel to ``headers``.
+    row_numbers : numpy.ndarray of int64
+        Spreadsheet row number of each row of ``data`` [1-based].
+    invalid_rows : list of (int, str, str)
+        Rows that could not be split into the header's columns: (row number, text, reason).
+    encoding : str
+        The text encoding found (``"xlsx"`` for workbooks).
+    header_row : int
+        Spreadsheet row number of the header [1-based].
+    notes : list of str
+        Things the reader noticed and the user should know (an encoding that differed from the declared one...).
+    """
+
+    path: Path
+    headers: list[str]
+    data: pa.Table
+    column_names: list[str]
+    row_numbers: np.ndarray
+    invalid_rows: list[tuple[int, str, str]] = field(default_factory=list)
+    encoding: str = "utf-8"
+    header_row: int = 1
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_in(self) -> int:
+        """Data rows in the file, including rows that could not be split [rows]."""
+        return int(self.data.num_rows) + len(self.invalid_rows)
+
+
+def normalize_header(text: str) -> str:
+    """The form in which headers and aliases are compared: NFKC, lower case, letters/digits/CJK only."""
+    t = unicodedata.normalize("NFKC", str(text)).lower()
+    return "".join(ch for ch in t if ch.isalnum())
+
+
+def detect_encoding(raw: bytes, declared: str | None = None) -> tuple[str, str, list[str]]:
+    """Decode CSV bytes, detecting the encoding from the content.
+
+    Parameters
+    ----------
+    raw : bytes
+        The file content.
+    declared : str, optional
+        An encoding the mapping file declares; tried first. When it fails the content decides, and a note says so.
+
+    Returns
+    -------
+    text : str
+        The decoded text, without a byte-order mark.
+    encoding : str
+        ``utf-8-sig``, ``utf-16``, ``utf-8`` or ``gb18030``.
+    notes : list of str
+        A note when the declared encoding did not fit.
+    """
+    notes: list[str] = []
+    if declared:
+        try:
+            text = raw.decode(declared)
+            return text.lstrip("\ufeff"), declared, notes
+        except (UnicodeDecodeError, LookupError) as exc:
+            notes.append(
+                f"declared encoding {declared!r} does not fit the file ({exc.__class__.__name__}); "
+                "the encoding was detected from the content instead / 声明的编码与文件不符，已按内容识别"
+            )
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="strict"), "utf-8-sig", notes
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16"), "utf-16", notes
+    try:
+        return raw.decode("utf-8"), "utf-8", notes
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030"), "gb18030", notes
+    except UnicodeDecodeError as exc:
+        raise ReadError(
+            f"cannot decode the file as UTF-8 or GB18030 (byte {exc.start}); "
+            "save it again from Excel as 'CSV UTF-8' / 无法识别文件编码，请另存为 UTF-8 CSV"
+        ) from None
+
+
+def _unique_names(headers: Sequence[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, h in enumerate(headers):
+        base = h if h else f"__empty_{i + 1}"
+        n = seen.get(base, 0)
+        seen[base] = n + 1
+        out.append(base if n == 0 else f"{base}__dup{n}")
+    return out
+
+
+def _pick_header(rows: Sequence[Sequence[object]], score: Callable[[list[str]], int] | None) -> int:
+    """Index of the header row among the first rows: the one ``score`` likes best, else the first non-empty."""
+    best_i, best_s = -1, 0
+    first_nonempty = -1
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        cells = [str(c).strip() for c in row if c is not None and str(c).strip()]
+        if not cells:
+            continue
+        if first_nonempty < 0:
+            first_nonempty = i
+        if score is not None:
+            s = score(cells)
+            if s > best_s:
+                best_i, best_s = i, s
+    if best_i >= 0:
+        return best_i
+    return first_nonempty
+
+
+def read_export(
+    path: str | Path,
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    header_score: Callable[[list[str]], int] | None = None,
+) -> RawTable:
+    """Read one export file into text columns.
+
+    Parameters
+    ----------
+    path : str or Path
+        A CSV or xlsx file; the format is taken from the content.
+    encoding : str, optional
+        Declared text encoding of a CSV; detected when absent or wrong.
+    sheet : str, optional
+        Worksheet to read from a workbook; by default the first sheet whose header ``header_score`` recognises.
+    header_score : callable, optional
+        Scores a candidate header row (list of cell texts); the best-scoring row among the first 30 is the header,
+        so that title lines above the header are skipped.
+
+    Raises
+    ------
+    ReadError
+        The file is empty, damaged, in an unsupported format or has no header row.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ReadError(f"{path.name}: cannot open the file ({exc.strerror}); check that it exists and is readable") from None
+    if len(raw) == 0:
+        raise ReadError(f"{path.name}: the file is empty (0 bytes); export it again / 文件为空，请重新导出")
+    if raw.startswith(_OLE_MAGIC):
+        raise ReadError(
+            f"{path.name}: old Excel 97-2003 (.xls) format is not read; open it in Excel and save as .xlsx "
+            "/ 不支持旧版 .xls 格式，请另存为 .xlsx"
+        )
+    if raw.startswith(_XLSX_MAGIC):
+        return _read_xlsx(path, raw, sheet=sheet, header_score=header_score)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        raise ReadError(
+            f"{path.name}: the file is named .xlsx but is not a workbook (it may be truncated or damaged); "
+            "export it again / 文件已损坏或不完整，请重新导出"
+        )
+    return _read_csv(path, raw, encoding=encoding, header_score=header_score)
+
+
+def _sniff_delimiter(sample_lines: list[str]) -> str:
+    counts = {d: sum(line.count(d) for line in sample_lines) for d in (",", "\t", ";", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def _read_csv(
+    path: Path, raw: bytes, *, encoding: str | None, header_score: Callable[[list[str]], int] | None
+) -> RawTable:
+    text, enc, notes = detect_encoding(raw, encoding)
+    if "\x00" in text[:4096]:
+        raise ReadError(f"{path.name}: the file holds binary data, not text; export it again as CSV or xlsx")
+    head_lines = text.split("\n", HEADER_SCAN_ROWS + 1)[:HEADER_SCAN_ROWS]
+    head_lines = [ln.rstrip("\r") for ln in head_lines]
+    delim = _sniff_delimiter([ln for ln in head_lines if ln.strip()][:10])
+    try:
+        head_rows = list(csv.reader(head_lines, delimiter=delim))
+    except csv.Error as exc:
+        raise ReadError(f"{path.name}: cannot split the first lines into columns ({exc})") from None
+    h = _pick_header(head_rows, header_score)
+    if h < 0:
+        raise ReadError(f"{path.name}: the file has no header row (only empty lines); export it again with headers")
+    headers = [c.strip().lstrip("\ufeff") for c in head_rows[h]]
+    while headers and not headers[-1]:
+        headers.pop()
+    names = _unique_names(headers)
+    ncol = len(names)
+    body = text.encode("utf-8") if enc not in ("utf-8",) else raw
+    invalid: list[tuple[int | None, str, int]] = []
+
+    def handler(row: pacsv.InvalidRow) -> str:
+        invalid.append((row.number, row.text, row.actual_columns))
+        return "skip"
+
+    def _read(threads: bool) -> pa.Table:
+        invalid.clear()
+        return pacsv.read_csv(
+            io.BytesIO(body),
+            read_options=pacsv.ReadOptions(
+                use_threads=threads, skip_rows=h + 1, column_names=names, block_size=1 << 24,
+                skip_rows_after_names=0,
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delim, invalid_row_handler=handler, ignore_empty_lines=False, newlines_in_values=True
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=True, null_values=[""],
+                quoted_strings_can_be_null=True, include_columns=names,
+            ),
+        )
+
+    if enc == "utf-8-sig":
+        body = body[3:] if body.startswith(b"\xef\xbb\xbf") else body
+    try:
+        table = _read(True)
+        if any(num is None for num, _, _ in invalid):
+            table = _read(False)
+    except (pa.ArrowInvalid, pa.ArrowException) as exc:
+        raise ReadError(f"{path.name}: the CSV cannot be parsed ({exc}); check quoting, or export it again") from None
+    # Physical line numbers: data line i (0-based, valid or invalid) sits at line h + 2 + i.
+    bad_lines = sorted({int(num) for num, _, _ in invalid if num is not None})
+    total = table.num_rows + len(bad_lines)
+    all_lines = np.arange(h + 2, h + 2 + total, dtype=np.int64)
+    row_numbers = np.setdiff1d(all_lines, np.asarray(bad_lines, dtype=np.int64), assume_unique=True)
+    if row_numbers.size != table.num_rows:  # a multi-line value shifted the count; fall back to record order
+        row_numbers = np.arange(h + 2, h + 2 + table.num_rows, dtype=np.int64)
+    # Rows short of values (trailing empty cells left out, as some exports do) are padded with empty cells;
+    # rows with more values than the header are rejected.
+    invalid_rows: list[tuple[int, str, str]] = []
+    short: list[tuple[int, list[str]]] = []
+    for num, txt, actual in invalid:
+        line = int(num) if num is not None else -1
+        if actual < ncol and line > 0:
+            try:
+                cells = next(csv.reader([txt], delimiter=delim))
+            except (csv.Error, StopIteration):
+                cells = []
+            if len(cells) == actual:
+                short.append((line, cells + [""] * (ncol - actual)))
+                continue
+        invalid_rows.append((line, txt, f"the row has {actual} values but the header has {ncol} columns / 列数与表头不符"))
+    if short:
+        extra = pa.table({n: pa.array([(r[j].strip() or None) for _, r in short], type=pa.string())
+                          for j, n in enumerate(names)})
+        table = pa.concat_tables([table, extra])
+        row_numbers = np.concatenate([row_numbers, np.asarray([ln for ln, _ in short], dtype=np.int64)])
+        order = np.argsort(row_numbers, kind="stable")
+        table, row_numbers = table.take(pa.array(order)), row_numbers[order]
+    table, row_numbers = _drop_trailing_empty(table, row_numbers)
+    return RawTable(path, headers, table, names, row_numbers, invalid_rows, enc, h + 1, notes)
+
+
+def _drop_trailing_empty(table: pa.Table, row_numbers: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+    if table.num_rows == 0 or table.num_columns == 0:
+        return table, row_numbers
+    nonempty = np.zeros(table.num_rows, dtype=bool)
+    for col in table.columns:
+        trimmed = pc.utf8_trim_whitespace(col)
+        nonempty |= pc.fill_null(pc.greater(pc.utf8_length(trimmed), 0), False).to_numpy(zero_copy_only=False)
+    idx = np.flatnonzero(nonempty)
+    last = int(idx[-1]) + 1 if idx.size else 0
+    if last == table.num_rows:
+        return table, row_numbers
+    return table.slice(0, last), row_numbers[:last]
+
+
+def _cell_text(v: object) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return v if v.strip() else None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, _dt.datetime):
+        if v.hour == v.minute == v.second == v.microsecond == 0:
+            return v.strftime("%Y-%m-%d")
+        return v.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(v, _dt.date):
+        return v.strftime("%Y-%m-%d")
+    if isinstance(v, _dt.time):
+        return v.strftime("%H:%M:%S")
+    if isinstance(v, float):
+        if v != v:  # NaN
+            return None
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    return str(v)
+
+
+def _read_xlsx(
+    path: Path, raw: bytes, *, sheet: str | None, header_score: Callable[[list[str]], int] | None
+) -> RawTable:
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, InvalidFileException, ValueError, EOFError, TypeError) as exc:
+        raise ReadError(
+            f"{path.name}: the workbook is damaged or incomplete ({exc.__class__.__name__}); "
+            "export it again / 工作簿已损坏或不完整，请重新导出"
+        ) from None
+    try:
+        if sheet is not None:
+            if sheet not in wb.sheetnames:
+                raise ReadError(
+                    f"{path.name}: there is no sheet {sheet!r}; the sheets are {', '.join(wb.sheetnames)}. "
+                    "Fix the sheet name in the mapping file."
+                )
+            candidates = [wb[sheet]]
+        else:
+            candidates = list(wb.worksheets)
+        chosen = None
+        for ws in candidates:
+            try:
+                rows = [list(r) for r in ws.iter_rows(values_only=True)]
+            except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+                raise ReadError(
+                    f"{path.name}: sheet {ws.title!r} cannot be read ({exc.__class__.__name__}); export it again"
+                ) from None
+            texts = [[_cell_text(v) for v in r] for r in rows]
+            h = _pick_header(texts, header_score)
+            if h < 0:
+                continue
+            cells = [c for c in (texts[h] or []) if c]
+            if chosen is None or (header_score is not None and header_score(cells) > 0):
+                chosen = (ws.title, texts, h)
+                if header_score is None or header_score(cells) > 0:
+                    break
+    finally:
+        wb.close()
+    if chosen is None:
+        raise ReadError(f"{path.name}: the workbook has no sheet with a header row; export it again with headers")
+    _title, texts, h = chosen
+    headers = [(c or "").strip() for c in texts[h]]
+    while headers and not headers[-1]:
+        headers.pop()
+    names = _unique_names(headers)
+    body = texts[h + 1:]
+    # drop trailing empty rows
+    last = len(body)
+    while last > 0 and not any(c is not None and str(c).strip() for c in body[last - 1]):
+        last -= 1
+    body = body[:last]
+    ncol = len(names)
+    cols: list[list[str | None]] = [[] for _ in range(ncol)]
+    invalid: list[tuple[int, str, str]] = []
+    keep_rows: list[int] = []
+    for i, r in enumerate(body):
+        extra = [c for c in r[ncol:] if c is not None and str(c).strip()]
+        if extra:
+            invalid.append((h + 2 + i, "\t".join("" if c is None else str(c) for c in r),
+                            f"the row has values beyond the {ncol} header columns / 数据超出表头列数"))
+            continue
+        keep_rows.append(h + 2 + i)
+        for j in range(ncol):
+            cols[j].append(r[j] if j < len(r) else None)
+    table = pa.table({n: pa.array(c, type=pa.string()) for n, c in zip(names, cols)}) if names else pa.table({})
+    return RawTable(path, headers, table, names, np.asarray(keep_rows, dtype=np.int64), invalid, "xlsx", h + 1, [])

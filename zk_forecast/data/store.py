@@ -1,0 +1,249 @@
+"""The store: one parquet file per canonical table, written atomically, merged by key.
+
+``Store("data/processed")`` holds ``<table>.parquet`` for each canonical table and ``_changes.parquet``, the log
+of corrected rows (a row whose key was stored before with other values: which column changed, from what, to
+what, from which file, when). A table is written to a temporary file in the same folder and moved over the old
+one in one step, so a crash leaves either the old table or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from zk_forecast.errors import ReadError, SchemaError
+from zk_forecast.schema import TABLES, Table, get_table
+
+__all__ = ["Store", "UpsertCounts", "row_hash"]
+
+CHANGES = "_changes"
+_CHANGE_SCHEMA = pa.schema([
+    ("table", pa.string()), ("key", pa.string()), ("column", pa.string()), ("old", pa.string()),
+    ("new", pa.string()), ("file", pa.string()), ("changed_at", pa.timestamp("s")),
+])
+_MIX = np.uint64(0x100000001B3)
+
+
+def row_hash(table: pa.Table, columns: list[str] | tuple[str, ...]) -> np.ndarray:
+    """A 64-bit hash per row of ``columns``, vectorised (string columns hashed once per distinct value).
+
+    Two rows with equal values hash equal; different rows collide with probability about 2**-64.
+    """
+    n = table.num_rows
+    h = np.full(n, np.uint64(0xCBF29CE484222325), dtype=np.uint64)
+    for name in columns:
+        col = table.column(name)
+        col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            enc = col.dictionary_encode()
+            uh = pd.util.hash_array(np.asarray(enc.dictionary.to_pylist() + ["\x00<null>"], dtype=object))
+            idx = enc.indices.fill_null(len(enc.dictionary)).to_numpy(zero_copy_only=False)
+            hc = uh[idx]
+        else:
+            if pa.types.is_timestamp(col.type):
+                col = col.cast(pa.int64())
+            elif pa.types.is_boolean(col.type):
+                col = col.cast(pa.int8())
+            vals = col.fill_null(0).to_numpy(zero_copy_only=False)
+            nulls = col.is_null().to_numpy(zero_copy_only=False)
+            hc = pd.util.hash_array(vals) ^ (nulls.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+        with np.errstate(over="ignore"):
+            h = (h * _MIX) ^ hc
+    return h
+
+
+@dataclass
+class UpsertCounts:
+    """What a merge did: rows that were new, rows that replaced a stored row, rows identical to a stored row."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def _arrow_schema(t: Table) -> pa.Schema:
+    from zk_forecast.data.validate import arrow_type
+
+    return pa.schema([(c.name, arrow_type(c)) for c in t.columns])
+
+
+class Store:
+    """Parquet tables of the canonical schema in one folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        The folder (created when missing), e.g. ``data/processed``.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    def table_path(self, name: str) -> Path:
+        return self.path / f"{name}.parquet"
+
+    def tables(self) -> list[str]:
+        """Canonical tables present in the store."""
+        return [t for t in TABLES if self.table_path(t).exists()]
+
+    def read_arrow(self, name: str) -> pa.Table:
+        """A table as arrow, in canonical types; an empty table when the store has none yet.
+
+        Raises
+        ------
+        ReadError
+            The parquet file is damaged; the message says to rebuild the store from the raw exports.
+        """
+        t = get_table(name)
+        p = self.table_path(name)
+        if not p.exists():
+            return _arrow_schema(t).empty_table()
+        try:
+            data = pq.read_table(p)
+        except (pa.ArrowException, OSError) as exc:
+            raise ReadError(
+                f"store table {p} is damaged ({exc.__class__.__name__}); delete it and ingest the raw exports "
+                "again / 数据表已损坏，请删除后重新导入"
+            ) from None
+        return data
+
+    def read(self, name: str) -> pd.DataFrame:
+        """A table as a pandas DataFrame with the canonical dtypes (nullable ints, floats, booleans, strings)."""
+        t = get_table(name)
+        data = self.read_arrow(name)
+        df = data.to_pandas(types_mapper={pa.string(): pd.StringDtype(), pa.int64(): pd.Int64Dtype(),
+                                          pa.float64(): pd.Float64Dtype(), pa.bool_(): pd.BooleanDtype()}.get)
+        for c in t.columns:
+            if c.kind in ("date", "datetime"):
+                df[c.name] = df[c.name].astype("datetime64[ns]")
+        return df
+
+    def changes(self) -> pd.DataFrame:
+        """The log of corrected rows: table, key, column, old, new, file, changed_at."""
+        p = self.table_path(CHANGES)
+        if not p.exists():
+            return _CHANGE_SCHEMA.empty_table().to_pandas()
+        return pq.read_table(p).to_pandas()
+
+    def _write(self, name: str, data: pa.Table) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        target = self.table_path(name)
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.path)
+        os.close(fd)
+        try:
+            pq.write_table(data, tmp, compression="zstd", row_group_size=1 << 20)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        try:
+            dfd = os.open(self.path, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        except OSError:  # pragma: no cover - directories cannot be fsynced on some file systems
+            pass
+
+    def write(self, name: str, data: pa.Table | pd.DataFrame) -> None:
+        """Replace a whole table (atomically)."""
+        t = get_table(name)
+        schema = _arrow_schema(t)
+        if isinstance(data, pd.DataFrame):
+            missing = [c for c in t.column_names if c not in data.columns]
+            if missing:
+                raise SchemaError(f"cannot store {name}: columns {missing} are missing; add them (they may be empty)")
+            data = pa.Table.from_pandas(data[list(t.column_names)], schema=schema, preserve_index=False)
+        self._write(name, data.select(list(t.column_names)).cast(schema))
+
+    def upsert(
+        self, name: str, data: pa.Table, *, source: list[str] | None = None, now: _dt.datetime | None = None
+    ) -> tuple[UpsertCounts, np.ndarray]:
+        """Merge rows into a table by its key.
+
+        A row whose key is new is added; a row equal to the stored row changes nothing; a row with a stored key
+        and other values replaces the stored row, and each changed column is logged in ``_changes``.
+
+        Parameters
+        ----------
+        name : str
+            Canonical table.
+        data : pyarrow.Table
+            Rows in canonical columns and types, keys unique.
+        source : list of str, optional
+            The file each row came from (for the change log).
+        now : datetime, optional
+            Time stamp of the change log entries (default: the clock).
+
+        Returns
+        -------
+        counts : UpsertCounts
+        status : numpy.ndarray of int8
+            Per row of ``data``: 0 new, 1 updated, 2 unchanged.
+        """
+        t = get_table(name)
+        schema = _arrow_schema(t)
+        data = data.select(list(t.column_names)).cast(schema)
+        old = self.read_arrow(name)
+        if old.num_rows == 0:
+            self._write(name, data)
+            return UpsertCounts(new=data.num_rows), np.zeros(data.num_rows, dtype=np.int8)
+        old = old.select(list(t.column_names)).cast(schema)
+        key = list(t.key)
+        old_k, new_k = row_hash(old, key), row_hash(data, key)
+        pos = pd.Index(old_k).get_indexer(new_k)
+        hit = pos >= 0
+        status = np.zeros(data.num_rows, dtype=np.int8)
+        if hit.any():
+            old_r = row_hash(old, t.column_names)
+            new_r = row_hash(data, t.column_names)
+            same = np.zeros(data.num_rows, dtype=bool)
+            same[hit] = old_r[pos[hit]] == new_r[hit]
+            status[hit & same] = 2
+            status[hit & ~same] = 1
+        upd = np.flatnonzero(status == 1)
+        if upd.size:
+            self._log_changes(t, old.take(pa.array(pos[upd])), data.take(pa.array(upd)),
+                              [source[i] for i in upd] if source else [""] * upd.size, now)
+        drop = np.zeros(old.num_rows, dtype=bool)
+        drop[pos[upd]] = True
+        add = np.flatnonzero(status != 2)
+        if add.size:
+            merged = pa.concat_tables([old.filter(pa.array(~drop)), data.take(pa.array(add))])
+            self._write(name, merged)
+        counts = UpsertCounts(new=int((status == 0).sum()), updated=int(upd.size), unchanged=int((status == 2).sum()))
+        return counts, status
+
+    def _log_changes(self, t: Table, old: pa.Table, new: pa.Table, files: list[str], now: _dt.datetime | None) -> None:
+        stamp = (now or _dt.datetime.now()).replace(microsecond=0)
+        o = old.to_pandas()
+        n = new.to_pandas()
+        recs = []
+        for i in range(len(n)):
+            key = " | ".join(str(n.iloc[i][k]) for k in t.key)
+            for c in t.column_names:
+                a, b = o.iloc[i][c], n.iloc[i][c]
+                if (pd.isna(a) and pd.isna(b)) or (not pd.isna(a) and not pd.isna(b) and a == b):
+                    continue
+                recs.append({"table": t.name, "key": key, "column": c, "old": None if pd.isna(a) else str(a),
+                             "new": None if pd.isna(b) else str(b), "file": files[i], "changed_at": stamp})
+        if not recs:
+            return
+        add = pa.Table.from_pylist(recs, schema=_CHANGE_SCHEMA)
+        p = self.table_path(CHANGES)
+        prev = pq.read_table(p) if p.exists() else _CHANGE_SCHEMA.empty_table()
+        self._write(CHANGES, pa.concat_tables([prev.cast(_CHANGE_SCHEMA), add]))
