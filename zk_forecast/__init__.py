@@ -8,7 +8,7 @@ The public names::
     result = zk.ingest("data/raw/demo", store)
 """
 
-from zk_forecast import schema
+from zk_forecast import calendar, schema
 
 from zk_forecast.data.ingest import IngestResult, ingest
 from zk_forecast.data.mapping import Mapping
@@ -25,6 +25,7 @@ __all__ = [
     "ZkTypeError",
     "ZkValueError",
     "__version__",
+    "calendar",
     "ingest",
     "schema",
 ]

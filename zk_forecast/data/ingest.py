@@ -207,7 +207,7 @@ def ingest(
     for tname, rows in mp.rows.items():
         label = f"{Path(mp.source).name}:rows.{tname}"
         raw, match = _inline_raw(tname, rows, label)
-        fr = FileResult(file=label, table=tname, encoding="toml")
+        fr = FileResult(file=label, table=tname, encoding="toml", rows_in=len(rows))
         results.append(fr)
         pending[tname].append(_Pending(Path(label), label, fr, raw, match, None))
 

@@ -55,7 +55,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["ColumnMatch", "FileRule", "Mapping", "identify_table", "match_columns"]
+__all__ = ["ColumnMatch", "FileRule", "Mapping", "builtin_mapping", "identify_table", "match_columns"]
 
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 
@@ -250,11 +250,20 @@ def match_columns(
     by_column: dict[str, str] = {}
     header_of: dict[str, str] = {}
     unknown: list[str] = []
+    overridden: set[str] = set()
+    used_by_rule: set[str] = set()
+    if rule is not None:
+        overridden = set(rule.constants) | set(rule.templates) | set(rule.derive)
+        for t in rule.templates.values():
+            used_by_rule.update(normalize_header(f) for f in template_fields(t))
+        used_by_rule.update(normalize_header(d.age) for d in rule.derive.values())
     for h, n in zip(headers, names):
         key = normalize_header(h)
         canon = explicit.get(key) or lookup.get(key)
+        if canon in overridden and key not in explicit:
+            canon = None  # the mapping file builds this column another way
         if canon is None:
-            if h:
+            if h and key not in used_by_rule:
                 unknown.append(h)
             continue
         if canon in by_column:
@@ -321,3 +330,19 @@ def identify_table(file_name: str, headers: list[str], mapping: Mapping) -> str:
 def template_fields(template: str) -> list[str]:
     """Names of the ``{column}`` placeholders of a template."""
     return _TEMPLATE_FIELD.findall(template)
+
+
+def builtin_mapping(name: str) -> Path:
+    """Path of a mapping file shipped with the package (``zk_forecast/mappings/<name>.toml``).
+
+    Raises
+    ------
+    ConfigError
+        There is no such mapping; the message lists the ones there are.
+    """
+    folder = Path(__file__).resolve().parent.parent / "mappings"
+    p = folder / f"{name}.toml"
+    if not p.exists():
+        have = sorted(q.stem for q in folder.glob("*.toml"))
+        raise ConfigError(f"there is no built-in mapping {name!r}; the built-in mappings are {have}")
+    return p
