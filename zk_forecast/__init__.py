@@ -9,7 +9,6 @@ The public names::
 """
 
 from zk_forecast import calendar, schema
-
 from zk_forecast.data.ingest import IngestResult, ingest
 from zk_forecast.data.mapping import Mapping
 from zk_forecast.data.store import Store

@@ -12,23 +12,27 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from zk_forecast.data.mapping import ColumnMatch, FileRule, Mapping, header_score, identify_table, match_columns
 from zk_forecast.data.readers import SUPPORTED_SUFFIXES, RawTable, read_export
-from zk_forecast.data.store import Store, row_hash
+from zk_forecast.data.store import Store, key_codes
 from zk_forecast.data.validate import REJECT_COLUMNS, Checked, References, check_table
 from zk_forecast.errors import ReadError, ZkError
-from zk_forecast.schema import LOAD_ORDER, TABLES
+from zk_forecast.schema import LOAD_ORDER, TABLES, Table
 
 __all__ = ["FileResult", "IngestResult", "ingest"]
 
 _SKIP_PREFIXES = (".", "~$", "_")
+_WORKERS = 2
+_REF_COLUMNS = sorted({(fk.ref_table, fk.ref_column) for t in TABLES.values() for fk in t.foreign_keys})
 
 
 @dataclass
@@ -211,15 +215,19 @@ def ingest(
         results.append(fr)
         pending[tname].append(_Pending(Path(label), label, fr, raw, match, None))
 
+    todo: list[tuple[Path, str, FileResult, FileRule | None]] = []
     for p in files:
         label = p.relative_to(raw_dir).as_posix()
-        fr = FileResult(file=label)
-        results.append(fr)
         rule = mp.rule_for(p.name) or mp.rule_for(label)
         if rule is not None and rule.skip:
-            results.pop()
             skipped.append(label)
             continue
+        fr = FileResult(file=label)
+        results.append(fr)
+        todo.append((p, label, fr, rule))
+
+    def open_one(job: tuple[Path, str, FileResult, FileRule | None]) -> tuple[str, _Pending] | None:
+        p, label, fr, rule = job
         try:
             raw = read_export(p, encoding=rule.encoding if rule else None, sheet=rule.sheet if rule else None,
                               header_score=lambda h: header_score(h, mp))
@@ -236,11 +244,16 @@ def ingest(
             fr.table = tname
             fr.unknown_columns = match.unknown
             fr.warnings.extend(raw.notes)
-            pending[tname].append(_Pending(p, label, fr, raw, match, rule))
+            return tname, _Pending(p, label, fr, raw, match, rule)
         except ZkError as exc:
             msg = str(exc)
             fr.error = msg if msg.startswith(p.name) else f"{p.name}: {msg}"
-            fr.rows_loaded = fr.rows_rejected = 0
+            return None
+
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        for opened in pool.map(open_one, todo):
+            if opened is not None:
+                pending[opened[0]].append(opened[1])
 
     refs = _initial_refs(st)
     for tname in LOAD_ORDER:
@@ -254,77 +267,147 @@ def _load_table(
     now: _dt.datetime | None,
 ) -> None:
     table = TABLES[tname]
-    key = list(table.key)
-    accepted: list[pa.Table] = []
-    owners: list[tuple[_Pending, np.ndarray]] = []
-    seen_k: list[np.ndarray] = []
-    seen_r: list[np.ndarray] = []
-    seen_src: list[tuple[str, np.ndarray]] = []
-    for item in items:
-        fr = item.result
+    def check_one(item: _Pending) -> Checked | None:
         assert item.raw is not None and item.match is not None
         try:
-            checked = check_table(item.raw, table, item.match, mapping=mp, rule=item.rule, refs=refs, today=today,
-                                  file_label=item.label)
+            return check_table(item.raw, table, item.match, mapping=mp, rule=item.rule, refs=refs, today=today,
+                               file_label=item.label)
         except ZkError as exc:
-            fr.error = f"{item.label}: {exc}"
-            continue
-        data, rows, rejects = checked.data, checked.row_numbers, checked.rejects
-        n_rej = checked.rows_rejected
-        # the same key in two files of one batch: identical rows load once, conflicting rows are rejected
-        if data.num_rows and seen_k:
-            kh, rh = row_hash(data, key), row_hash(data, table.column_names)
-            prev_k = np.concatenate(seen_k)
-            prev_r = np.concatenate(seen_r)
-            pos = pd.Index(prev_k).get_indexer(kh)
-            hit = pos >= 0
-            conflict = hit & (prev_r[np.where(hit, pos, 0)] != rh)
-            dup = hit & ~conflict
-            if conflict.any():
-                files = [f for f, a in seen_src for _ in range(a.size)]
-                prev_rows = np.concatenate([a for _, a in seen_src])
-                extra = pd.DataFrame({
-                    "file": item.label, "row": rows[conflict], "column": "/".join(key),
-                    "value": [" | ".join(str(data.column(k)[int(i)].as_py()) for k in key)
-                              for i in np.flatnonzero(conflict)],
-                    "reason": [f"conflicts with row {prev_rows[pos[i]]} of {files[pos[i]]} in the same batch: one of "
-                               "the two exports is wrong; correct it / 与同批另一文件的同一编号内容不同"
-                               for i in np.flatnonzero(conflict)],
-                })
-                rejects = pd.concat([rejects, extra], ignore_index=True)
-                n_rej += int(conflict.sum())
-            keep = ~conflict
-            fr.rows_unchanged += int(dup.sum())
-            load = keep & ~dup
-            data, rows = data.filter(pa.array(load)), rows[load]
-            fr.rows_loaded = checked.rows_loaded - int(conflict.sum())
-        else:
-            fr.rows_loaded = checked.rows_loaded
-        fr.rows_rejected = n_rej
-        fr.warnings.extend(checked.warnings)
-        if len(rejects):
-            fr.rejects_path = _write_rejects(st, item.label, rejects)
-        if data.num_rows:
-            seen_k.append(row_hash(data, key))
-            seen_r.append(row_hash(data, table.column_names))
-            seen_src.append((item.label, rows))
-            accepted.append(data)
-            owners.append((item, np.full(data.num_rows, len(owners), dtype=np.int64)))
-            for fk_t in {(fk.ref_table, fk.ref_column) for t in TABLES.values() for fk in t.foreign_keys}:
-                if fk_t[0] == tname:
-                    refs.add(tname, fk_t[1], data.column(fk_t[1]).to_pylist())
-            if tname == "depots":
-                from zk_forecast.data.ingest import _add_depot_names as _adn
+            item.result.error = f"{item.label}: {exc}"
+            return None
 
-                _adn(refs, data)
+    # files of one table are checked side by side, unless the table refers to itself (parts, depots)
+    self_ref = any(fk.ref_table == tname for fk in table.foreign_keys)
+    if self_ref or len(items) == 1:
+        outcomes = [check_one(i) for i in items]
+    else:
+        with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+            outcomes = list(pool.map(check_one, items))
+    checked: list[tuple[_Pending, Checked]] = []
+    for item, c in zip(items, outcomes):
+        item.raw = None  # the text is no longer needed
+        if c is None:
+            continue
+        checked.append((item, c))
+        # later tables of this run may refer to these rows
+        for ref_t, ref_c in _REF_COLUMNS:
+            if ref_t == tname and c.data.num_rows:
+                refs.add(tname, ref_c, pc.unique(c.data.column(ref_c)).to_pylist())
+        if tname == "depots":
+            _add_depot_names(refs, c.data)
+    if not checked:
+        return
+    drop, extra_rejects, unchanged = _duplicates(table, [c for _, c in checked], [i.label for i, _ in checked])
+    accepted: list[pa.Table] = []
+    owners: list[_Pending] = []
+    for k, (item, c) in enumerate(checked):
+        fr = item.result
+        rejects = pd.concat([c.rejects, extra_rejects[k]], ignore_index=True) if len(extra_rejects[k]) else c.rejects
+        n_extra = int(len(extra_rejects[k]))
+        fr.rows_rejected = c.rows_rejected + n_extra
+        fr.rows_loaded = c.rows_loaded - n_extra
+        fr.rows_unchanged += int(unchanged[k])
+        fr.warnings.extend(c.warnings)
+        if len(rejects):
+            rejects = rejects.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
+            fr.rejects_path = _write_rejects(st, item.label, rejects)
+        data = c.data.filter(pa.array(~drop[k])) if drop[k].any() else c.data
+        if data.num_rows:
+            accepted.append(data)
+            owners.append(item)
     if not accepted:
         return
     merged = pa.concat_tables(accepted)
-    src = np.concatenate([o for _, o in owners])
-    labels = [owners[i][0].label for i in range(len(owners))]
-    counts, status = st.upsert(tname, merged, source=[labels[i] for i in src], now=now)
-    for i, (item, _) in enumerate(owners):
+    src = np.concatenate([np.full(t.num_rows, i, dtype=np.int64) for i, t in enumerate(accepted)])
+    labels = np.array([o.label for o in owners], dtype=object)
+    _counts, status = st.upsert(tname, merged, source=labels[src], now=now)
+    for i, item in enumerate(owners):
         s = status[src == i]
         item.result.rows_new += int((s == 0).sum())
         item.result.rows_updated += int((s == 1).sum())
         item.result.rows_unchanged += int((s == 2).sum())
+
+
+def _duplicates(
+    table: Table, checked: list[Checked], labels: list[str]
+) -> tuple[list[np.ndarray], list[pd.DataFrame], list[int]]:
+    """Rows sharing a key, within a file and across the files of one run.
+
+    Within a file, an exact duplicate line is rejected and its first occurrence kept; a key whose lines differ
+    is rejected on every line. Across files, a row equal to one of an earlier file (by name) is an overlap of
+    two exports and loads once; a row that differs is rejected, naming the other file, since which export is
+    right cannot be told.
+
+    Returns, per file: rows to leave out of the store, extra reject lines, and the count of overlapping rows.
+    """
+    key = list(table.key)
+    codes = key_codes([c.data for c in checked], key)
+    n_files = len(checked)
+    drop = [np.zeros(c.data.num_rows, dtype=bool) for c in checked]
+    rejects = [pd.DataFrame(columns=list(REJECT_COLUMNS)) for _ in checked]
+    unchanged = [0] * n_files
+    allc = np.concatenate(codes)
+    if allc.size < 2:
+        return drop, rejects, unchanged
+    _, inv, counts = np.unique(allc, return_inverse=True, return_counts=True)
+    involved = np.flatnonzero(counts[inv] > 1)
+    if involved.size == 0:
+        return drop, rejects, unchanged
+    file_of = np.concatenate([np.full(c.data.num_rows, k, dtype=np.int64) for k, c in enumerate(checked)])
+    local = np.concatenate([np.arange(c.data.num_rows, dtype=np.int64) for c in checked])
+    frames = []
+    for k, c in enumerate(checked):
+        sel = involved[file_of[involved] == k]
+        if sel.size:
+            f = c.data.take(pa.array(local[sel])).to_pandas()
+            f["_file"], f["_local"], f["_group"] = k, local[sel], inv[sel]
+            f["_row"] = c.row_numbers[local[sel]]
+            frames.append(f)
+    d = pd.concat(frames, ignore_index=True)
+    content = list(table.column_names)
+    d["_content"] = pd.util.hash_pandas_object(d[content].astype(str), index=False).to_numpy()
+    d = d.sort_values(["_group", "_file", "_local"], kind="stable").reset_index(drop=True)
+    key_txt = d[key].astype(str).agg(" | ".join, axis=1).to_numpy()
+    label = "/".join(table.column(k).label_zh or k for k in key)
+    recs: list[list[dict[str, object]]] = [[] for _ in checked]
+    # 1. within one file
+    wf = d.groupby(["_group", "_file"], sort=False)
+    n_var = wf["_content"].transform("nunique").to_numpy()
+    first_row = wf["_row"].transform("first").to_numpy()
+    is_first = ~d.duplicated(["_group", "_file"]).to_numpy()
+    alive = np.ones(len(d), dtype=bool)
+    for j in range(len(d)):
+        k, loc, row = int(d.at[j, "_file"]), int(d.at[j, "_local"]), int(d.at[j, "_row"])
+        if n_var[j] > 1:
+            reason = (f"the key appears on several rows of this file with different values (first at row "
+                      f"{first_row[j]}); keep one line per key / 同一编号出现多次且内容不同")
+        elif not is_first[j]:
+            reason = f"exact duplicate of row {first_row[j]} / 与第 {first_row[j]} 行重复"
+        else:
+            continue
+        alive[j] = False
+        drop[k][loc] = True
+        recs[k].append({"file": labels[k], "row": row, "column": label, "value": key_txt[j], "reason": reason})
+    # 2. across files: the first surviving occurrence (earliest file) stands
+    a = d[alive]
+    first_idx = a.groupby("_group", sort=False)["_content"].transform("first").to_numpy()
+    first_file = a.groupby("_group", sort=False)["_file"].transform("first").to_numpy()
+    first_r = a.groupby("_group", sort=False)["_row"].transform("first").to_numpy()
+    for pos, j in enumerate(a.index.to_numpy()):
+        k = int(d.at[j, "_file"])
+        if k == first_file[pos]:
+            continue
+        loc = int(d.at[j, "_local"])
+        drop[k][loc] = True
+        if d.at[j, "_content"] == first_idx[pos]:
+            unchanged[k] += 1
+        else:
+            recs[k].append({
+                "file": labels[k], "row": int(d.at[j, "_row"]), "column": label, "value": key_txt[j],
+                "reason": f"conflicts with row {first_r[pos]} of {labels[int(first_file[pos])]} in the same batch: "
+                          "one of the two exports is wrong; correct it / 与同批另一文件的同一编号内容不同",
+            })
+    for k in range(n_files):
+        if recs[k]:
+            rejects[k] = pd.DataFrame(recs[k], columns=list(REJECT_COLUMNS))
+    return drop, rejects, unchanged

@@ -159,6 +159,12 @@ class Mapping:
 
     def headers_for(self, table: Table) -> dict[str, str]:
         """Normalised header -> canonical column, built-in aliases plus this mapping's."""
+        cache = self.__dict__.setdefault("_headers_cache", {})
+        if table.name not in cache:
+            cache[table.name] = self._headers_for(table)
+        return dict(cache[table.name])
+
+    def _headers_for(self, table: Table) -> dict[str, str]:
         out: dict[str, str] = {}
         for c in table.columns:
             for h in c.headers:

@@ -12,52 +12,63 @@ import datetime as _dt
 import os
 import tempfile
 from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from zk_forecast.errors import ReadError, SchemaError
 from zk_forecast.schema import TABLES, Table, get_table
 
-__all__ = ["Store", "UpsertCounts", "row_hash"]
+__all__ = ["Store", "UpsertCounts", "key_codes", "rows_equal"]
 
 CHANGES = "_changes"
 _CHANGE_SCHEMA = pa.schema([
     ("table", pa.string()), ("key", pa.string()), ("column", pa.string()), ("old", pa.string()),
     ("new", pa.string()), ("file", pa.string()), ("changed_at", pa.timestamp("s")),
 ])
-_MIX = np.uint64(0x100000001B3)
 
 
-def row_hash(table: pa.Table, columns: list[str] | tuple[str, ...]) -> np.ndarray:
-    """A 64-bit hash per row of ``columns``, vectorised (string columns hashed once per distinct value).
+def key_codes(tables: Sequence[pa.Table], columns: Sequence[str]) -> list[np.ndarray]:
+    """Integer codes for the key ``columns`` of each row, equal exactly when the keys are equal.
 
-    Two rows with equal values hash equal; different rows collide with probability about 2**-64.
+    The codes are consistent across all ``tables`` (each column is dictionary-encoded over all of them at once),
+    so rows of different files or of the store and a new export can be matched by code. Vectorised: one hash
+    pass per key column, no Python loop over rows.
     """
-    n = table.num_rows
-    h = np.full(n, np.uint64(0xCBF29CE484222325), dtype=np.uint64)
+    sizes = [t.num_rows for t in tables]
+    combined: np.ndarray | None = None
     for name in columns:
-        col = table.column(name)
-        col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            enc = col.dictionary_encode()
-            uh = pd.util.hash_array(np.asarray(enc.dictionary.to_pylist() + ["\x00<null>"], dtype=object))
-            idx = enc.indices.fill_null(len(enc.dictionary)).to_numpy(zero_copy_only=False)
-            hc = uh[idx]
+        chunks = [c for t in tables for c in t.column(name).chunks]
+        arr = pa.chunked_array(chunks, type=tables[0].schema.field(name).type).combine_chunks()
+        enc = arr.dictionary_encode()
+        card = len(enc.dictionary) + 1
+        codes = enc.indices.fill_null(card - 1).to_numpy(zero_copy_only=False).astype(np.int64)
+        if combined is None:
+            combined = codes
         else:
-            if pa.types.is_timestamp(col.type):
-                col = col.cast(pa.int64())
-            elif pa.types.is_boolean(col.type):
-                col = col.cast(pa.int8())
-            vals = col.fill_null(0).to_numpy(zero_copy_only=False)
-            nulls = col.is_null().to_numpy(zero_copy_only=False)
-            hc = pd.util.hash_array(vals) ^ (nulls.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
-        with np.errstate(over="ignore"):
-            h = (h * _MIX) ^ hc
-    return h
+            if int(combined.max(initial=0)) + 1 > (2**62) // card:
+                combined = np.unique(combined, return_inverse=True)[1].astype(np.int64)
+            combined = combined * card + codes
+    if combined is None:
+        combined = np.zeros(sum(sizes), dtype=np.int64)
+    return list(np.split(combined, np.cumsum(sizes)[:-1]))
+
+
+def rows_equal(a: pa.Table, b: pa.Table) -> np.ndarray:
+    """Element-wise equality of two tables of the same columns and length (null equals null)."""
+    same = np.ones(a.num_rows, dtype=bool)
+    for name in a.column_names:
+        x, y = a.column(name), b.column(name)
+        eq = pc.fill_null(pc.equal(x, y), False)
+        both_null = pc.and_(pc.is_null(x), pc.is_null(y))
+        same &= pc.or_(eq, both_null).to_numpy(zero_copy_only=False)
+    return same
 
 
 @dataclass
@@ -142,7 +153,7 @@ class Store:
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.path)
         os.close(fd)
         try:
-            pq.write_table(data, tmp, compression="zstd", row_group_size=1 << 20)
+            pq.write_table(data, tmp, compression="snappy", row_group_size=1 << 20)
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
@@ -171,7 +182,7 @@ class Store:
         self._write(name, data.select(list(t.column_names)).cast(schema))
 
     def upsert(
-        self, name: str, data: pa.Table, *, source: list[str] | None = None, now: _dt.datetime | None = None
+        self, name: str, data: pa.Table, *, source: Any = None, now: _dt.datetime | None = None
     ) -> tuple[UpsertCounts, np.ndarray]:
         """Merge rows into a table by its key.
 
@@ -184,7 +195,7 @@ class Store:
             Canonical table.
         data : pyarrow.Table
             Rows in canonical columns and types, keys unique.
-        source : list of str, optional
+        source : sequence of str, optional
             The file each row came from (for the change log).
         now : datetime, optional
             Time stamp of the change log entries (default: the clock).
@@ -204,21 +215,19 @@ class Store:
             return UpsertCounts(new=data.num_rows), np.zeros(data.num_rows, dtype=np.int8)
         old = old.select(list(t.column_names)).cast(schema)
         key = list(t.key)
-        old_k, new_k = row_hash(old, key), row_hash(data, key)
-        pos = pd.Index(old_k).get_indexer(new_k)
+        old_codes, new_codes = key_codes([old, data], key)
+        pos = pd.Index(old_codes).get_indexer(new_codes)
         hit = pos >= 0
         status = np.zeros(data.num_rows, dtype=np.int8)
         if hit.any():
-            old_r = row_hash(old, t.column_names)
-            new_r = row_hash(data, t.column_names)
-            same = np.zeros(data.num_rows, dtype=bool)
-            same[hit] = old_r[pos[hit]] == new_r[hit]
-            status[hit & same] = 2
-            status[hit & ~same] = 1
+            hit_idx = np.flatnonzero(hit)
+            same = rows_equal(old.take(pa.array(pos[hit_idx])), data.take(pa.array(hit_idx)))
+            status[hit_idx[same]] = 2
+            status[hit_idx[~same]] = 1
         upd = np.flatnonzero(status == 1)
         if upd.size:
             self._log_changes(t, old.take(pa.array(pos[upd])), data.take(pa.array(upd)),
-                              [source[i] for i in upd] if source else [""] * upd.size, now)
+                              [str(source[i]) for i in upd] if source is not None else [""] * upd.size, now)
         drop = np.zeros(old.num_rows, dtype=bool)
         drop[pos[upd]] = True
         add = np.flatnonzero(status != 2)
