@@ -9,6 +9,7 @@ The public names::
 """
 
 from zk_forecast import calendar, schema
+from zk_forecast.data import demo
 from zk_forecast.data.ingest import IngestResult, ingest
 from zk_forecast.data.mapping import Mapping
 from zk_forecast.data.store import Store
@@ -25,6 +26,7 @@ __all__ = [
     "ZkValueError",
     "__version__",
     "calendar",
+    "demo",
     "ingest",
     "schema",
 ]

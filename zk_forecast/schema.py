@@ -327,6 +327,7 @@ TICKETS = Table(
                            "产品质量": "manufacturer", "正常磨损": "wear", "磨损": "wear", "使用不当": "misuse",
                            "操作不当": "misuse", "人为": "misuse", "不明": "unknown", "待查": "unknown", "其他": "unknown"},
         ),
+        _c("engineer", "str", "服务工程师", "维修人员", "服务人员", "工程师", "engineer", "technician", max_length=60),
         _c("machine_hours", "float", "工作小时", "工作小时数", "小时数", "hours", "machine hours", "engine hours",
            min=0.0, max=100000.0, unit="h"),
         _c("in_warranty", "bool", "是否三包", "保内", "是否保内", "in warranty", "warranty"),

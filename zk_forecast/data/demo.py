@@ -284,7 +284,7 @@ def _write_exports(world: w.World, out: Path, rng: np.random.Generator, scale: s
         _h("parts", "unit_price"): parts["unit_price"], _h("parts", "lead_time_days"): parts["lead_time_days"],
         _h("parts", "pack_size"): parts["pack_size"], _h("parts", "moq"): parts["moq"],
         _h("parts", "superseded_by"): parts["superseded_by"].replace("", None), _h("parts", "critical"): crit,
-        "备注": np.where(parts["superseded_by"] != "", "已停产,请用替代件", None),
+        "备注": parts["superseded_by"].map(lambda x: "已停产,请用替代件" if x else None),
     })
     files["配件档案.xlsx"] = _write_xlsx(out / "配件档案.xlsx", "配件档案", df)
 

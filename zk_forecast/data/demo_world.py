@@ -170,11 +170,11 @@ CATEGORY_COST = {  # median unit cost [CNY], log sd, markup (price / cost), extr
     "auxiliary": (420.0, 0.9, 1.30, 0.05),
     "component": (850.0, 1.0, 1.25, 0.05),
 }
-EARLY_LIFE = {"model": "ML-4YZ-4", "component": "液压泵", "shape": 0.6, "scale_h": 3000.0}
-DESIGN_FIX = {"model": "SF-1004", "component": "离合器", "cut_in_build_date": "2023-03-01", "scale_factor": 3.0,
+EARLY_LIFE: dict[str, Any] = {"model": "ML-4YZ-4", "component": "液压泵", "shape": 0.6, "scale_h": 2000.0}
+DESIGN_FIX: dict[str, Any] = {"model": "SF-1004", "component": "离合器", "cut_in_build_date": "2023-03-01", "scale_factor": 3.0,
               "scale_h_before": 1500.0, "shape": 2.0}
-PRICE_DEPOT = {"depot_id": "GY01", "factor": 1.08, "n_parts": 8}
-SUPERSESSION = {"date": "2024-07-01", "old_part_family": ("SF", "机油滤清器")}
+PRICE_DEPOT: dict[str, Any] = {"depot_id": "GY01", "factor": 1.08, "n_parts": 8}
+SUPERSESSION: dict[str, Any] = {"date": "2024-07-01", "old_part_family": ("SF", "机油滤清器")}
 
 
 @dataclass
@@ -209,6 +209,11 @@ class World:
     receipts: pd.DataFrame
     stock: pd.DataFrame
     truth: dict[str, Any] = field(default_factory=dict)
+
+
+def _day_of(iso_date: str) -> int:
+    """Day number (days since :data:`START`) of an ISO date."""
+    return int((np.datetime64(iso_date, "D") - START) // np.timedelta64(1, "D"))
 
 
 def _distance_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
@@ -263,9 +268,9 @@ def _parts(rng: np.random.Generator, spec: ScaleSpec) -> tuple[pd.DataFrame, dic
     bom: dict[tuple[str, str], list[tuple[str, int]]] = {}
     for model, mfr, mtype, _label, _w in MODELS:
         for comp, code, _k, _s, plist in COMPONENTS[mtype]:
-            for j, (pname, cat, qty) in enumerate(plist):
+            for j, (pname, pcat, qty) in enumerate(plist):
                 pno = f"{mfr}{model.split('-', 1)[1].replace('.', '').replace('-', '')}-{code}{j + 1:02d}"
-                rows.append((pno, pname, f"{model}用", cat, mfr, "bom"))
+                rows.append((pno, pname, f"{model}用", pcat, mfr, "bom"))
                 bom.setdefault((model, comp), []).append((pno, qty))
     kit: dict[tuple[str, str], str] = {}
     for code, *_ in MANUFACTURERS:
@@ -443,7 +448,7 @@ def _failures(rng: np.random.Generator, machines: pd.DataFrame, comps: pd.DataFr
     pair_m, pair_c = np.concatenate(pm), np.concatenate(pc)
     shape = comps["shape"].to_numpy()[pair_c]
     scale = comps["scale_h"].to_numpy()[pair_c].copy()
-    cut = int((np.datetime64(DESIGN_FIX["cut_in_build_date"]) - START).astype(int))
+    cut = _day_of(DESIGN_FIX["cut_in_build_date"])
     fixed = (comps["model"].to_numpy()[pair_c] == DESIGN_FIX["model"]) & (
         comps["component"].to_numpy()[pair_c] == DESIGN_FIX["component"]) & (
         machines["build_day"].to_numpy()[pair_m] >= cut)
@@ -488,7 +493,7 @@ def _bom_and_plans(comps: pd.DataFrame, parts: pd.DataFrame, links: dict[str, An
             rows.append((ci, model, comp, pno, qty))
     bom = pd.DataFrame(rows, columns=["comp", "model", "component", "part_no", "qty_per_replacement"])
     bom["part"] = pidx[bom["part_no"]].to_numpy()
-    rows = []
+    plan_rows: list[tuple[str, str, float, int, str, int]] = []
     for model, mfr, mtype, _l, _w in MODELS:
         group = "engine" if mtype in ("tractor", "combine") else "implement"
         for service, ih, idays, kit in MAINTENANCE[group]:
@@ -499,8 +504,8 @@ def _bom_and_plans(comps: pd.DataFrame, parts: pd.DataFrame, links: dict[str, An
                     pno = links["kit"][(mfr, item)]
                 else:
                     pno = links["kit"][("*", item)]
-                rows.append((model, service, ih, idays, pno, qty))
-    plans = pd.DataFrame(rows, columns=["model", "service", "interval_hours", "interval_days", "part_no", "quantity"])
+                plan_rows.append((model, service, ih, idays, pno, qty))
+    plans = pd.DataFrame(plan_rows, columns=["model", "service", "interval_hours", "interval_days", "part_no", "quantity"])
     plans["part"] = pidx[plans["part_no"]].to_numpy()
     plans["service_idx"] = plans.groupby(["model", "service"], sort=False).ngroup()
     return bom, plans
@@ -596,7 +601,7 @@ def _tickets(rng: np.random.Generator, machines: pd.DataFrame, comps: pd.DataFra
     tr = mi[rng.random(mi.size) < 0.25]
     vis_m, vis_d = [], []
     for year in range(2019, 2027):  # eight years
-        d0 = int((np.datetime64(f"{year}-03-01") - START).astype(int))
+        d0 = _day_of(f"{year}-03-01")
         sel = mi[(sale < d0) & (rng.random(mi.size) < 0.4)]
         vis_m.append(sel)
         vis_d.append(d0 + rng.integers(0, 31, sel.size))
@@ -798,7 +803,7 @@ def simulate_world(scale: str, seed: int) -> World:
     parts = pd.concat([parts, new_row], ignore_index=True)
     new_i = len(parts) - 1
     parts.loc[old_i, "superseded_by"] = old + "A"
-    sup_day = int((np.datetime64(SUPERSESSION["date"]) - START).astype(int))
+    sup_day = _day_of(SUPERSESSION["date"])
 
     issues = pd.concat([lines.drop(columns=["machine"]).assign(machine=lines["machine"]), cs.assign(machine=-1, t=-1)],
                        ignore_index=True)
@@ -812,6 +817,8 @@ def simulate_world(scale: str, seed: int) -> World:
     issues.loc[moved, "part"] = new_i
     plans.loc[plans["part"] == old_i, ["part", "part_no"]] = (new_i, old + "A")
     transfers, receipts, stock, t_repl = _replenishment(rng, parts, issues)
+    transfers.loc[(transfers["part"] == old_i) & (transfers["day"] >= sup_day), "part"] = new_i
+    receipts.loc[(receipts["part"] == old_i) & (receipts["ordered_day"] >= sup_day), "part"] = new_i
     stock.loc[stock["part"] == old_i, ["on_hand", "on_order", "backorders"]] = 0
     issues = pd.concat([issues, transfers.assign(machine=-1, t=-1)], ignore_index=True)
 
@@ -844,8 +851,7 @@ def simulate_world(scale: str, seed: int) -> World:
             "early_life_defect": {**EARLY_LIFE, "note": "Weibull shape < 1: failures concentrate at low hours"},
             "design_fix": {**DESIGN_FIX, "scale_h_after": DESIGN_FIX["scale_h_before"] * DESIGN_FIX["scale_factor"],
                            "machines_after_cut_in": int(((machines["model"] == DESIGN_FIX["model"]) & (
-                               machines["build_day"] >= int((np.datetime64(DESIGN_FIX["cut_in_build_date"]) - START)
-                                                            .astype(int)))).sum())},
+                               machines["build_day"] >= _day_of(DESIGN_FIX["cut_in_build_date"]))).sum())},
             "price_difference": {"depot_id": PRICE_DEPOT["depot_id"], "depot_name": DEPOTS[gy][1],
                                  "factor": PRICE_DEPOT["factor"], "part_nos": parts["part_no"].to_numpy()[diff_parts].tolist(),
                                  "kinds": ["repair", "maintenance", "counter_sale", "return"]},

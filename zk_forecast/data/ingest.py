@@ -102,6 +102,11 @@ class _Pending:
     rule: FileRule | None = None
 
 
+def _unexpected(label: str, exc: Exception) -> str:
+    return (f"{label}: the file could not be processed ({exc.__class__.__name__}: {str(exc)[:200]}); the other files "
+            "were loaded. Check the file, or report it with the file attached / 文件无法处理，其他文件已导入")
+
+
 def _list_files(raw_dir: Path) -> tuple[list[Path], list[str]]:
     files, skipped = [], []
     for p in sorted(raw_dir.rglob("*")):
@@ -249,6 +254,9 @@ def ingest(
             msg = str(exc)
             fr.error = msg if msg.startswith(p.name) else f"{p.name}: {msg}"
             return None
+        except Exception as exc:  # a file no rule foresaw must not stop the other files
+            fr.error = _unexpected(p.name, exc)
+            return None
 
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
         for opened in pool.map(open_one, todo):
@@ -259,6 +267,10 @@ def ingest(
     for tname in LOAD_ORDER:
         if pending[tname]:
             _load_table(st, tname, pending[tname], mp, refs, today, now)
+    for fr in results:
+        if fr.error is not None:  # nothing of an unreadable file is loaded: all its rows count as rejected
+            fr.rows_loaded = fr.rows_new = fr.rows_updated = fr.rows_unchanged = 0
+            fr.rows_rejected = fr.rows_in
     return IngestResult(results, skipped, str(st.path))
 
 
@@ -274,6 +286,9 @@ def _load_table(
                                file_label=item.label)
         except ZkError as exc:
             item.result.error = f"{item.label}: {exc}"
+            return None
+        except Exception as exc:  # a file no rule foresaw must not stop the other files
+            item.result.error = _unexpected(item.label, exc)
             return None
 
     # files of one table are checked side by side, unless the table refers to itself (parts, depots)
