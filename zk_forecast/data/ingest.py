@@ -135,7 +135,7 @@ def _write_rejects(store: Store, label: str, frame: pd.DataFrame) -> str:
     p = out / (label.replace("/", "__") + ".rejects.csv")
     f = frame.copy()
     f["value"] = f["value"].map(_escape_cell)
-    f.to_csv(p, index=False, encoding="utf-8-sig", lineterminator="\n")
+    f.to_csv(p, index=False, encoding="utf-8-sig", lineterminator="\r\n")  # CR and LF in values get quoted
     return str(p)
 
 

@@ -269,7 +269,7 @@ def match_columns(
         if canon in overridden and key not in explicit:
             canon = None  # the mapping file builds this column another way
         if canon is None:
-            if h and key not in used_by_rule:
+            if h and key not in used_by_rule and h not in unknown:
                 unknown.append(h)
             continue
         if canon in by_column:

@@ -15,11 +15,15 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import io
+import re
+import threading
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 import pyarrow as pa
@@ -30,10 +34,20 @@ from zk_forecast.errors import ReadError
 
 __all__ = ["RawTable", "detect_encoding", "read_export", "SUPPORTED_SUFFIXES"]
 
-SUPPORTED_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
+#: Names of export files. An .xls is listed so that it is not skipped unseen: an Excel 97-2003 workbook gets a
+#: message to save it as .xlsx, and the tab-separated text that many ERPs name .xls is read as text.
+SUPPORTED_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".xls")
 HEADER_SCAN_ROWS = 30
 
 _XLSX_MAGIC = b"PK\x03\x04"
+#: What openpyxl lets escape from a damaged workbook: a bad zip, a bad deflate stream, XML cut short, a missing part.
+_XLSX_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile, zlib.error, ElementTree.ParseError, KeyError, IndexError, AttributeError, OSError,
+    ValueError, EOFError, TypeError,
+)
+_CSV_DEFAULT_LIMIT = 131072  # the csv module's field size limit unless raised
+_CSV_LIMIT_LOCK = threading.Lock()
+_LINE_END = re.compile(r"\r\n|\r|\n")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -210,6 +224,19 @@ def read_export(
     return _read_csv(path, raw, encoding=encoding, header_score=header_score)
 
 
+def _split_lines(lines: list[str], delim: str) -> list[list[str]]:
+    """Split CSV lines with the csv module, whose field limit (131,072 characters) is raised for long cells."""
+    longest = max((len(ln) for ln in lines), default=0) + 1
+    if longest <= _CSV_DEFAULT_LIMIT:
+        return list(csv.reader(lines, delimiter=delim))
+    with _CSV_LIMIT_LOCK:  # the limit is global to the process and files are read in threads
+        old = csv.field_size_limit(max(longest, csv.field_size_limit()))
+        try:
+            return list(csv.reader(lines, delimiter=delim))
+        finally:
+            csv.field_size_limit(old)
+
+
 def _sniff_delimiter(sample_lines: list[str]) -> str:
     counts = {d: sum(line.count(d) for line in sample_lines) for d in (",", "\t", ";", "|")}
     best = max(counts, key=lambda d: counts[d])
@@ -222,22 +249,28 @@ def _read_csv(
     text, enc, notes = detect_encoding(raw, encoding)
     if "\x00" in text[:4096]:
         raise ReadError(f"{path.name}: the file holds binary data, not text; export it again as CSV or xlsx")
-    head_lines = text.split("\n", HEADER_SCAN_ROWS + 1)[:HEADER_SCAN_ROWS]
-    head_lines = [ln.rstrip("\r") for ln in head_lines]
+    # \r\n (Windows), \n and a lone \r (old Mac exports) all end a line, as they do for the arrow reader below
+    head_lines = _LINE_END.split(text, HEADER_SCAN_ROWS + 1)[:HEADER_SCAN_ROWS]
     delim = _sniff_delimiter([ln for ln in head_lines if ln.strip()][:10])
     try:
-        head_rows = list(csv.reader(head_lines, delimiter=delim))
+        head_rows = _split_lines(head_lines, delim)
     except csv.Error as exc:
         raise ReadError(f"{path.name}: cannot split the first lines into columns ({exc})") from None
     h = _pick_header(head_rows, header_score)
     if h < 0:
         raise ReadError(f"{path.name}: the file has no header row (only empty lines); export it again with headers")
-    headers = [c.strip().lstrip("\ufeff") for c in head_rows[h]]
+    file_headers = [c.strip().lstrip("\ufeff") for c in head_rows[h]]
+    headers = list(file_headers)
     while headers and not headers[-1]:
         headers.pop()
-    names = _unique_names(headers)
-    ncol = len(names)
+    # Empty header cells at the end of the line (a trailing delimiter, as many exports write on every line) are
+    # read as columns too, so that lines ending in the same empty cells fit; a value under them is refused below.
+    read_names = _unique_names(file_headers)
+    names = read_names[: len(headers)]
+    ncol, nread = len(names), len(read_names)
     body = text.encode("utf-8") if enc not in ("utf-8",) else raw
+    if not body.endswith((b"\n", b"\r")):  # arrow cannot skip a header line that has no line end
+        body = body + b"\n"
     invalid: list[tuple[int | None, str, int]] = []
 
     def handler(row: pacsv.InvalidRow) -> str:
@@ -249,15 +282,15 @@ def _read_csv(
         return pacsv.read_csv(
             io.BytesIO(body),
             read_options=pacsv.ReadOptions(
-                use_threads=threads, skip_rows=h + 1, column_names=names, block_size=1 << 24,
+                use_threads=threads, skip_rows=h + 1, column_names=read_names, block_size=1 << 24,
                 skip_rows_after_names=0,
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delim, invalid_row_handler=handler, ignore_empty_lines=False, newlines_in_values=True
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=True, null_values=[""],
-                quoted_strings_can_be_null=True, include_columns=names,
+                column_types={n: pa.string() for n in read_names}, strings_can_be_null=True, null_values=[""],
+                quoted_strings_can_be_null=True, include_columns=read_names,
             ),
         )
 
@@ -276,34 +309,58 @@ def _read_csv(
     row_numbers = np.setdiff1d(all_lines, np.asarray(bad_lines, dtype=np.int64), assume_unique=True)
     if row_numbers.size != table.num_rows:  # a multi-line value shifted the count; fall back to record order
         row_numbers = np.arange(h + 2, h + 2 + table.num_rows, dtype=np.int64)
-    # Rows short of values (trailing empty cells left out, as some exports do) are padded with empty cells;
-    # rows with more values than the header are rejected.
+    # Rows short of values (trailing empty cells left out, as some exports do) are padded with empty cells, and
+    # rows that only add empty cells are cut back; rows with more values than the header are rejected.
     invalid_rows: list[tuple[int, str, str]] = []
     short: list[tuple[int, list[str]]] = []
     for num, txt, actual in invalid:
         line = int(num) if num is not None else -1
-        if actual < ncol and line > 0:
+        if line > 0:
             try:
-                cells = next(csv.reader([txt], delimiter=delim))
-            except (csv.Error, StopIteration):
+                cells = _split_lines([txt], delim)[0]
+            except (csv.Error, IndexError):
                 cells = []
-            if len(cells) == actual:
-                short.append((line, cells + [""] * (ncol - actual)))
+            if len(cells) == actual and not any(c.strip() for c in cells[ncol:]):
+                short.append((line, (cells + [""] * nread)[:nread]))
                 continue
         invalid_rows.append((line, txt, f"the row has {actual} values but the header has {ncol} columns / 列数与表头不符"))
     if short:
         extra = pa.table({n: pa.array([(r[j].strip() or None) for _, r in short], type=pa.string())
-                          for j, n in enumerate(names)})
+                          for j, n in enumerate(read_names)})
         table = pa.concat_tables([table, extra])
         row_numbers = np.concatenate([row_numbers, np.asarray([ln for ln, _ in short], dtype=np.int64)])
         order = np.argsort(row_numbers, kind="stable")
         table, row_numbers = table.take(pa.array(order)), row_numbers[order]
+    if nread > ncol:
+        table, row_numbers = _refuse_beyond_header(table, row_numbers, ncol, delim, invalid_rows)
     table, row_numbers = _drop_trailing_empty(table, row_numbers)
     return RawTable(path, headers, table, names, row_numbers, invalid_rows, enc, h + 1, notes)
 
 
+def _refuse_beyond_header(
+    table: pa.Table, row_numbers: np.ndarray, ncol: int, delim: str, invalid_rows: list[tuple[int, str, str]]
+) -> tuple[pa.Table, np.ndarray]:
+    """Drop the columns read past the last header; a row with a value there becomes an invalid row."""
+    beyond = np.zeros(table.num_rows, dtype=bool)
+    for col in table.columns[ncol:]:
+        beyond |= pc.fill_null(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(col)), 0), False).to_numpy(
+            zero_copy_only=False)
+    if beyond.any():
+        for i in np.flatnonzero(beyond):
+            cells = ["" if v is None else str(v) for v in (c[int(i)].as_py() for c in table.columns)]
+            invalid_rows.append((int(row_numbers[i]), delim.join(cells),
+                                 f"the row has values beyond the {ncol} header columns / 数据超出表头列数"))
+        invalid_rows.sort(key=lambda r: r[0])
+        table, row_numbers = table.filter(pa.array(~beyond)), row_numbers[~beyond]
+    return table.select(list(range(ncol))), row_numbers
+
+
 def _drop_trailing_empty(table: pa.Table, row_numbers: np.ndarray) -> tuple[pa.Table, np.ndarray]:
     if table.num_rows == 0 or table.num_columns == 0:
+        return table, row_numbers
+    tail = min(table.num_rows, 64)
+    last_rows = table.slice(table.num_rows - tail, tail)
+    if not _all_empty_last(last_rows):
         return table, row_numbers
     nonempty = np.zeros(table.num_rows, dtype=bool)
     for col in table.columns:
@@ -314,6 +371,12 @@ def _drop_trailing_empty(table: pa.Table, row_numbers: np.ndarray) -> tuple[pa.T
     if last == table.num_rows:
         return table, row_numbers
     return table.slice(0, last), row_numbers[:last]
+
+
+def _all_empty_last(tail: pa.Table) -> bool:
+    """True when the last row of ``tail`` has no value (so trailing empty rows may need dropping)."""
+    last = tail.slice(tail.num_rows - 1, 1)
+    return all(v is None or not str(v).strip() for v in (c[0].as_py() for c in last.columns))
 
 
 def _cell_text(v: object) -> str | None:
@@ -346,7 +409,7 @@ def _read_xlsx(
 
     try:
         wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, InvalidFileException, ValueError, EOFError, TypeError) as exc:
+    except _XLSX_ERRORS + (InvalidFileException,) as exc:
         raise ReadError(
             f"{path.name}: the workbook is damaged or incomplete ({exc.__class__.__name__}); "
             "export it again / 工作簿已损坏或不完整，请重新导出"
@@ -365,7 +428,7 @@ def _read_xlsx(
         for ws in candidates:
             try:
                 rows = [list(r) for r in ws.iter_rows(values_only=True)]
-            except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+            except _XLSX_ERRORS as exc:
                 raise ReadError(
                     f"{path.name}: sheet {ws.title!r} cannot be read ({exc.__class__.__name__}); export it again"
                 ) from None

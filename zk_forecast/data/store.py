@@ -225,19 +225,25 @@ class Store:
             status[hit_idx[same]] = 2
             status[hit_idx[~same]] = 1
         upd = np.flatnonzero(status == 1)
+        records = []
         if upd.size:
-            self._log_changes(t, old.take(pa.array(pos[upd])), data.take(pa.array(upd)),
-                              [str(source[i]) for i in upd] if source is not None else [""] * upd.size, now)
+            records = self._change_records(t, old.take(pa.array(pos[upd])), data.take(pa.array(upd)),
+                                           [str(source[i]) for i in upd] if source is not None else [""] * upd.size,
+                                           now)
         drop = np.zeros(old.num_rows, dtype=bool)
         drop[pos[upd]] = True
         add = np.flatnonzero(status != 2)
         if add.size:
             merged = pa.concat_tables([old.filter(pa.array(~drop)), data.take(pa.array(add))])
             self._write(name, merged)
+        if records:  # logged only once the table holds the corrections
+            self._append_changes(records)
         counts = UpsertCounts(new=int((status == 0).sum()), updated=int(upd.size), unchanged=int((status == 2).sum()))
         return counts, status
 
-    def _log_changes(self, t: Table, old: pa.Table, new: pa.Table, files: list[str], now: _dt.datetime | None) -> None:
+    def _change_records(
+        self, t: Table, old: pa.Table, new: pa.Table, files: list[str], now: _dt.datetime | None
+    ) -> list[dict[str, Any]]:
         stamp = (now or _dt.datetime.now()).replace(microsecond=0)
         o = old.to_pandas()
         n = new.to_pandas()
@@ -250,9 +256,10 @@ class Store:
                     continue
                 recs.append({"table": t.name, "key": key, "column": c, "old": None if pd.isna(a) else str(a),
                              "new": None if pd.isna(b) else str(b), "file": files[i], "changed_at": stamp})
-        if not recs:
-            return
-        add = pa.Table.from_pylist(recs, schema=_CHANGE_SCHEMA)
+        return recs
+
+    def _append_changes(self, records: list[dict[str, Any]]) -> None:
+        add = pa.Table.from_pylist(records, schema=_CHANGE_SCHEMA)
         p = self.table_path(CHANGES)
         prev = pq.read_table(p) if p.exists() else _CHANGE_SCHEMA.empty_table()
         self._write(CHANGES, pa.concat_tables([prev.cast(_CHANGE_SCHEMA), add]))

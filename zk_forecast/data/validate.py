@@ -129,7 +129,10 @@ def _combine(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
 def _clean_text(arr: pa.Array) -> pa.Array:
     """Trim whitespace; empty strings become null."""
     t = pc.utf8_trim_whitespace(arr)
-    return pc.if_else(pc.equal(pc.utf8_length(t), 0), pa.scalar(None, pa.string()), t)
+    empty = pc.equal(t, "")
+    if not pc.any(empty).as_py():
+        return t
+    return pc.if_else(empty, pa.scalar(None, pa.string()), t)
 
 
 class Parsed:
@@ -155,21 +158,29 @@ def _per_unique(arr: pa.Array, fn: Callable[[str], tuple[Any, str | None]], out_
 
 
 _PLAIN_NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)$"
+_GROUPED_NUMBER = r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$"
 
 
 def _parse_numbers(text: pa.Array, fn: Callable[[str], tuple[Any, str | None]], out_type: pa.DataType,
                    col: Column) -> Parsed:
     """Numbers: plain decimal text is cast in one vectorised step; only the rest goes through ``fn``."""
-    plain = pc.fill_null(pc.match_substring_regex(text, _PLAIN_NUMBER), False)
-    if not pc.all(pc.or_(plain, pc.is_null(text))).as_py():
-        return _per_unique(text, fn, out_type)
-    v = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+    try:  # the common case: every value is plain decimal text
+        cast = pc.cast(text, pa.float64())
+    except pa.ArrowInvalid:
+        plain = pc.fill_null(pc.match_substring_regex(text, _PLAIN_NUMBER), False)
+        grouped = pc.fill_null(pc.match_substring_regex(text, _GROUPED_NUMBER), False)
+        if not pc.all(pc.or_(pc.or_(plain, grouped), pc.is_null(text))).as_py():
+            return _per_unique(text, fn, out_type)
+        cast = pc.cast(pc.if_else(grouped, pc.replace_substring(text, ",", ""), text), pa.float64())  # 1,234.5
+    v = cast.to_numpy(zero_copy_only=False)
     n = len(v)
     reasons = np.full(n, None, dtype=object)
     with np.errstate(invalid="ignore"):
+        reasons[np.isinf(v) | (np.isnan(v) & pc.is_valid(text).to_numpy(zero_copy_only=False))] = (
+            "not a finite number / 不是有效数字")
         if out_type == pa.int64():
             frac = np.isfinite(v) & (v != np.floor(v))
-            reasons[frac] = f"fractional value where whole {col.unit or 'numbers'} are required / 须为整数"
+            reasons[frac & (reasons == None)] = f"fractional value where whole {col.unit or 'numbers'} are required / 须为整数"  # noqa: E711
         if col.min is not None:
             reasons[(v < col.min) & (reasons == None)] = f"below the minimum {col.min:g} {col.unit} / 小于下限"  # noqa: E711
         if col.max is not None:
@@ -295,13 +306,16 @@ def check_table(
     # blank rows: every cell of the file empty
     cleaned: dict[str, pa.Array] = {}
     blank = np.ones(n, dtype=bool)
+    mapped = set(match.by_column.values())
     for name in raw.column_names:
-        cleaned[name] = _clean_text(_combine(raw.data.column(name)))
-        blank &= pc.is_null(cleaned[name]).to_numpy(zero_copy_only=False)
+        if name in mapped:
+            cleaned[name] = _clean_text(_combine(raw.data.column(name)))
+            blank &= pc.is_null(cleaned[name]).to_numpy(zero_copy_only=False)
+        else:  # a column kept out of the store only needs to be empty for the row to be blank
+            blank &= pc.is_null(raw.data.column(name)).to_numpy(zero_copy_only=False)
     probs.add(blank, "*", "", "blank row / 空行")
 
     out: dict[str, pa.Array] = {}
-    raw_text: dict[str, pa.Array] = {}
     for col in table.columns:
         if col.name in match.by_column:
             text = cleaned[match.by_column[col.name]]
@@ -311,7 +325,6 @@ def check_table(
                 out[col.name] = pa.nulls(n, type=arrow_type(col))
                 continue
             text = _clean_text(src)
-        raw_text[col.name] = text
         labels = mapping.value_aliases(table.name, col.name) if (
             col.value_aliases or mapping.values.get(table.name, {}).get(col.name)) else {}
         parsed = _parse_column(text, col, labels, dayfirst=dayfirst, limit=limit_dt)
@@ -328,7 +341,7 @@ def check_table(
     _table_rules(table, out, probs, header_of, blank)
     _time_order(table, out, probs, header_of, blank)
     warnings: list[str] = []
-    _foreign_keys(table, out, probs, header_of, refs, raw_text, warnings)
+    _foreign_keys(table, out, probs, header_of, refs, warnings)
     data = pa.table({c.name: out[c.name] for c in table.columns})
 
     keep = ~probs.bad
@@ -461,16 +474,17 @@ def _foreign_keys(
     probs: _Problems,
     header_of: dict[str, str],
     refs: References,
-    raw_text: dict[str, pa.Array],
     warnings: list[str],
 ) -> None:
+    """Values must name a known row of the referenced table; depot names are turned into depot ids."""
+    names_zh = {"depots": "网点", "parts": "配件", "machines": "机器", "customers": "客户", "tickets": "服务单"}
     for fk in table.foreign_keys:
         vals = out[fk.column]
         if vals.null_count == len(vals):
             continue
-        known = set(refs.known(fk.ref_table, fk.ref_column))
+        known = refs.known(fk.ref_table, fk.ref_column)
         if fk.ref_table == table.name:  # self reference: the file's own keys count
-            known |= {v for v in _np(out[fk.ref_column]) if v is not None}
+            known = known | {v for v in _np(out[fk.ref_column]) if v is not None}
         to_id = refs.depot_names if fk.ref_table == "depots" else {}
         enc = pc.dictionary_encode(vals)
         uniques = enc.dictionary.to_pylist()
@@ -480,19 +494,21 @@ def _foreign_keys(
             v = u if u in known else to_id.get(u, to_id.get(_norm_label(u)))
             mapped.append(v if v is not None else u)
             ok.append(v is not None and v in known)
+        if mapped != uniques:
+            out[fk.column] = pc.take(pa.array(mapped, type=pa.string()), enc.indices)
+        if all(ok):
+            continue
         idx = pc.fill_null(enc.indices, len(uniques)).to_numpy(zero_copy_only=False)
-        ok_arr = np.array(ok + [True], dtype=bool)[idx]
-        out[fk.column] = pc.take(pa.array(mapped, type=pa.string()), enc.indices)
+        bad = ~np.array(ok + [True], dtype=bool)[idx]
         label = header_of.get(fk.column, fk.column)
-        sample = ", ".join(sorted(known)[:6]) + (" …" if len(known) > 6 else "")
         what = {"depots": "depot", "parts": "part", "machines": "machine", "customers": "customer",
                 "tickets": "ticket"}.get(fk.ref_table, fk.ref_table)
-        reason = (f"unknown {what}: not in the {fk.ref_table} table (known: {sample or 'none'}); "
-                  f"add it to the {fk.ref_table} export first / 未知{ {'depots': '网点', 'parts': '配件', 'machines': '机器', 'customers': '客户', 'tickets': '服务单'}.get(fk.ref_table, '')}")
         if fk.soft:
-            n_bad = int((~ok_arr).sum())
-            if n_bad:
-                warnings.append(f"{n_bad} row(s) name a {what} not in the {fk.ref_table} table (column {label}); "
-                                f"the rows are loaded / {n_bad} 行引用的{what}不存在，已照常导入")
+            n_bad = int(bad.sum())
+            warnings.append(f"{n_bad} row(s) name a {what} not in the {fk.ref_table} table (column {label}); "
+                            f"the rows are loaded / {n_bad} 行引用的{names_zh.get(fk.ref_table, '')}不存在，已照常导入")
             continue
-        probs.add(~ok_arr, label, vals, reason)
+        sample = ", ".join(sorted(known)[:6]) + (" …" if len(known) > 6 else "")
+        reason = (f"unknown {what}: not in the {fk.ref_table} table (known: {sample or 'none'}); "
+                  f"add it to the {fk.ref_table} export first / 未知{names_zh.get(fk.ref_table, '')}")
+        probs.add(bad, label, vals, reason)

@@ -1,0 +1,246 @@
+"""Tests for zk_forecast.data.store: parquet tables merged by key, corrections logged, writes atomic."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import ISSUE_HEADER, TODAY, file_result, run, write_csv
+
+from zk_forecast.data import Store, ingest
+from zk_forecast.errors import ReadError, SchemaError
+
+ISSUES = "出库明细.csv"
+MARCH = [
+    ["I1", "2024-03-05", "YC", "P1", "2", "维修领用"],
+    ["I2", "2024-03-06", "PL", "P2", "1", "保养领用"],
+    ["I3", "2024-03-07", "PL", "P3", "-1", "退库"],
+]
+NOW = dt.datetime(2024, 6, 1, 8, 30)
+
+
+def _issues(raw: Path, rows: list[list[str]]) -> None:
+    write_csv(raw / ISSUES, ISSUE_HEADER, rows)
+
+
+def _temp_files(store_dir: Path) -> list[Path]:
+    return [p for p in store_dir.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".")]
+
+
+def test_ingesting_the_same_folder_twice_adds_nothing(raw: Path, store_dir: Path) -> None:
+    _issues(raw, MARCH)
+    first = run(raw, store_dir, now=NOW)
+    assert file_result(first, ISSUES).rows_new == 3
+    before = {t: Store(store_dir).read(t) for t in ("depots", "parts", "machines", "part_issues")}
+    second = run(raw, store_dir, now=NOW)
+    for f in second.files:
+        assert f.error is None
+        assert (f.rows_new, f.rows_updated) == (0, 0), f
+        assert f.rows_unchanged == f.rows_loaded == f.rows_in, f
+    for t, df in before.items():
+        pd.testing.assert_frame_equal(Store(store_dir).read(t), df)
+    assert Store(store_dir).changes().empty
+
+
+def test_a_newer_export_with_one_more_row_adds_one(raw: Path, store_dir: Path) -> None:
+    _issues(raw, MARCH)
+    run(raw, store_dir, now=NOW)
+    _issues(raw, [*MARCH, ["I4", "2024-03-08", "YC", "P1", "5", "零售"]])
+    result = run(raw, store_dir, now=NOW)
+    f = file_result(result, ISSUES)
+    assert (f.rows_loaded, f.rows_new, f.rows_updated, f.rows_unchanged) == (4, 1, 0, 3)
+    s = Store(store_dir).read("part_issues")
+    assert sorted(s["issue_id"]) == ["I1", "I2", "I3", "I4"]
+
+
+def test_a_corrected_row_replaces_the_old_one_and_is_logged(raw: Path, store_dir: Path, tmp_path: Path) -> None:
+    _issues(raw, MARCH)
+    run(raw, store_dir, now=NOW)
+    later = tmp_path / "later"
+    write_csv(later / "出库明细_更正.csv", ISSUE_HEADER, [["I2", "2024-03-06", "PL", "P2", "4", "保养领用"]])
+    result = run(later, store_dir, now=NOW)
+    f = file_result(result, "出库明细_更正.csv")
+    assert (f.rows_new, f.rows_updated, f.rows_unchanged) == (0, 1, 0)
+    s = Store(store_dir).read("part_issues").set_index("issue_id")
+    assert len(s) == 3 and s.loc["I2", "quantity"] == 4 and s.loc["I1", "quantity"] == 2
+    ch = Store(store_dir).changes()
+    assert len(ch) == 1
+    row = ch.iloc[0]
+    assert (row["table"], row["column"], row["old"], row["new"]) == ("part_issues", "quantity", "1", "4")
+    assert "I2" in row["key"] and "P2" in row["key"]
+    assert row["file"] == "出库明细_更正.csv"
+    assert pd.Timestamp(row["changed_at"]) == pd.Timestamp(NOW)
+
+
+def test_correcting_a_row_back_logs_both_changes(raw: Path, store_dir: Path, tmp_path: Path) -> None:
+    _issues(raw, MARCH)
+    run(raw, store_dir, now=NOW)
+    fix = [["I1", "2024-03-05", "YC", "P1", "3", "维修领用"]]
+    write_csv(tmp_path / "a" / "出库明细.csv", ISSUE_HEADER, fix)
+    run(tmp_path / "a", store_dir, now=NOW)
+    run(raw, store_dir, now=NOW)  # the original export again: the original value returns
+    ch = Store(store_dir).changes()
+    assert list(zip(ch["old"], ch["new"])) == [("2", "3"), ("3", "2")]
+    assert Store(store_dir).read("part_issues").set_index("issue_id").loc["I1", "quantity"] == 2
+
+
+def _crash_halfway(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make pyarrow.parquet.write_table write half a file and then fail, as a full disk or a kill would."""
+    real = pq.write_table
+    paths: list[str] = []
+
+    def broken(table: pa.Table, where: object, *args: object, **kwargs: object) -> None:
+        real(table, where, *args, **kwargs)
+        p = Path(str(where))
+        blob = p.read_bytes()
+        p.write_bytes(blob[: len(blob) // 2])
+        paths.append(str(p))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pq, "write_table", broken)
+    return paths
+
+
+def test_a_crash_during_write_leaves_the_old_table_and_no_temp_file(raw: Path, store_dir: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    _issues(raw, MARCH)
+    run(raw, store_dir, now=NOW)
+    store = Store(store_dir)
+    old = store.read("part_issues")
+    old_bytes = store.table_path("part_issues").read_bytes()
+    new = store.read_arrow("part_issues")
+    new = new.set_column(new.schema.get_field_index("quantity"), "quantity", pa.array([9, 9, -9], pa.int64()))
+
+    written = _crash_halfway(monkeypatch)
+    with pytest.raises(OSError, match="No space left"):
+        store.upsert("part_issues", new, now=NOW)
+    assert written and all(Path(p).parent == store_dir for p in written)  # the temp file, never the table
+    assert store.table_path("part_issues").read_bytes() == old_bytes
+    pd.testing.assert_frame_equal(store.read("part_issues"), old)
+    assert _temp_files(store_dir) == []
+
+
+def test_a_crash_during_ingest_leaves_the_old_tables(raw: Path, store_dir: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    _issues(raw, MARCH)
+    run(raw, store_dir, now=NOW)
+    store = Store(store_dir)
+    old = {t: store.read(t) for t in store.tables()}
+    later = tmp_path / "later"
+    write_csv(later / ISSUES, ISSUE_HEADER, [*MARCH, ["I4", "2024-03-08", "YC", "P1", "5", "零售"]])
+    _crash_halfway(monkeypatch)
+    try:
+        ingest(later, store_dir, today=TODAY, now=NOW)
+    except OSError:
+        pass  # a crash may end the run; what matters is what is left on disk
+    monkeypatch.undo()
+    for t, df in old.items():
+        pd.testing.assert_frame_equal(store.read(t), df)
+    assert _temp_files(store_dir) == []
+    result = run(later, store_dir, now=NOW)  # the next run recovers
+    assert file_result(result, ISSUES).rows_new == 1
+
+
+def test_a_crash_on_the_first_write_leaves_no_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store(tmp_path / "store")
+    _crash_halfway(monkeypatch)
+    with pytest.raises(OSError):
+        store.write("depots", pd.DataFrame({"depot_id": ["YC"], "name": ["银川"], "role": ["central"],
+                                            "parent_id": [None], "latitude": [38.5], "longitude": [106.2]}))
+    assert store.tables() == [] and _temp_files(store.path) == []
+
+
+def test_write_and_read_keep_the_canonical_dtypes(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store")
+    df = pd.DataFrame({
+        "issue_id": ["I1", "I2"], "issued_on": pd.to_datetime(["2024-03-05", "2024-03-06"]),
+        "depot_id": ["YC", "PL"], "part_no": ["P1", "P2"], "quantity": [2, -1],
+        "kind": ["repair", "return"], "unit_price": [35.5, None], "ticket_id": [None, "T1"], "serial_no": [None, None],
+    })
+    store.write("part_issues", df)
+    back = store.read("part_issues")
+    assert dict(back.dtypes.astype(str)) == {
+        "issue_id": "string", "issued_on": "datetime64[ns]", "depot_id": "string", "part_no": "string",
+        "quantity": "Int64", "kind": "string", "unit_price": "Float64", "ticket_id": "string", "serial_no": "string",
+    }
+    assert back["quantity"].tolist() == [2, -1] and back["unit_price"].isna().tolist() == [False, True]
+    assert store.tables() == ["part_issues"]
+
+
+def test_write_refuses_a_frame_missing_columns(tmp_path: Path) -> None:
+    with pytest.raises(SchemaError, match="missing"):
+        Store(tmp_path).write("depots", pd.DataFrame({"depot_id": ["YC"]}))
+
+
+def test_reading_an_absent_table_gives_an_empty_one(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store")
+    assert store.read("parts").empty and list(store.read("parts").columns)[0] == "part_no"
+    assert store.changes().empty and "changed_at" in store.changes().columns
+
+
+def test_a_damaged_table_raises_read_error(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.table_path("parts").write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(ReadError, match="damaged"):
+        store.read("parts")
+
+
+def test_a_damaged_store_table_during_ingest(raw: Path, store_dir: Path) -> None:
+    """A parquet file broken outside zk_forecast: the run says so instead of a traceback, or rebuilds it."""
+    store_dir.mkdir()
+    Store(store_dir).table_path("parts").write_bytes(b"garbage")
+    try:
+        result = ingest(raw, store_dir, today=TODAY)
+    except ReadError as exc:
+        assert "parts.parquet" in str(exc) and "damaged" in str(exc)
+    else:
+        assert not result.ok or len(Store(store_dir).read("parts")) == 3
+
+
+def test_upsert_directly(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    t = pa.table({"depot_id": ["YC", "PL"], "name": ["银川", "平罗"], "role": ["central", "branch"],
+                  "parent_id": [None, "YC"], "latitude": [38.5, None], "longitude": [106.2, None]})
+    counts, status = store.upsert("depots", t, now=NOW)
+    assert (counts.new, counts.updated, counts.unchanged) == (2, 0, 0) and status.tolist() == [0, 0]
+    t2 = pa.table({"depot_id": ["PL", "GY"], "name": ["平罗分库", "固原"], "role": ["branch", "branch"],
+                   "parent_id": ["YC", "YC"], "latitude": [None, 36.0], "longitude": [None, 106.3]})
+    counts, status = store.upsert("depots", t2, source=["b.csv", "b.csv"], now=NOW)
+    assert (counts.new, counts.updated, counts.unchanged) == (1, 1, 0) and status.tolist() == [1, 0]
+    s = store.read("depots").set_index("depot_id")
+    assert s.loc["PL", "name"] == "平罗分库" and len(s) == 3
+    ch = store.changes()
+    assert list(zip(ch["key"], ch["column"], ch["old"], ch["new"], ch["file"])) == [
+        ("PL", "name", "平罗", "平罗分库", "b.csv")]
+    counts, status = store.upsert("depots", t2, now=NOW)
+    assert (counts.new, counts.updated, counts.unchanged) == (0, 0, 2)
+    assert _temp_files(tmp_path) == []
+
+
+def test_a_crash_writing_the_table_logs_no_change(raw: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _issues(raw, MARCH)
+    run(raw, store_dir, now=NOW)
+    store = Store(store_dir)
+    old_bytes = store.table_path("part_issues").read_bytes()
+    new = store.read_arrow("part_issues")
+    new = new.set_column(new.schema.get_field_index("quantity"), "quantity", pa.array([9, 9, -9], pa.int64()))
+    real = pq.write_table
+    calls: list[str] = []
+
+    def crash_on_the_table(table: pa.Table, where: object, *args: object, **kwargs: object) -> None:
+        calls.append(str(where))
+        if "part_issues" in Path(str(where)).name:
+            raise OSError(28, "No space left on device")
+        real(table, where, *args, **kwargs)
+
+    monkeypatch.setattr(pq, "write_table", crash_on_the_table)
+    with pytest.raises(OSError):
+        store.upsert("part_issues", new, now=NOW)
+    monkeypatch.undo()
+    assert store.table_path("part_issues").read_bytes() == old_bytes
+    assert _temp_files(store_dir) == []
+    assert store.changes().empty, "the log names corrections the table does not hold"
