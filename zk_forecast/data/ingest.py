@@ -364,10 +364,11 @@ def _duplicates(
     allc = np.concatenate(codes)
     if allc.size < 2:
         return drop, rejects, unchanged
-    _, inv, counts = np.unique(allc, return_inverse=True, return_counts=True)
-    involved = np.flatnonzero(counts[inv] > 1)
+    involved = np.flatnonzero(pd.Series(allc).duplicated(keep=False).to_numpy())
     if involved.size == 0:
         return drop, rejects, unchanged
+    inv = np.zeros(allc.size, dtype=np.int64)
+    inv[involved] = pd.factorize(allc[involved])[0]
     file_of = np.concatenate([np.full(c.data.num_rows, k, dtype=np.int64) for k, c in enumerate(checked)])
     local = np.concatenate([np.arange(c.data.num_rows, dtype=np.int64) for c in checked])
     frames = []

@@ -146,6 +146,46 @@ def detect_encoding(raw: bytes, declared: str | None = None) -> tuple[str, str, 
         ) from None
 
 
+_HEAD_BYTES = 1 << 20
+_HEAD_CHARS = 1 << 18
+
+
+def _decode_head(head: bytes, codec: str, whole: bool) -> str | None:
+    """Decode a sample of a file; a multibyte character cut at the end of the sample is not an error."""
+    try:
+        return head.decode(codec)
+    except UnicodeDecodeError as exc:
+        if not whole and exc.start >= len(head) - 4:
+            try:
+                return head[: exc.start].decode(codec)
+            except UnicodeDecodeError:
+                return None
+        return None
+
+
+def _sample_encoding(raw: bytes) -> tuple[str, str] | None:
+    """Encoding from the first megabyte: (sample text, ``utf-8``/``utf-8-sig``/``gb18030``), or None for UTF-16.
+
+    The reader then hands the bytes to arrow unchanged (or transcoding from GB18030); a later part of the file
+    that does not fit makes arrow fail, and the reader falls back to decoding the whole file.
+    """
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    body = raw[3:] if bom else raw
+    head = body[:_HEAD_BYTES]
+    whole = len(head) == len(body)
+    text = _decode_head(head, "utf-8", whole)
+    if text is not None:
+        return text, "utf-8-sig" if bom else "utf-8"
+    if bom:
+        return None
+    text = _decode_head(head, "gb18030", whole)
+    if text is not None:
+        return text, "gb18030"
+    return None
+
+
 def _unique_names(headers: Sequence[str]) -> list[str]:
     seen: dict[str, int] = {}
     out = []
@@ -246,11 +286,15 @@ def _sniff_delimiter(sample_lines: list[str]) -> str:
 def _read_csv(
     path: Path, raw: bytes, *, encoding: str | None, header_score: Callable[[list[str]], int] | None
 ) -> RawTable:
-    text, enc, notes = detect_encoding(raw, encoding)
+    sampled = None if encoding else _sample_encoding(raw)
+    if sampled is not None:  # the bytes go to the arrow reader as they are (transcoded there when GB18030)
+        text, enc, notes = sampled[0], sampled[1], []
+    else:
+        text, enc, notes = detect_encoding(raw, encoding)
     if "\x00" in text[:4096]:
         raise ReadError(f"{path.name}: the file holds binary data, not text; export it again as CSV or xlsx")
     # \r\n (Windows), \n and a lone \r (old Mac exports) all end a line, as they do for the arrow reader below
-    head_lines = _LINE_END.split(text, HEADER_SCAN_ROWS + 1)[:HEADER_SCAN_ROWS]
+    head_lines = _LINE_END.split(text[:_HEAD_CHARS], HEADER_SCAN_ROWS + 1)[:HEADER_SCAN_ROWS]
     delim = _sniff_delimiter([ln for ln in head_lines if ln.strip()][:10])
     try:
         head_rows = _split_lines(head_lines, delim)
@@ -268,9 +312,14 @@ def _read_csv(
     read_names = _unique_names(file_headers)
     names = read_names[: len(headers)]
     ncol, nread = len(names), len(read_names)
-    body = text.encode("utf-8") if enc not in ("utf-8",) else raw
+    arrow_encoding = "utf8"
+    if sampled is not None:
+        body = raw[3:] if enc == "utf-8-sig" else raw
+        arrow_encoding = "gb18030" if enc == "gb18030" else "utf8"
+    else:
+        body = text.encode("utf-8")
     if not body.endswith((b"\n", b"\r")):  # arrow cannot skip a header line that has no line end
-        body = body + b"\n"
+        body = body + (b"\n" if arrow_encoding == "utf8" else "\n".encode(enc))
     invalid: list[tuple[int | None, str, int]] = []
 
     def handler(row: pacsv.InvalidRow) -> str:
@@ -283,7 +332,7 @@ def _read_csv(
             io.BytesIO(body),
             read_options=pacsv.ReadOptions(
                 use_threads=threads, skip_rows=h + 1, column_names=read_names, block_size=1 << 24,
-                skip_rows_after_names=0,
+                skip_rows_after_names=0, encoding=arrow_encoding,
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delim, invalid_row_handler=handler, ignore_empty_lines=False, newlines_in_values=True
@@ -294,10 +343,18 @@ def _read_csv(
             ),
         )
 
-    if enc == "utf-8-sig":
-        body = body[3:] if body.startswith(b"\xef\xbb\xbf") else body
     try:
-        table = _read(True)
+        try:
+            table = _read(True)
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            if sampled is None:
+                raise
+            # the sample looked like one encoding but a later part of the file is another: decode it all
+            text, enc, notes = detect_encoding(raw, None)
+            body, arrow_encoding, sampled = text.encode("utf-8"), "utf8", None
+            if not body.endswith((b"\n", b"\r")):
+                body = body + b"\n"
+            table = _read(True)
         if any(num is None for num, _, _ in invalid):
             table = _read(False)
     except (pa.ArrowInvalid, pa.ArrowException) as exc:

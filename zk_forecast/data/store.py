@@ -153,7 +153,7 @@ class Store:
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.path)
         os.close(fd)
         try:
-            pq.write_table(data, tmp, compression="snappy", row_group_size=1 << 20)
+            pq.write_table(data, tmp, compression="zstd", row_group_size=1 << 20)
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
