@@ -288,7 +288,7 @@ def _read_csv(
 ) -> RawTable:
     sampled = None if encoding else _sample_encoding(raw)
     if sampled is not None:  # the bytes go to the arrow reader as they are (transcoded there when GB18030)
-        text, enc, notes = sampled[0], sampled[1], []
+        text, enc, notes = sampled[0], sampled[1], list[str]()
     else:
         text, enc, notes = detect_encoding(raw, encoding)
     if "\x00" in text[:4096]:
@@ -331,7 +331,7 @@ def _read_csv(
         return pacsv.read_csv(
             io.BytesIO(body),
             read_options=pacsv.ReadOptions(
-                use_threads=threads, skip_rows=h + 1, column_names=read_names, block_size=1 << 24,
+                use_threads=threads, skip_rows=h + 1, column_names=read_names, block_size=1 << 22,
                 skip_rows_after_names=0, encoding=arrow_encoding,
             ),
             parse_options=pacsv.ParseOptions(

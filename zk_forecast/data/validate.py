@@ -145,9 +145,25 @@ class Parsed:
         self.reasons = reasons
 
 
+def _clean_dict(arr: pa.Array) -> pa.DictionaryArray:
+    """Dictionary-encode, then trim the distinct values; empty ones become null."""
+    enc = arr if pa.types.is_dictionary(arr.type) else pc.dictionary_encode(arr)
+    d = pc.utf8_trim_whitespace(enc.dictionary)
+    empty = pc.equal(d, "")
+    idx = enc.indices
+    if pc.any(empty).as_py():
+        idx = pc.if_else(pc.take(empty, idx), pa.scalar(None, idx.type), idx)
+    return pa.DictionaryArray.from_arrays(idx, d)
+
+
+def _plain(arr: pa.Array) -> pa.Array:
+    """A dictionary-encoded string column back to plain strings."""
+    return arr.dictionary_decode() if pa.types.is_dictionary(arr.type) else arr
+
+
 def _per_unique(arr: pa.Array, fn: Callable[[str], tuple[Any, str | None]], out_type: pa.DataType) -> Parsed:
     """Apply ``fn`` once to each distinct value of ``arr``."""
-    enc = pc.dictionary_encode(arr)
+    enc = arr if pa.types.is_dictionary(arr.type) else pc.dictionary_encode(arr)
     uniques = enc.dictionary.to_pylist()
     results = [fn(u) for u in uniques]
     vals = pa.array([r[0] for r in results], type=out_type)
@@ -164,6 +180,18 @@ _GROUPED_NUMBER = r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$"
 def _parse_numbers(text: pa.Array, fn: Callable[[str], tuple[Any, str | None]], out_type: pa.DataType,
                    col: Column) -> Parsed:
     """Numbers: plain decimal text is cast in one vectorised step; only the rest goes through ``fn``."""
+    if pa.types.is_dictionary(text.type):  # parse the distinct values, then spread them over the rows
+        d = _parse_numbers(text.dictionary, fn, out_type, col)
+        idx = pc.fill_null(text.indices, len(text.dictionary)).to_numpy(zero_copy_only=False)
+        values = pc.take(d.values, text.indices)
+        if d.bad is None or not d.bad.any():
+            return Parsed(values)
+        bad_d = np.append(d.bad, False)
+        if isinstance(d.reasons, tuple):
+            reasons_d = np.append(d.reasons[0][d.reasons[1]], None)
+        else:
+            reasons_d = np.append(np.asarray(d.reasons, dtype=object), None)
+        return Parsed(values, bad_d[idx], (reasons_d, idx))
     try:  # the common case: every value is plain decimal text
         cast = pc.cast(text, pa.float64())
     except pa.ArrowInvalid:
@@ -307,9 +335,15 @@ def check_table(
     cleaned: dict[str, pa.Array] = {}
     blank = np.ones(n, dtype=bool)
     mapped = set(match.by_column.values())
+    # columns whose distinct values are few are dictionary-encoded once: trimming, parsing and foreign-key look-ups
+    # then work on the distinct values only
+    fk_cols = {fk.column for fk in table.foreign_keys}
+    as_dict = {match.by_column[c.name] for c in table.columns if c.name in match.by_column
+               and (c.kind in ("enum", "bool", "date", "datetime", "int", "float") or c.name in fk_cols)}
     for name in raw.column_names:
         if name in mapped:
-            cleaned[name] = _clean_text(_combine(raw.data.column(name)))
+            col_raw = _combine(raw.data.column(name))
+            cleaned[name] = _clean_dict(col_raw) if name in as_dict else _clean_text(col_raw)
             blank &= pc.is_null(cleaned[name]).to_numpy(zero_copy_only=False)
         else:  # a column kept out of the store only needs to be empty for the row to be blank
             blank &= pc.is_null(raw.data.column(name)).to_numpy(zero_copy_only=False)
@@ -342,7 +376,7 @@ def check_table(
     _time_order(table, out, probs, header_of, blank)
     warnings: list[str] = []
     _foreign_keys(table, out, probs, header_of, refs, warnings)
-    data = pa.table({c.name: out[c.name] for c in table.columns})
+    data = pa.table({c.name: _plain(out[c.name]) for c in table.columns})
 
     keep = ~probs.bad
     rejects = probs.frame(label, rows)
@@ -374,7 +408,12 @@ def _parse_column(
 ) -> Parsed:
     kind = col.kind
     if kind == "str":
-        too_long = pc.fill_null(pc.greater(pc.utf8_length(text), col.max_length), False).to_numpy(zero_copy_only=False)
+        if pa.types.is_dictionary(text.type):
+            long_d = pc.greater(pc.utf8_length(text.dictionary), col.max_length)
+            too_long = pc.fill_null(pc.take(long_d, text.indices), False).to_numpy(zero_copy_only=False)
+        else:
+            too_long = pc.fill_null(pc.greater(pc.utf8_length(text), col.max_length), False).to_numpy(
+                zero_copy_only=False)
         if too_long.any():
             reasons = np.full(len(too_long), None, dtype=object)
             reasons[too_long] = f"text longer than {col.max_length} characters / 文本过长"
@@ -484,9 +523,9 @@ def _foreign_keys(
             continue
         known = refs.known(fk.ref_table, fk.ref_column)
         if fk.ref_table == table.name:  # self reference: the file's own keys count
-            known = known | {v for v in _np(out[fk.ref_column]) if v is not None}
+            known = known | {v for v in _np(_plain(out[fk.ref_column])) if v is not None}
         to_id = refs.depot_names if fk.ref_table == "depots" else {}
-        enc = pc.dictionary_encode(vals)
+        enc = vals if pa.types.is_dictionary(vals.type) else pc.dictionary_encode(vals)
         uniques = enc.dictionary.to_pylist()
         mapped: list[str | None] = []
         ok: list[bool] = []
