@@ -187,10 +187,11 @@ def _parse_numbers(text: pa.Array, fn: Callable[[str], tuple[Any, str | None]], 
         if d.bad is None or not d.bad.any():
             return Parsed(values)
         bad_d = np.append(d.bad, False)
+        tail = np.array([None], dtype=object)
         if isinstance(d.reasons, tuple):
-            reasons_d = np.append(d.reasons[0][d.reasons[1]], None)
+            reasons_d = np.concatenate([d.reasons[0][d.reasons[1]], tail])
         else:
-            reasons_d = np.append(np.asarray(d.reasons, dtype=object), None)
+            reasons_d = np.concatenate([np.asarray(d.reasons, dtype=object), tail])
         return Parsed(values, bad_d[idx], (reasons_d, idx))
     try:  # the common case: every value is plain decimal text
         cast = pc.cast(text, pa.float64())
