@@ -502,7 +502,8 @@ def _time_order(
         if wrong.any():
             la, lb = header_of.get(early, early), header_of.get(late, late)
             idx = pa.array(np.flatnonzero(wrong))
-            pairs = zip(pc.cast(a.take(idx), pa.string()).to_pylist(), pc.cast(b.take(idx), pa.string()).to_pylist())
+            fmt = "%Y-%m-%d %H:%M" if table.column(early).kind == "datetime" else "%Y-%m-%d"
+            pairs = zip(pc.strftime(a.take(idx), format=fmt).to_pylist(), pc.strftime(b.take(idx), format=fmt).to_pylist())
             vals = np.empty(len(wrong), dtype=object)
             vals[np.flatnonzero(wrong)] = [f"{x} > {y}" for x, y in pairs]
             probs.add(wrong, f"{la}/{lb}", vals, f"{lb} is before {la}: times must run forward / 时间顺序颠倒")
