@@ -1,0 +1,1 @@
+"""Demand engine: panel, classification, intermittent-demand methods, selection and lead-time distributions."""
