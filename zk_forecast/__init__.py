@@ -8,7 +8,7 @@ The public names::
     result = zk.ingest("data/raw/demo", store)
 """
 
-from zk_forecast import calendar, schema
+from zk_forecast import calendar, failures, schema
 from zk_forecast.data import demo
 from zk_forecast.data.ingest import IngestResult, ingest
 from zk_forecast.data.mapping import Mapping
@@ -27,6 +27,7 @@ __all__ = [
     "__version__",
     "calendar",
     "demo",
+    "failures",
     "ingest",
     "schema",
 ]

@@ -1,1 +1,77 @@
-"""Failure-rate engine: life models, repairable-system trends, before/after comparisons, installed-base forecasts."""
+"""Failure-rate engine: life models, repairable-system trends, before/after comparisons.
+
+Life models (Weibull, lognormal, exponential) are fitted by maximum likelihood with right and interval censoring,
+grouped counts and left truncation; :func:`fit_groups` fits every component × model group in one vectorised
+solve. Repairable systems get Nelson's mean cumulative function, Crow-AMSAA and Duane models and trend tests;
+:func:`compare_cut_in` tells a manufacturer whether a design change lowered the failure rate.
+"""
+
+from zk_forecast.failures.compare import (
+    CutInResult,
+    EarlyLifeResult,
+    RateRatioResult,
+    WeibullLRResult,
+    compare_before_after,
+    compare_cut_in,
+    early_life_test,
+    rate_ratio_test,
+    weibull_lr_test,
+)
+from zk_forecast.failures.groups import fit_groups
+from zk_forecast.failures.lifetimes import (
+    Exponential,
+    LifeData,
+    LogNormal,
+    ParametricLifetime,
+    Weibull,
+    check_life_data,
+    compare_families,
+    weibull_loglik,
+)
+from zk_forecast.failures.repairable import (
+    CrowAMSAAResult,
+    DuaneResult,
+    MCFResult,
+    TrendTestResult,
+    crow_amsaa,
+    crow_amsaa_grouped,
+    duane,
+    laplace_test,
+    mcf,
+    mil_hdbk_189_test,
+    times_between_failures,
+    trend_by,
+)
+
+__all__ = [
+    "CrowAMSAAResult",
+    "CutInResult",
+    "DuaneResult",
+    "EarlyLifeResult",
+    "Exponential",
+    "LifeData",
+    "LogNormal",
+    "MCFResult",
+    "ParametricLifetime",
+    "RateRatioResult",
+    "TrendTestResult",
+    "Weibull",
+    "WeibullLRResult",
+    "check_life_data",
+    "compare_before_after",
+    "compare_cut_in",
+    "compare_families",
+    "crow_amsaa",
+    "crow_amsaa_grouped",
+    "duane",
+    "early_life_test",
+    "fit_groups",
+    "laplace_test",
+    "mcf",
+    "mil_hdbk_189_test",
+    "rate_ratio_test",
+    "times_between_failures",
+    "trend_by",
+    "weibull_lr_test",
+    "weibull_loglik",
+]

@@ -1,0 +1,172 @@
+"""Tests of zk_forecast.failures.groups.fit_groups: equality with the single-group fit, the documented answers for
+groups without a usable MLE, and bad input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from zk_forecast.errors import ZkValueError
+from zk_forecast.failures.groups import fit_groups
+from zk_forecast.failures.lifetimes import Exponential, Weibull
+
+
+def _table(seed: int = 0, n_groups: int = 30, n: int = 40, truncate: bool = False) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(n_groups), n)
+    shape = np.repeat(rng.uniform(0.8, 3.0, n_groups), n)
+    t = 1000 * rng.weibull(1.0, g.size) ** (1 / shape)
+    c = rng.uniform(0, 2000, g.size)
+    time = np.minimum(t, c)
+    df = pd.DataFrame(
+        {
+            "model": np.where(g % 2 == 0, "M1004", "W80"),
+            "component": [f"c{k // 2:02d}" for k in g],
+            "hours": time,
+            "censored": (c < t).astype(int),
+        }
+    )
+    if truncate:
+        df["entry"] = np.where(rng.uniform(size=g.size) < 0.3, time * rng.uniform(0, 0.9, g.size), 0.0)
+    return df
+
+
+def _rel(a: float, b: float) -> float:
+    return abs(a - b) / abs(b)
+
+
+@pytest.mark.parametrize("truncate", [False, True])
+def test_groups_equal_single_fits(truncate: bool) -> None:
+    df = _table(truncate=truncate)
+    res = fit_groups(df, ["component", "model"], "hours", "censored", entry="entry" if truncate else None)
+    assert res.index.names == ["component", "model"]
+    assert len(res) == 30 and (res["status"] == "ok").all() and res["converged"].all()
+    for key, grp in list(df.groupby(["component", "model"]))[:10]:
+        w = Weibull().fit(grp["hours"], grp["censored"], entry=grp["entry"] if truncate else None)
+        row = res.loc[key]
+        assert _rel(row["shape"], w.shape_) < 1e-6
+        assert _rel(row["scale"], w.scale_) < 1e-6
+        assert _rel(row["loglik"], w.loglik_) < 1e-6
+        for name in ("shape", "scale"):
+            lo, hi = w.wald_interval(name)
+            assert _rel(row[f"{name}_lo"], lo) < 1e-5 and _rel(row[f"{name}_hi"], hi) < 1e-5
+        assert row["n_failures"] == (grp["censored"] == 0).sum()
+        assert row["n_units"] == len(grp)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(st.floats(1.0, 1000.0), st.booleans(), st.integers(1, 3)),
+            min_size=2,
+            max_size=12,
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_property_groups_equal_single_fit(groups: list[list[tuple[float, bool, int]]]) -> None:
+    """Random small data sets: every group with an MLE ("ok") equals Weibull().fit to 1e-6 relative."""
+    rows = [(g, t, int(c), n) for g, units in enumerate(groups) for t, c, n in units]
+    df = pd.DataFrame(rows, columns=["g", "t", "c", "n"])
+    res = fit_groups(df, "g", "t", "c", "n")
+    assert set(res["status"]) <= {"ok", "no_failures", "one_failure", "shape_unbounded"}
+    for g, grp in df.groupby("g"):
+        row = res.loc[g]
+        if row["status"] != "ok":
+            continue
+        w = Weibull().fit(grp["t"], grp["c"], grp["n"])
+        if w.shape_ > 200:  # nearly a step: both fits are flat in shape there; compare the likelihood only
+            assert _rel(row["loglik"], w.loglik_) < 1e-6
+            continue
+        assert row["converged"]
+        assert _rel(row["shape"], w.shape_) < 1e-6
+        assert _rel(row["scale"], w.scale_) < 1e-6
+
+
+def test_no_failures_gives_weibayes_lower_bound() -> None:
+    """Weibayes with zero failures (hand calculation): scale_L = (sum t^k / -ln(1 - C)) ** (1/k)."""
+    df = pd.DataFrame({"g": ["a"] * 3, "t": [100.0, 200.0, 300.0], "c": [1, 1, 1]})
+    res = fit_groups(df, "g", "t", "c", weibayes_shape=2.0, level=0.9)
+    row = res.loc["a"]
+    want = math.sqrt((100**2 + 200**2 + 300**2) / -math.log(0.1))
+    assert row["status"] == "no_failures" and row["method"] == "weibayes"
+    assert row["scale"] == pytest.approx(want) and row["scale_lo"] == pytest.approx(want)
+    assert row["scale_hi"] == math.inf and row["shape"] == 2.0
+    assert row["n_failures"] == 0 and row["n_censored"] == 3
+    # shape 1 is the exponential bound: total time / -ln(1 - C)
+    res1 = fit_groups(df, "g", "t", "c", weibayes_shape=1.0, level=0.9)
+    assert res1.loc["a", "scale"] == pytest.approx(600 / -math.log(0.1))
+    assert not res.isna().any().any()
+
+
+def test_one_failure_gives_weibayes_estimate_with_chi2_interval() -> None:
+    df = pd.DataFrame({"g": ["a"] * 3, "t": [100.0, 200.0, 300.0], "c": [0, 1, 1]})
+    row = fit_groups(df, "g", "t", "c", weibayes_shape=1.0).loc["a"]
+    assert row["status"] == "one_failure"
+    assert row["scale"] == pytest.approx(600.0)  # total time / 1 failure
+    assert row["scale_lo"] == pytest.approx(1200 / stats.chi2.ppf(0.975, 4))
+    assert row["scale_hi"] == pytest.approx(1200 / stats.chi2.ppf(0.025, 2))
+
+
+def test_group_of_one_unit() -> None:
+    df = pd.DataFrame({"g": ["failed", "running"], "t": [42.0, 42.0], "c": [0, 1]})
+    res = fit_groups(df, "g", "t", "c")
+    assert res.loc["failed", "status"] == "one_failure"
+    assert res.loc["running", "status"] == "no_failures"
+
+
+def test_all_failed_at_same_instant_reports_unbounded_shape() -> None:
+    df = pd.DataFrame({"g": ["a"] * 4, "t": [50.0, 50.0, 50.0, 20.0], "c": [0, 0, 0, 1]})
+    row = fit_groups(df, "g", "t", "c").loc["a"]
+    assert row["status"] == "shape_unbounded" and not row["converged"]
+    assert row["shape"] == math.inf and row["scale"] == 50.0
+
+
+def test_exponential_family_closed_form() -> None:
+    df = _table(seed=3, n_groups=4)
+    res = fit_groups(df, "component", "hours", "censored", family="exponential")
+    for key, grp in df.groupby("component"):
+        e = Exponential().fit(grp["hours"], grp["censored"])
+        assert res.loc[key, "scale"] == pytest.approx(e.scale_, rel=1e-8)
+        assert res.loc[key, "loglik"] == pytest.approx(e.loglik_, rel=1e-8)
+        lo, hi = e.wald_interval("scale")
+        assert res.loc[key, "scale_lo"] == pytest.approx(lo, rel=1e-5)
+
+
+def test_counts_and_row_order_do_not_matter() -> None:
+    df = _table(seed=5, n_groups=6, n=20)
+    a = fit_groups(df, "component", "hours", "censored")
+    b = fit_groups(df.sample(frac=1.0, random_state=1), "component", "hours", "censored")
+    pd.testing.assert_frame_equal(a, b, rtol=1e-9)
+    doubled = df.assign(n=2)
+    c = fit_groups(doubled, "component", "hours", "censored", count="n")
+    assert np.allclose(c["shape"], a["shape"], rtol=1e-8)
+    assert np.allclose(c["n_units"], 2 * a["n_units"])
+
+
+def test_bad_input() -> None:
+    df = _table(n_groups=2, n=5)
+    with pytest.raises(ZkValueError, match="'family' parameter"):
+        fit_groups(df, "component", "hours", "censored", family="gamma")
+    with pytest.raises(ZkValueError, match="not in the table"):
+        fit_groups(df, "part", "hours", "censored")
+    with pytest.raises(ZkValueError, match="`time` must be finite and > 0"):
+        fit_groups(df.assign(hours=-1.0), "component", "hours", "censored")
+    with pytest.raises(ZkValueError, match="`censored` must be 0"):
+        fit_groups(df.assign(censored=3), "component", "hours", "censored")
+    with pytest.raises(ZkValueError, match="`count` must be a whole number"):
+        fit_groups(df.assign(n=0.5), "component", "hours", "censored", count="n")
+    with pytest.raises(ZkValueError, match="`entry`"):
+        fit_groups(df.assign(e=df["hours"]), "component", "hours", "censored", entry="e")
+    with pytest.raises(ZkValueError, match="weibayes_shape"):
+        fit_groups(df, "component", "hours", "censored", weibayes_shape=0)
+    with pytest.raises(ZkValueError, match="no rows"):
+        fit_groups(df.iloc[:0], "component", "hours", "censored")
