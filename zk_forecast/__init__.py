@@ -8,7 +8,7 @@ The public names::
     result = zk.ingest("data/raw/demo", store)
 """
 
-from zk_forecast import calendar, failures, schema
+from zk_forecast import calendar, demand, failures, schema
 from zk_forecast.data import demo
 from zk_forecast.data.ingest import IngestResult, ingest
 from zk_forecast.data.mapping import Mapping
@@ -26,6 +26,7 @@ __all__ = [
     "ZkValueError",
     "__version__",
     "calendar",
+    "demand",
     "demo",
     "failures",
     "ingest",

@@ -1,1 +1,28 @@
-"""Demand engine: panel, classification, intermittent-demand methods, selection and lead-time distributions."""
+"""Demand engine: panel, classification, intermittent-demand methods, selection and lead-time distributions.
+
+Parts issues become a (series × periods) :class:`Panel` per part × depot; :func:`classify` gives the
+Syntetos-Boylan-Croston category, ABC and XYZ classes; :class:`LeadTimeDemand` gives the distribution of total
+demand over the replenishment lead time.
+"""
+
+from zk_forecast.demand.classify import ADI_CUTOFF, CV2_CUTOFF, SBC_CATEGORIES, adi_cv2, classify, sbc_category
+from zk_forecast.demand.distributions import LeadTimeDemand, LeadTimeDistribution, lead_time_pmf, truncate_tail
+from zk_forecast.demand.panel import SEP, Panel, PanelReport, build_panel, resolve_supersession
+
+__all__ = [
+    "ADI_CUTOFF",
+    "CV2_CUTOFF",
+    "SBC_CATEGORIES",
+    "SEP",
+    "LeadTimeDemand",
+    "LeadTimeDistribution",
+    "Panel",
+    "PanelReport",
+    "adi_cv2",
+    "build_panel",
+    "classify",
+    "lead_time_pmf",
+    "resolve_supersession",
+    "sbc_category",
+    "truncate_tail",
+]

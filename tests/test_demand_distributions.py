@@ -1,0 +1,209 @@
+"""Tests of lead-time demand distributions (zk_forecast.demand.distributions)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from zk_forecast.demand.distributions import (
+    LeadTimeDemand,
+    LeadTimeDistribution,
+    lead_time_pmf,
+    truncate_tail,
+)
+from zk_forecast.errors import ZkTypeError, ZkValueError
+
+ONE = np.array([0.0, 1.0])  # every demand is one unit
+
+
+def test_unit_sizes_give_binomial() -> None:
+    # Bernoulli(p) occurrence, size 1, over L periods = Binomial(L, p) (reference: scipy.stats.binom)
+    p = np.array([0.05, 0.3, 0.5, 0.9, 1.0, 0.0])
+    L = np.array([1, 4, 7, 12, 3, 5])
+    pmf = lead_time_pmf(p, ONE, L)
+    for i in range(p.size):
+        k = np.arange(pmf.shape[1])
+        np.testing.assert_allclose(pmf[i], stats.binom.pmf(k, L[i], p[i]), atol=1e-12)
+
+
+def test_per_period_probabilities_match_direct_convolution() -> None:
+    # seasonal scaling: p differs by period; reference = np.convolve of the per-period pmfs, by hand
+    rng = np.random.default_rng(3)
+    p = rng.uniform(0, 1, (4, 6))
+    size = rng.dirichlet(np.ones(5), 4)
+    size[:, 0] = 0.0
+    size /= size.sum(axis=1, keepdims=True)
+    L = np.array([6, 2, 5, 1])
+    got = lead_time_pmf(p, size, L, tail=0.0)
+    for i in range(4):
+        ref = np.array([1.0])
+        for t in range(L[i]):
+            per = p[i, t] * size[i]
+            per[0] += 1 - p[i, t]
+            ref = np.convolve(ref, per)
+        np.testing.assert_allclose(got[i, :ref.size], ref, atol=1e-13)
+        assert np.all(got[i, ref.size:] == 0)
+
+
+def test_compound_poisson_sizes_against_simulation() -> None:
+    # occurrence Bernoulli(0.3) per period, size 1 + Poisson(1.5), L = 6; 200,000 seeded simulations.
+    # Each empirical bin is a binomial proportion, so |empirical - exact| <= 5 standard errors sqrt(q(1-q)/N)
+    # (+ 1/N for the empty bins): a false alarm has probability < 1e-5 per bin, and the seed is fixed anyway.
+    p, lam, L, n = 0.3, 1.5, 6, 200_000
+    k = np.arange(60)
+    size = stats.poisson.pmf(k - 1, lam)
+    size[-1] += 1 - size.sum()
+    pmf = lead_time_pmf(p, size, L)[0]
+    rng = np.random.default_rng(20040101)
+    occ = rng.random((n, L)) < p
+    draws = np.where(occ, 1 + rng.poisson(lam, (n, L)), 0).sum(axis=1)
+    emp = np.bincount(draws, minlength=pmf.size)[: pmf.size] / n
+    se = np.sqrt(pmf * (1 - pmf) / n)
+    assert np.all(np.abs(emp - pmf) <= 5 * se + 1.0 / n)
+    assert pmf @ np.arange(pmf.size) == pytest.approx(L * p * (1 + lam), rel=1e-9)
+
+
+def test_fitted_mean_and_variance_formulas() -> None:
+    rng = np.random.default_rng(11)
+    y = np.where(rng.random((50, 104)) < rng.uniform(0.02, 0.6, (50, 1)), rng.integers(1, 9, (50, 104)), 0.0)
+    L = rng.integers(1, 13, 50)
+    est = LeadTimeDemand().fit(y)
+    d = est.distribution(L)
+    s = np.arange(est.size_pmf_.shape[1])
+    mu, m2 = est.size_pmf_ @ s, est.size_pmf_ @ s**2
+    # mean = L p mu; var = L (p E[S²] - p² mu²) for i.i.d. periods; tail truncation at 1e-9 moves them < 1e-6
+    np.testing.assert_allclose(d.mean(), L * est.p_ * mu, rtol=1e-6)
+    np.testing.assert_allclose(d.var(), L * (est.p_ * m2 - (est.p_ * mu) ** 2), rtol=1e-5)
+    assert np.all(d.pmf >= 0)
+    np.testing.assert_allclose(d.pmf.sum(axis=1), 1.0, atol=1e-12)
+
+
+def test_occurrence_scale_hand_calculation() -> None:
+    y = np.tile([1.0, 0.0, 0.0, 0.0], 10)[None, :]  # p = 1/4, every size 1
+    est = LeadTimeDemand().fit(y)
+    assert est.p_[0] == 0.25 and est.size_family_[0] == "poisson"
+    # scale (2, 0, 1) over L = 3: p per period (0.5, 0, 0.25); convolve [.5,.5] * [1] * [.75,.25] by hand
+    got = est.pmf(3, occurrence_scale=[2.0, 0.0, 1.0])
+    np.testing.assert_allclose(got[0], [0.375, 0.5, 0.125], atol=1e-14)
+    capped = est.pmf(1, occurrence_scale=[10.0])  # 2.5 capped at probability 1
+    np.testing.assert_allclose(capped[0], [0.0, 1.0], atol=1e-14)
+
+
+def test_tail_truncation() -> None:
+    size = stats.geom.pmf(np.arange(200), 0.1)  # long-tailed sizes on 1, 2, ...
+    size[-1] += 1 - size.sum()
+    full = lead_time_pmf(0.5, size, 4, tail=0.0)
+    cut = lead_time_pmf(0.5, size, 4, tail=1e-6)
+    assert cut.shape[1] < full.shape[1]
+    k = cut.shape[1] - 1
+    assert full[0, k + 1:].sum() <= 1e-6  # what was folded is at most the tail mass
+    np.testing.assert_allclose(cut[0, :k], full[0, :k], atol=1e-15)
+    assert cut[0, k] == pytest.approx(full[0, k:].sum(), abs=1e-12)
+    np.testing.assert_allclose(truncate_tail(np.array([[0.5, 0.5, 0.0, 0.0]])), [[0.5, 0.5]])
+
+
+def test_quantiles_monotone_and_match_binomial() -> None:
+    d = LeadTimeDistribution(lead_time_pmf(np.array([0.2, 0.6]), ONE, np.array([10, 10])))
+    qs = np.linspace(0, 1, 101)
+    q = d.quantile(qs)
+    assert q.shape == (2, 101) and np.all(np.diff(q, axis=1) >= 0)
+    for i, p in enumerate([0.2, 0.6]):
+        np.testing.assert_array_equal(q[i, 1:-1], stats.binom.ppf(qs[1:-1], 10, p))
+    assert d.quantile(0.5).shape == (2,)
+    np.testing.assert_allclose(d.cdf()[:, -1], 1.0)
+    with pytest.raises(ZkValueError, match=r"\[0, 1\]"):
+        d.quantile(1.5)
+    assert "2 series" in repr(d) and "<table" in d._repr_html_()
+
+
+def test_size_families() -> None:
+    rng = np.random.default_rng(5)
+    sizes = 1 + rng.negative_binomial(2, 0.3, 400)  # over-dispersed
+    y = np.zeros((4, 800))
+    y[0, ::2] = sizes
+    y[1, :3] = [2, 3, 2]  # three demands: fewer than min_sizes → shifted Poisson
+    y[2, ::4] = 1  # never over-dispersed: point mass at 1
+    est = LeadTimeDemand().fit(y)
+    assert list(est.size_family_) == ["nbinom", "poisson", "poisson", "none"]
+    s = np.arange(est.size_pmf_.shape[1])
+    mu = est.size_pmf_[0] @ s
+    assert mu == pytest.approx(sizes.mean(), rel=1e-6)  # moments matched
+    assert est.size_pmf_[0] @ (s - mu) ** 2 == pytest.approx(sizes.var(ddof=1), rel=0.02)
+    assert est.size_pmf_[1] @ s == pytest.approx(7 / 3)
+    assert est.size_pmf_[2, 1] == pytest.approx(1.0)
+    assert est.pmf(3)[3, 0] == 1.0  # no demand: zero for sure
+    emp = LeadTimeDemand(size="empirical").fit(y[1:2])
+    np.testing.assert_allclose(emp.size_pmf_[0, :4], [0, 0, 2 / 3, 1 / 3])
+    geo = LeadTimeDemand(size="geometric").fit(y[1:2])
+    assert geo.size_pmf_[0] @ np.arange(geo.size_pmf_.shape[1]) == pytest.approx(7 / 3, rel=1e-8)
+
+
+def test_bootstrap_markov_estimates() -> None:
+    y = np.array([[0, 2, 0, 0, 1, 0, 3, 0]], dtype=float)
+    b = LeadTimeDemand(method="bootstrap").fit(y)
+    # from no demand: 0→2, 0→0, 0→1, 0→3: 3 of 4; from demand: 2→0, 1→0, 3→0: 0 of 3 (hand count)
+    assert (b.p01_[0], b.p11_[0], b.last_state_[0]) == (0.75, 0.0, False)
+    np.testing.assert_array_equal(b.sizes_, [2, 1, 3])
+    gap = np.array([[1, np.nan, 0, 1, 1]])  # no transition is counted across the missing period
+    g = LeadTimeDemand(method="bootstrap").fit(gap)
+    assert (g.p01_[0], g.p11_[0], g.last_state_[0]) == (1.0, 1.0, True)
+
+
+def test_bootstrap_deterministic_with_seed() -> None:
+    rng = np.random.default_rng(1)
+    y = np.where(rng.random((30, 60)) < 0.3, rng.integers(1, 6, (30, 60)), 0).astype(float)
+    L = rng.integers(1, 13, 30)
+    a = LeadTimeDemand(method="bootstrap", n_samples=500, random_state=42).fit(y).pmf(L)
+    b = LeadTimeDemand(method="bootstrap", n_samples=500, random_state=42).fit(y).pmf(L)
+    c = LeadTimeDemand(method="bootstrap", n_samples=500, random_state=43).fit(y).pmf(L)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    assert np.all(a >= 0)
+    np.testing.assert_allclose(a.sum(axis=1), 1.0)
+    np.testing.assert_allclose(a * 500, np.round(a * 500), atol=1e-9)  # counts of 500 samples
+
+
+def test_bootstrap_degenerate_histories() -> None:
+    y = np.ones((2, 20))
+    y[1] = 0.0
+    b = LeadTimeDemand(method="bootstrap", jitter=False, n_samples=200, random_state=0).fit(y)
+    pmf = b.pmf(np.array([5, 5]))
+    assert pmf[0, 5] == 1.0 and pmf[1, 0] == 1.0  # demand 1 every period; never any demand
+    assert b.pmf(5, occurrence_scale=np.zeros(5))[0, 0] == 1.0
+    jit = LeadTimeDemand(method="bootstrap", n_samples=4000, random_state=0).fit(y).distribution(5)
+    # jittered size 1: 1 + trunc(1 + Z), non-positive draws back to 1; its mean, by a seeded simulation of
+    # 10^6 normals, is 1.668, so 5 demands average 8.34 (4000 samples: standard error about 0.02)
+    z = np.random.default_rng(9).standard_normal(1_000_000)
+    j = 1 + np.trunc(1 + z)
+    per = np.where(j <= 0, 1, j).mean()
+    assert jit.pmf[0, 5] < 1.0 and jit.mean()[0] == pytest.approx(5 * per, abs=0.1)
+
+
+def test_estimator_conventions_and_errors() -> None:
+    est = LeadTimeDemand(method="fitted", n_samples=7, random_state=3)
+    assert (est.method, est.n_samples, est.random_state) == ("fitted", 7, 3)
+    assert not [k for k in vars(est) if k.endswith("_")]
+    with pytest.raises(ZkValueError, match="not fitted"):
+        est.pmf(3)
+    assert est.fit(np.ones((1, 4))) is est
+    assert est.n_samples == 7 and est.random_state == 3
+    with pytest.raises(ZkValueError, match="'method'"):
+        LeadTimeDemand(method="mc").fit(np.ones((1, 4)))
+    with pytest.raises(ZkValueError, match="'size'"):
+        LeadTimeDemand(size="lognormal").fit(np.ones((1, 4)))
+    with pytest.raises(ZkValueError, match="'n_samples'"):
+        LeadTimeDemand(n_samples=0).fit(np.ones((1, 4)))
+    with pytest.raises(ZkValueError, match=">= 1"):
+        est.pmf(0)
+    with pytest.raises(ZkTypeError, match="whole periods"):
+        est.pmf(1.5)
+    with pytest.raises(ZkValueError, match="occurrence_scale"):
+        est.pmf(3, occurrence_scale=[1.0, 1.0])
+    with pytest.raises(ZkValueError, match="negative"):
+        LeadTimeDemand().fit(-np.ones((1, 3)))
+    with pytest.raises(ZkValueError, match=r"\[0, 1\]"):
+        lead_time_pmf(1.2, ONE, 2)
+    with pytest.raises(ZkValueError, match="sum to 1"):
+        lead_time_pmf(0.5, [0.5, 0.6], 2)
+    with pytest.raises(ZkValueError, match="n_series = 3"):
+        lead_time_pmf(np.array([0.1, 0.2]), np.tile(ONE, (3, 1)), 2)
