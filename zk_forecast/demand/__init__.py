@@ -5,8 +5,20 @@ Syntetos-Boylan-Croston category, ABC and XYZ classes; :class:`LeadTimeDemand` g
 demand over the replenishment lead time.
 """
 
-from zk_forecast.demand.classify import ADI_CUTOFF, CV2_CUTOFF, SBC_CATEGORIES, adi_cv2, classify, sbc_category
-from zk_forecast.demand.distributions import LeadTimeDemand, LeadTimeDistribution, lead_time_pmf, truncate_tail
+from zk_forecast.demand.classify import (
+    ADI_CUTOFF,
+    CV2_CUTOFF,
+    SBC_CATEGORIES,
+    adi_cv2,
+    classify,
+    sbc_category,
+)
+from zk_forecast.demand.distributions import (
+    LeadTimeDemand,
+    LeadTimeDistribution,
+    lead_time_pmf,
+    truncate_tail,
+)
 from zk_forecast.demand.panel import SEP, Panel, PanelReport, build_panel, resolve_supersession
 
 __all__ = [
