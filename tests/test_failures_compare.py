@@ -23,7 +23,7 @@ from zk_forecast.failures.compare import (
     weibull_lr_test,
 )
 from zk_forecast.failures.lifetimes import Weibull
-from zk_forecast.failures.repairable import times_between_failures
+from zk_forecast.failures.lives import build_lives
 
 
 # ---------------------------------------------------------------------------------------- (a) rate ratio
@@ -156,31 +156,13 @@ def test_compare_cut_in_bad_input() -> None:
 # ------------------------------------------------------------------------------------------------- demo data
 @pytest.fixture(scope="module")
 def demo_lives(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, dict]:
-    """Component lives in engine hours from the demo's tickets.
-
-    Convention (kept simple): a failure ticket (kind failure) replaces the component, so the component's lives on a
-    machine are the gaps between successive failure tickets' ``machine_hours``; the last life is a suspension at
-    the machine's last known hours (the largest ``machine_hours`` on any of its tickets). Every component of the
-    machine's model (from ground_truth's model x component list) gets lives, even with no failure.
-    """
+    """Component lives in engine hours from the demo's tickets (zk_forecast.failures.lives.build_lives)."""
     root = tmp_path_factory.mktemp("demo")
     demo.generate(root / "raw", scale="small", seed=7)
     ingest(root / "raw", Store(root / "store"))
     store = Store(root / "store")
-    tickets, machines = store.read("tickets"), store.read("machines")
     truth = json.loads((root / "raw" / "ground_truth.json").read_text(encoding="utf-8"))
-    pairs = pd.DataFrame([k.split("|") for k in truth["weibull"]], columns=["model", "component"])
-    last = tickets.dropna(subset=["machine_hours"]).groupby("serial_no")["machine_hours"].max()
-    fail = tickets[tickets["kind"] == "failure"].dropna(subset=["component", "machine_hours"])
-    owned = machines[["serial_no", "model"]].merge(pairs, on="model")
-    events = pd.concat([
-        fail[["serial_no", "component", "machine_hours"]].assign(event=1),
-        owned[["serial_no", "component"]].assign(machine_hours=owned["serial_no"].map(last), event=0),
-    ]).dropna(subset=["machine_hours"])
-    events["system"] = events["serial_no"].astype(str) + "|" + events["component"].astype(str)
-    lives = times_between_failures(events, system="system", time="machine_hours", event="event")
-    lives[["serial_no", "component"]] = lives["system"].str.split("|", expand=True)
-    lives = lives[lives["time"] > 0].merge(machines[["serial_no", "model", "build_date"]], on="serial_no")
+    lives = build_lives(store.read("tickets"), store.read("machines"), store.read("component_parts"))
     return lives, truth["planted_effects"]
 
 

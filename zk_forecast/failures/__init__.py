@@ -2,7 +2,8 @@
 
 Life models (Weibull, lognormal, exponential) are fitted by maximum likelihood with right and interval censoring,
 grouped counts and left truncation; :func:`fit_groups` fits every component × model group in one vectorised
-solve. Repairable systems get Nelson's mean cumulative function, Crow-AMSAA and Duane models and trend tests;
+solve. :func:`build_lives` turns tickets into component lives in engine hours and
+:class:`InstalledBaseForecaster` forecasts parts demand from the machines in the field. Repairable systems get Nelson's mean cumulative function, Crow-AMSAA and Duane models and trend tests;
 :func:`compare_cut_in` tells a manufacturer whether a design change lowered the failure rate.
 """
 
@@ -18,6 +19,11 @@ from zk_forecast.failures.compare import (
     weibull_lr_test,
 )
 from zk_forecast.failures.groups import fit_groups
+from zk_forecast.failures.installed_base import (
+    InstalledBaseForecaster,
+    expected_renewals,
+    weibull_renewal_table,
+)
 from zk_forecast.failures.lifetimes import (
     Exponential,
     LifeData,
@@ -28,6 +34,7 @@ from zk_forecast.failures.lifetimes import (
     compare_families,
     weibull_loglik,
 )
+from zk_forecast.failures.lives import build_lives, machine_hours, usage_profile
 from zk_forecast.failures.repairable import (
     CrowAMSAAResult,
     DuaneResult,
@@ -44,6 +51,12 @@ from zk_forecast.failures.repairable import (
 )
 
 __all__ = [
+    "InstalledBaseForecaster",
+    "build_lives",
+    "expected_renewals",
+    "machine_hours",
+    "usage_profile",
+    "weibull_renewal_table",
     "CrowAMSAAResult",
     "CutInResult",
     "DuaneResult",
