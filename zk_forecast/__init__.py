@@ -13,6 +13,7 @@ from zk_forecast.data import demo
 from zk_forecast.data.ingest import IngestResult, ingest
 from zk_forecast.data.mapping import Mapping
 from zk_forecast.data.store import Store
+from zk_forecast.demand.forecast import forecast
 from zk_forecast.errors import ZkError, ZkTypeError, ZkValueError
 
 __version__ = "0.1.0"
@@ -29,6 +30,7 @@ __all__ = [
     "demand",
     "demo",
     "failures",
+    "forecast",
     "ingest",
     "schema",
 ]

@@ -1,7 +1,9 @@
 """Demand engine: panel, classification, intermittent-demand methods, selection and lead-time distributions.
 
 Parts issues become a (series × periods) :class:`Panel` per part × depot; :func:`classify` gives the
-Syntetos-Boylan-Croston category, ABC and XYZ classes; :class:`LeadTimeDemand` gives the distribution of total
+Syntetos-Boylan-Croston category, ABC and XYZ classes; the estimators (naive, mean, moving average, SES,
+Croston, optimised Croston, SBA, SBJ, TSB, ADIDA, IMAPA) run over all series at once and :func:`forecast` is the
+long-format face; :class:`LeadTimeDemand` gives the distribution of total
 demand over the replenishment lead time.
 """
 
@@ -19,9 +21,39 @@ from zk_forecast.demand.distributions import (
     lead_time_pmf,
     truncate_tail,
 )
+from zk_forecast.demand.forecast import forecast
+from zk_forecast.demand.models import (
+    ADIDA,
+    ESTIMATORS,
+    IMAPA,
+    SBA,
+    SBJ,
+    SES,
+    TSB,
+    Croston,
+    CrostonOptimized,
+    HistoricMean,
+    MovingAverage,
+    Naive,
+    NotFittedError,
+)
 from zk_forecast.demand.panel import SEP, Panel, PanelReport, build_panel, resolve_supersession
 
 __all__ = [
+    "ADIDA",
+    "ESTIMATORS",
+    "IMAPA",
+    "SBA",
+    "SBJ",
+    "SES",
+    "TSB",
+    "Croston",
+    "CrostonOptimized",
+    "HistoricMean",
+    "MovingAverage",
+    "Naive",
+    "NotFittedError",
+    "forecast",
     "ADI_CUTOFF",
     "CV2_CUTOFF",
     "SBC_CATEGORIES",

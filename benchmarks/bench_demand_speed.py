@@ -1,0 +1,168 @@
+"""Speed of zk_forecast's intermittent-demand methods against statsforecast 2.1.1 on the same long DataFrame.
+
+Prints one JSON line per method: our seconds, statsforecast's seconds (``n_jobs=1``), their ratio and the largest
+relative difference of the point forecasts; then one line for 1,000,000 series (ours only, in chunks): seconds
+and peak RSS. Both sides start from the same long DataFrame (unique_id, ds, y) and end at forecasts; ours runs
+under ``conventions="statsforecast"`` so that the forecasts must agree.
+
+Run under the environment that has statsforecast (zk_forecast is found through the repository path)::
+
+    /work/venv_sf/bin/python benchmarks/bench_demand_speed.py [--series 100000] [--sf-series 100000]
+
+If statsforecast would take too long, ``--sf-series N`` runs it on the first N series only and scales its time
+by series count (the JSON says so with ``"sf_scaled_from"``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from zk_forecast.demand.forecast import forecast
+from zk_forecast.demand.models import ADIDA, IMAPA, SBA, TSB, Croston, CrostonOptimized
+
+N_PERIODS = 156
+
+
+def make_long(n_series: int, seed: int, offset: int = 0) -> pd.DataFrame:
+    """Seeded intermittent weekly series: demand probability 0.05..0.6, Poisson sizes + 1 [units per week]."""
+    rng = np.random.default_rng(seed)
+    prob = rng.uniform(0.05, 0.6, size=(n_series, 1))
+    y = np.where(rng.random((n_series, N_PERIODS)) < prob, rng.poisson(2.0, (n_series, N_PERIODS)) + 1.0, 0.0)
+    ids = np.arange(offset, offset + n_series)
+    weeks = pd.date_range("2022-01-03", periods=N_PERIODS, freq="W-MON")
+    return pd.DataFrame(
+        {"unique_id": np.repeat(ids, N_PERIODS), "ds": np.tile(weeks, n_series), "y": y.ravel()}
+    )
+
+
+def ours() -> dict[str, object]:
+    c = "statsforecast"
+    return {
+        "croston": Croston(conventions=c),
+        "sba": SBA(conventions=c),
+        "croston_opt": CrostonOptimized(conventions=c),
+        "tsb": TSB(alpha_d=0.1, alpha_p=0.1, conventions=c),
+        "adida": ADIDA(conventions=c),
+        "imapa": IMAPA(conventions=c),
+    }
+
+
+def peers() -> dict[str, object]:
+    from statsforecast.models import ADIDA as SfADIDA
+    from statsforecast.models import IMAPA as SfIMAPA
+    from statsforecast.models import TSB as SfTSB
+    from statsforecast.models import CrostonClassic, CrostonSBA
+    from statsforecast.models import CrostonOptimized as SfCrostonOptimized
+
+    return {
+        "croston": CrostonClassic(),
+        "sba": CrostonSBA(),
+        "croston_opt": SfCrostonOptimized(),
+        "tsb": SfTSB(alpha_d=0.1, alpha_p=0.1),
+        "adida": SfADIDA(),
+        "imapa": SfIMAPA(),
+    }
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--series", type=int, default=100_000)
+    parser.add_argument(
+        "--sf-series", type=int, default=None, help="run statsforecast on this many series only"
+    )
+    parser.add_argument("--million", type=int, default=1_000_000, help="series for the large run (0 = skip)")
+    parser.add_argument("--chunk", type=int, default=100_000)
+    parser.add_argument("--h", type=int, default=13)
+    args = parser.parse_args()
+    import statsforecast
+    from statsforecast import StatsForecast
+
+    df = make_long(args.series, seed=1)
+    n_sf = args.sf_series or args.series
+    df_sf = df.iloc[: n_sf * N_PERIODS]
+    totals = {"ours_s": 0.0, "sf_s": 0.0}
+    for name, est in ours().items():
+        t0 = time.perf_counter()
+        mine = forecast(df, args.h, [est], freq="W-MON")
+        t_ours = time.perf_counter() - t0
+        sf = StatsForecast(models=[peers()[name]], freq="W-MON", n_jobs=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t0 = time.perf_counter()
+            theirs = sf.forecast(df=df_sf, h=args.h)
+            t_sf = (time.perf_counter() - t0) * (args.series / n_sf)
+        col = [c for c in theirs.columns if c not in ("unique_id", "ds")][0]
+        a = mine[name].to_numpy()[: len(theirs)]
+        b = theirs[col].to_numpy()
+        rel = float(
+            np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300), where=np.abs(a - b) > 1e-12, initial=0.0)
+        )
+        totals["ours_s"] += t_ours
+        totals["sf_s"] += t_sf
+        line = {
+            "bench": "demand_speed",
+            "method": name,
+            "series": args.series,
+            "periods": N_PERIODS,
+            "ours_s": round(t_ours, 3),
+            "sf_s": round(t_sf, 3),
+            "ratio": round(t_sf / t_ours, 2),
+            "max_rel_diff": rel,
+            "statsforecast": statsforecast.__version__,
+        }
+        if n_sf != args.series:
+            line["sf_scaled_from"] = n_sf
+        print(json.dumps(line), flush=True)
+    print(
+        json.dumps(
+            {
+                "bench": "demand_speed",
+                "method": "total",
+                "series": args.series,
+                "ours_s": round(totals["ours_s"], 3),
+                "sf_s": round(totals["sf_s"], 3),
+                "ratio": round(totals["sf_s"] / totals["ours_s"], 2),
+            }
+        ),
+        flush=True,
+    )
+    if args.million:
+        del df, df_sf
+        t_all = 0.0
+        for lo in range(0, args.million, args.chunk):
+            part = make_long(min(args.chunk, args.million - lo), seed=2 + lo, offset=lo)
+            t0 = time.perf_counter()
+            forecast(part, args.h, list(ours().values()), freq="W-MON")
+            t_all += time.perf_counter() - t0
+        print(
+            json.dumps(
+                {
+                    "bench": "demand_speed",
+                    "method": "all six, chunked",
+                    "series": args.million,
+                    "chunk": args.chunk,
+                    "ours_s": round(t_all, 3),
+                    "peak_rss_mb": round(peak_rss_mb(), 1),
+                }
+            ),
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""Tests of zk_forecast.demand.forecast.forecast: the long-DataFrame face of the demand methods."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from zk_forecast.demand.forecast import forecast
+from zk_forecast.demand.models import SBA, Croston
+from zk_forecast.errors import ZkTypeError, ZkValueError
+
+
+def _df() -> pd.DataFrame:
+    weeks = pd.date_range("2024-01-01", periods=8, freq="W-MON")
+    return pd.DataFrame(
+        {
+            "unique_id": ["P1@YC"] * 8 + ["P2@PL"] * 3,
+            "ds": list(weeks) + list(weeks[5:]),
+            "y": [0, 2, 0, 0, 3, 0, 1, 0, 4, 0, 1.0],
+        }
+    )
+
+
+def test_output_shape_dates_and_values() -> None:
+    df = _df()
+    out = forecast(df, h=3, methods=["croston", "sba", "tsb"])
+    assert list(out.columns) == ["unique_id", "ds", "croston", "sba", "tsb"]
+    assert out["unique_id"].tolist() == ["P1@YC"] * 3 + ["P2@PL"] * 3
+    assert out["ds"].iloc[0] == pd.Timestamp("2024-02-26") and out["ds"].iloc[2] == pd.Timestamp("2024-03-11")
+    y = df.loc[df.unique_id == "P2@PL", "y"].to_numpy()[None, :]
+    assert out["sba"].iloc[3] == pytest.approx(SBA().fit(y).predict(1)[0, 0])
+
+
+def test_monthly_frequency_inferred() -> None:
+    df = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=4, freq="MS"), "y": [1, 0, 0, 2.0]}
+    )
+    out = forecast(df, h=2, methods=["naive"])
+    assert out["ds"].tolist() == [pd.Timestamp("2024-05-01"), pd.Timestamp("2024-06-01")]
+
+
+def test_missing_period_inside_a_series_is_zero() -> None:
+    df = _df()
+    gap = df.drop(index=[2, 3])  # two zero weeks of P1 left out
+    pd.testing.assert_frame_equal(forecast(gap, 2, ["sba", "imapa"]), forecast(df, 2, ["sba", "imapa"]))
+
+
+def test_estimator_instances_and_aliases() -> None:
+    out = forecast(_df(), 1, [Croston(alpha=0.05, alias="croston_05"), "croston"])
+    assert {"croston_05", "croston"} <= set(out.columns)
+    with pytest.raises(ZkValueError, match="share the output column"):
+        forecast(_df(), 1, [Croston(), "croston"])
+
+
+def test_intervals_are_clipped_and_ordered() -> None:
+    out = forecast(_df(), 2, ["sba"], level=[80, 95])
+    assert (out["sba-lo-95"] >= 0).all()
+    assert (out["sba-lo-95"] <= out["sba-lo-80"]).all() and (out["sba-lo-80"] <= out["sba"]).all()
+    assert (out["sba"] <= out["sba-hi-80"]).all() and (out["sba-hi-80"] <= out["sba-hi-95"]).all()
+
+
+def test_unsorted_periods_name_the_series() -> None:
+    df = _df()
+    df.loc[[0, 1], "ds"] = df.loc[[1, 0], "ds"].to_numpy()
+    with pytest.raises(ZkValueError, match=r"'P1@YC' has unsorted periods"):
+        forecast(df, 1, ["sba"])
+
+
+def test_duplicated_periods_name_the_series() -> None:
+    df = _df()
+    df.loc[9, "ds"] = df.loc[8, "ds"]
+    with pytest.raises(ZkValueError, match=r"'P2@PL' has duplicated periods"):
+        forecast(df, 1, ["sba"])
+
+
+def test_negative_demand_points_to_netting_returns() -> None:
+    df = _df()
+    df.loc[4, "y"] = -1.0
+    with pytest.raises(ZkValueError, match="net returns"):
+        forecast(df, 1, ["sba"])
+
+
+def test_non_numeric_demand() -> None:
+    df = _df().astype({"y": str})
+    with pytest.raises(ZkTypeError, match="must be numeric"):
+        forecast(df, 1, ["sba"])
+
+
+def test_unknown_method_lists_the_valid_ones() -> None:
+    with pytest.raises(ZkValueError, match=r"Unknown method 'holt'.*'croston'.*'imapa'"):
+        forecast(_df(), 1, ["holt"])
+
+
+@pytest.mark.parametrize("h", [0, -1, 1.5, True])
+def test_bad_horizon(h) -> None:
+    with pytest.raises(ZkValueError, match="'h' parameter"):
+        forecast(_df(), h, ["sba"])
+
+
+def test_extra_columns_error_or_ignored() -> None:
+    df = _df().assign(depot_id="YC", price=1.0)
+    with pytest.raises(ZkValueError, match=r"extra column\(s\) \['depot_id', 'price'\]"):
+        forecast(df, 1, ["sba"])
+    pd.testing.assert_frame_equal(forecast(df, 1, ["sba"], ignore_extra=True), forecast(_df(), 1, ["sba"]))
+
+
+def test_auto_needs_the_selection_hook() -> None:
+    with pytest.raises(ZkValueError, match="'auto'"):
+        forecast(_df(), 1)
+
+
+def test_dates_must_be_period_starts_and_freq_valid() -> None:
+    df = _df()
+    df.loc[0, "ds"] = pd.Timestamp("2023-12-27")
+    with pytest.raises(ZkValueError, match="period"):
+        forecast(df, 1, ["sba"])
+    with pytest.raises(ZkValueError, match="freq"):
+        forecast(_df(), 1, ["sba"], freq="D")
+
+
+def test_renamed_columns_and_conventions() -> None:
+    df = _df().rename(columns={"unique_id": "part", "ds": "week", "y": "qty"})
+    out = forecast(
+        df, 1, ["sba"], id_col="part", time_col="week", target_col="qty", conventions="statsforecast"
+    )
+    assert list(out.columns) == ["part", "week", "sba"]
+    with pytest.raises(ZkValueError, match="conventions"):
+        forecast(_df(), 1, ["sba"], conventions="python")
