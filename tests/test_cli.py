@@ -72,3 +72,25 @@ def test_usage_errors_exit_2_without_traceback(tmp_path: Path, capsys: pytest.Ca
     (tmp_path / "raw").mkdir()
     assert main(["ingest", str(tmp_path / "raw"), "--mapping", str(bad_mapping)]) == 2
     assert "partz" in capsys.readouterr().err
+
+
+def test_plan_command_writes_policies(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import pandas as pd
+
+    weeks = pd.date_range("2025-01-06", periods=30, freq="W-MON")
+    hist = pd.DataFrame({"unique_id": ["A|YC01"] * 30, "ds": weeks, "y": [0, 1, 0, 0, 2] * 6})
+    hist.to_csv(tmp_path / "h.csv", index=False)
+    pd.DataFrame({"unique_id": ["A|YC01", "B|YC01"], "lead_time": [2, 3], "unit_cost": [10.0, 5.0]}).to_csv(
+        tmp_path / "i.csv", index=False)
+    out = tmp_path / "p.csv"
+    code = main(["plan", "--history", str(tmp_path / "h.csv"), "--items", str(tmp_path / "i.csv"),
+                 "--fill-rate", "0.9", "--out", str(out)])
+    assert code == 0
+    pol = pd.read_csv(out, index_col=0)
+    assert set(pol.index) == {"A|YC01", "B|YC01"}  # every item, also the one without history
+    assert {"reorder_point", "order_up_to", "expected_fill_rate"} <= set(pol.columns)
+    assert pol.loc["A|YC01", "expected_fill_rate"] >= 0.9
+    assert "policies written" in capsys.readouterr().out
+    bad = main(["plan", "--history", str(tmp_path / "h.csv"), "--items", str(tmp_path / "i.csv"),
+                "--fill-rate", "1.5", "--out", str(out)])
+    assert bad == 2

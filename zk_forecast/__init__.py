@@ -8,13 +8,14 @@ The public names::
     result = zk.ingest("data/raw/demo", store)
 """
 
-from zk_forecast import calendar, demand, failures, schema
+from zk_forecast import calendar, demand, failures, inventory, schema
 from zk_forecast.data import demo
 from zk_forecast.data.ingest import IngestResult, ingest
 from zk_forecast.data.mapping import Mapping
 from zk_forecast.data.store import Store
 from zk_forecast.demand.forecast import forecast
 from zk_forecast.errors import ZkError, ZkTypeError, ZkValueError
+from zk_forecast.inventory.plan import plan
 
 __version__ = "0.1.0"
 
@@ -31,6 +32,8 @@ __all__ = [
     "demo",
     "failures",
     "forecast",
+    "inventory",
+    "plan",
     "ingest",
     "schema",
 ]

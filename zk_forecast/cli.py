@@ -1,4 +1,4 @@
-"""The command line: ``zk-forecast demo | demo-data | ingest``.
+"""The command line: ``zk-forecast demo | demo-data | ingest | plan``.
 
 Messages are in Chinese with English beside them. Bad input never ends in a traceback: the command prints what
 was wrong and how to fix it, and exits with 2.
@@ -46,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--store", default="data/processed", help="数据仓目录 / store folder")
     i.add_argument("--mapping", default=None, help="列映射文件 (TOML) / column mapping file")
     i.add_argument("--json", action="store_true", help="输出 JSON / print one JSON object")
+
+    pl = sub.add_parser("plan", help="计算补货策略 / stock policies per part × depot")
+    pl.add_argument("--history", required=True, help="需求历史 (unique_id, ds, y) / long demand history file")
+    pl.add_argument("--items", required=True, help="物料表 (unique_id, lead_time, …) / items file")
+    pl.add_argument("--fill-rate", type=float, default=0.95, help="满足率目标 / fill-rate target in (0, 1)")
+    pl.add_argument("--review-period", type=int, default=1, help="盘点周期 / review period [periods]")
+    pl.add_argument("--out", required=True, help="输出文件 .csv/.parquet/.xlsx / output file")
     return p
 
 
@@ -93,6 +100,15 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_USAGE
 
 
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from zk_forecast.inventory.plan import plan_files
+
+    t0 = time.perf_counter()
+    out = plan_files(args.history, args.items, args.fill_rate, args.out, review_period=args.review_period)
+    print(f"补货策略已写入 / policies written to {args.out}: {len(out)} 项 / items in {time.perf_counter() - t0:.1f} s")
+    return EXIT_OK
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from zk_forecast.data import demo
     from zk_forecast.data.ingest import ingest
@@ -108,7 +124,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 failure, 2 bad usage or unreadable input)."""
     args = _parser().parse_args(argv)
-    handlers = {"demo": _cmd_demo, "demo-data": _cmd_demo_data, "ingest": _cmd_ingest}
+    handlers = {"demo": _cmd_demo, "demo-data": _cmd_demo_data, "ingest": _cmd_ingest, "plan": _cmd_plan}
     try:
         return handlers[args.command](args)
     except ZkError as exc:

@@ -1,0 +1,132 @@
+"""Tests of zk_forecast.inventory.plan: the DataFrame face, priors, receipts, bad input, monotonicity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from zk_forecast.errors import ZkValueError
+from zk_forecast.inventory.plan import lead_time_from_receipts, plan, plan_files
+
+DS = pd.date_range("2024-01-01", periods=26, freq="W-MON")
+
+
+def _history() -> pd.DataFrame:
+    a = [0, 1, 0, 2] * 6 + [0, 1]
+    b = [3, 0] * 13
+    rows = [("A", d, y) for d, y in zip(DS, a, strict=True) if y > 0]  # absent periods = zero
+    rows += [("B", d, y) for d, y in zip(DS, b, strict=True)]
+    return pd.DataFrame(rows, columns=["unique_id", "ds", "y"])
+
+
+def _items(**cols: list) -> pd.DataFrame:
+    base = {"lead_time": [2, 1, 3, 1, 2], "unit_cost": [10.0, 20.0, 12.0, 5.0, 5.0],
+            "category": ["c", "c", "c", "d", "d"], "critical": [False, False, False, True, False],
+            "installed_base": [np.nan, np.nan, np.nan, np.nan, 0.3]}
+    base.update(cols)
+    return pd.DataFrame(base, index=pd.Index(["A", "B", "C", "D", "E"], name="unique_id"))
+
+
+def test_every_item_planned_with_basis() -> None:
+    out = plan(_history(), _items(), fill_rate=0.95)
+    assert list(out.index) == ["A", "B", "C", "D", "E"]
+    assert list(out["basis"]) == ["history", "history", "similar", "none", "installed_base"]
+    for c in ("reorder_point", "order_up_to", "expected_fill_rate", "expected_on_hand", "expected_on_hand_value"):
+        assert c in out.columns
+    has = out["basis"] != "none"
+    assert (out.loc[has, "expected_fill_rate"] >= 0.95 - 1e-12).all()
+    # the critical item without any information keeps one unit; value = on hand × unit cost
+    assert out.loc["D", "order_up_to"] == 1 and out.loc["D", "reorder_point"] == 0
+    np.testing.assert_allclose(out["expected_on_hand_value"], out["expected_on_hand"] * _items()["unit_cost"])
+
+
+def test_similar_prior_is_category_band_median() -> None:
+    out = plan(_history(), _items(), fill_rate=0.9)
+    # C (category c, cost 12: band floor(2 log10 12) = 2) shares the band with A (10) but not B (20 → band 2 too);
+    # A's rate 0.75 (per period since first appearance 18/24... computed by plan) and B's 1.5: median of both
+    rates = out.loc[["A", "B"], "mean_demand"]
+    assert out.loc["C", "mean_demand"] == pytest.approx(float(np.median(rates)))
+
+
+def test_non_critical_without_information_not_stocked() -> None:
+    out = plan(_history(), _items(critical=[False] * 5, category=["c", "c", "c", "x", "d"]), fill_rate=0.9)
+    assert out.loc["D", "basis"] == "none" and out.loc["D", "order_up_to"] == 0
+
+
+def test_per_class_targets_and_item_override() -> None:
+    items = _items(**{"class": ["wear", "other", "other", "other", "wear"], "fill_rate": [np.nan, 0.8, np.nan,
+                                                                                         np.nan, np.nan]})
+    out = plan(_history(), items, fill_rate={"wear": 0.98, "other": 0.9})
+    assert list(out["target"]) == [0.98, 0.8, 0.9, 0.9, 0.98]
+    with pytest.raises(ZkValueError, match="no target for class"):
+        plan(_history(), items, fill_rate={"wear": 0.98})
+
+
+def test_cost_service_and_moq() -> None:
+    items = _items(holding_cost=[0.1] * 5, backorder_cost=[1.0] * 5, moq=[4, 1, 1, 1, 1])
+    out = plan(_history(), items, service="cost")
+    assert out["target"].iloc[0] == pytest.approx(0.9)
+    assert out.loc["A", "order_quantity"] >= 4
+    assert (out.loc[["A", "B"], "expected_cycle_service"] >= 0.9 - 1e-12).all()
+
+
+def test_receipts_mixture_needs_more_stock() -> None:
+    # A: parts master says 2 weeks; receipts measure 7, 14, 14, 21, 28 days → 1, 2, 2, 3, 4 weeks (mean 2.4)
+    rec = pd.DataFrame({"part_no": ["A"] * 5, "depot_id": ["YC01"] * 5,
+                        "ordered_on": pd.to_datetime(["2024-01-01"] * 5),
+                        "received_on": pd.to_datetime(["2024-01-08", "2024-01-15", "2024-01-15", "2024-01-22",
+                                                       "2024-01-29"])})
+    lt = lead_time_from_receipts(rec, min_receipts=5)
+    assert lt.loc["A|YC01", "lead_time_mean"] == pytest.approx(2.4)
+    np.testing.assert_allclose(lt.loc["A|YC01", "lead_time_pmf"], [0, 0.2, 0.4, 0.2, 0.2])
+    assert lead_time_from_receipts(rec, min_receipts=6).empty
+    h = _history().replace({"A": "A|YC01", "B": "B|YC01"})
+    items = _items().rename(index={"A": "A|YC01", "B": "B|YC01"})
+    base = plan(h, items)
+    meas = plan(h, items, receipts=rec)
+    assert meas.loc["A|YC01", "lead_time_source"] == "receipts"
+    assert meas.loc["A|YC01", "order_up_to"] >= base.loc["A|YC01", "order_up_to"]
+
+
+@pytest.mark.parametrize(("col", "val", "msg"), [
+    ("lead_time", -1, "lead_time"), ("lead_time", np.nan, "lead_time"), ("fill_rate", 1.2, "strictly between"),
+    ("unit_cost", -3.0, "unit_cost"), ("pack_size", 0, "pack_size"), ("holding_cost", -1.0, "holding_cost")])
+def test_bad_items_name_the_item(col: str, val: float, msg: str) -> None:
+    items = _items()
+    items[col] = items.get(col, pd.Series(np.nan, index=items.index)).astype(float)
+    items.loc["B", col] = val
+    with pytest.raises(ZkValueError, match=msg) as e:
+        plan(_history(), items)
+    assert "'B'" in str(e.value)
+
+
+def test_bad_target_and_unknown_item() -> None:
+    with pytest.raises(ZkValueError, match="strictly between"):
+        plan(_history(), _items(), fill_rate=0.0)
+    h = pd.concat([_history(), pd.DataFrame({"unique_id": ["Z"], "ds": [DS[0]], "y": [1]})])
+    with pytest.raises(ZkValueError, match="'Z'.*not in items"):
+        plan(h, _items())
+
+
+def test_plan_files_roundtrip(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _history().to_csv(tmp_path / "h.csv", index=False)
+    _items().reset_index().to_csv(tmp_path / "i.csv", index=False)
+    out = plan_files(tmp_path / "h.csv", tmp_path / "i.csv", 0.95, tmp_path / "o.csv")
+    back = pd.read_csv(tmp_path / "o.csv", index_col="unique_id")
+    assert list(back.index) == list(out.index)
+    np.testing.assert_array_equal(back["order_up_to"], out["order_up_to"])
+
+
+@settings(max_examples=15, deadline=None)
+@given(t1=st.floats(0.5, 0.99), dt=st.floats(0.0, 0.09), lt=st.integers(0, 6), dl=st.integers(0, 4))
+def test_monotone_in_target_and_lead_time(t1: float, dt: float, lt: int, dl: int) -> None:
+    h = _history()
+    items = _items(lead_time=[lt] * 5)
+    lo = plan(h, items, fill_rate=t1)
+    hi = plan(h, items, fill_rate=min(t1 + dt, 0.995))
+    assert (hi["reorder_point"] >= lo["reorder_point"]).all()
+    longer = plan(h, _items(lead_time=[lt + dl] * 5), fill_rate=t1)
+    assert (longer["reorder_point"] >= lo["reorder_point"]).all()

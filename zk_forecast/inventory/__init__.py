@@ -1,0 +1,80 @@
+"""Inventory engine: stock policies per part × depot, a two-echelon network, and a simulator that proves them.
+
+- :mod:`~zk_forecast.inventory.policy`: exact kernels on discrete demand pmfs (expected backorders, fill rate,
+  on hand, undershoot) and the (R, s, S) search for a fill-rate, cycle-service or cost target.
+- :mod:`~zk_forecast.inventory.plan`: the DataFrame face ``plan(history, items, fill_rate=0.95)``, lead times from
+  receipts, priors for items without history, ``plan_files`` for the CLI.
+- :mod:`~zk_forecast.inventory.simulate`: replays policies against actual demand (event order in its docstring).
+- :mod:`~zk_forecast.inventory.network`: Yinchuan plus branches, METRIC delay, stocking location by the promises.
+- :mod:`~zk_forecast.inventory.budget`: marginal analysis, the curve of investment against fill rate.
+- :mod:`~zk_forecast.inventory.loaners`: the loaner pool (周转件) by Palm's theorem, with harvest peaks.
+- :mod:`~zk_forecast.inventory.wearlist`: the wear-part list (易损件清单) with planner overrides.
+"""
+
+from zk_forecast.inventory.budget import BudgetCurve, budget_curve
+from zk_forecast.inventory.loaners import (
+    CRITERIA,
+    LoanerPool,
+    erlang_b,
+    late_repairs,
+    loaner_pool,
+    pool_probabilities,
+    pool_size,
+    time_varying_load,
+)
+from zk_forecast.inventory.network import metric_delay, plan_network
+from zk_forecast.inventory.plan import lead_time_from_receipts, plan, plan_files
+from zk_forecast.inventory.policy import (
+    base_stock_fill_rate,
+    critical_ratio,
+    cycle_service_level,
+    expected_backorders,
+    expected_on_hand,
+    order_quantity,
+    reorder_policy,
+)
+from zk_forecast.inventory.simulate import SimulationResult, simulate, simulate_policy
+from zk_forecast.inventory.wearlist import (
+    OVERRIDE_ALIASES,
+    REPORT_COLUMNS,
+    SEASON_ZH,
+    SEASONS,
+    WearList,
+    read_overrides,
+    wear_list,
+)
+
+__all__ = [
+    "CRITERIA",
+    "OVERRIDE_ALIASES",
+    "REPORT_COLUMNS",
+    "SEASONS",
+    "SEASON_ZH",
+    "BudgetCurve",
+    "LoanerPool",
+    "WearList",
+    "budget_curve",
+    "erlang_b",
+    "late_repairs",
+    "loaner_pool",
+    "pool_probabilities",
+    "pool_size",
+    "read_overrides",
+    "time_varying_load",
+    "wear_list",
+    "SimulationResult",
+    "lead_time_from_receipts",
+    "metric_delay",
+    "plan",
+    "plan_files",
+    "plan_network",
+    "simulate",
+    "simulate_policy",
+    "base_stock_fill_rate",
+    "critical_ratio",
+    "cycle_service_level",
+    "expected_backorders",
+    "expected_on_hand",
+    "order_quantity",
+    "reorder_policy",
+]

@@ -1,0 +1,437 @@
+"""``plan()``: (R, s, S) policies for every item of a parts list, from a long demand history.
+
+Steps: validate ``items`` and ``history``; fit :class:`~zk_forecast.demand.distributions.LeadTimeDemand` on the
+items with history; build the pmfs of demand over ``L``, ``R`` and ``L + R`` periods (mixed over a measured
+lead-time distribution where ``receipts`` give one); give items without history a prior; search the levels with
+:func:`~zk_forecast.inventory.policy.reorder_policy`.
+
+Items without history (``basis``)
+---------------------------------
+``history``
+    The item has rows in ``history``: its fitted demand distribution.
+``installed_base``
+    No history, but a prior demand rate [units per period] from the installed-base forecast: the ``installed_base``
+    column of ``items``, or the mean of column ``installed_base`` of ``prior`` (long: ``unique_id``, ``ds``,
+    ``installed_base``, e.g. expected replacements = machines that the part fits × failure rate per machine ×
+    ``qty_per_replacement`` from ``component_parts``). Demand per period is taken as Poisson with that rate.
+``similar``
+    No history and no installed-base rate, but ``items`` has a ``category``: the rate is the median demand rate
+    [units per period] of the items with history in the same category and the same price band (a band is a
+    factor of √10 in ``unit_cost``: ``floor(2 log10(unit_cost))``), or of the whole category when the band has
+    no item with history; Poisson as above.
+``none``
+    Nothing is known. A ``critical`` item keeps one unit on the shelf (``s = 0, S = 1``: the first demand is
+    served at once and reordered); other items are not stocked (``s = -1, S = 0``: ordered against demand).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from zk_forecast.demand.distributions import LeadTimeDemand
+from zk_forecast.demand.panel import Panel
+from zk_forecast.errors import ZkValueError
+from zk_forecast.inventory.policy import critical_ratio, mix_lead_times, order_quantity, reorder_policy
+
+__all__ = ["lead_time_from_receipts", "plan", "plan_files", "read_table"]
+
+_SERVICES = ("fill_rate", "cycle", "cost")
+_GROUP_CELLS = 1 << 22  # pmf cells per group of series fitted together (32 MB per pmf)
+_COLUMNS = ["reorder_point", "order_up_to", "order_quantity", "expected_fill_rate", "expected_cycle_service",
+            "expected_on_hand", "expected_on_hand_value", "mean_demand", "lead_time", "target", "basis"]
+
+
+# ---------------------------------------------------------------------------------------------- receipts
+def lead_time_from_receipts(receipts: pd.DataFrame, min_receipts: int = 5, *, period_days: float = 7.0,
+                            sep: str = "|") -> pd.DataFrame:
+    """Measured lead times per part × depot from the ``receipts`` table.
+
+    A receipt's lead time is ``ceil((received_on - ordered_on) / period_days)`` periods: an order placed at a
+    review and received inside a later period counts as available from the period after (the simulator's
+    ``t + L + 1``), which errs on the safe side.
+
+    Parameters
+    ----------
+    receipts : pandas.DataFrame
+        Columns ``part_no``, ``depot_id``, ``ordered_on``, ``received_on`` (canonical ``receipts`` table).
+    min_receipts : int, default 5
+        Fewest receipts for a measured lead time; series with fewer are left out (use the parts master).
+    period_days : float, default 7
+        Days per period [days].
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``unique_id`` (``"PART|DEPOT"``): ``n_receipts``, ``lead_time_mean`` and ``lead_time_std``
+        [periods] (``ddof=1``), ``lead_time_max`` [periods] and ``lead_time_pmf`` (a numpy array over
+        0..lead_time_max [probability]).
+    """
+    need = ("part_no", "depot_id", "ordered_on", "received_on")
+    miss = [c for c in need if c not in receipts.columns]
+    if miss:
+        raise ZkValueError(f"receipts lacks columns {miss}; it needs {list(need)} (canonical receipts table).")
+    if isinstance(min_receipts, bool) or not isinstance(min_receipts, (int, np.integer)) or min_receipts < 1:
+        raise ZkValueError(f"min_receipts must be an int >= 1; got {min_receipts!r}.")
+    days = (pd.to_datetime(receipts["received_on"]) - pd.to_datetime(receipts["ordered_on"])).dt.days
+    if (days < 0).any():
+        i = int(np.flatnonzero((days < 0).to_numpy())[0])
+        raise ZkValueError(f"receipt row {i} was received before it was ordered; fix its dates.")
+    lt = np.ceil(days.to_numpy(dtype=np.float64) / period_days).astype(np.int64)
+    uid = receipts["part_no"].astype(str) + sep + receipts["depot_id"].astype(str)
+    g = pd.DataFrame({"unique_id": uid.to_numpy(), "lt": lt}).groupby("unique_id")["lt"]
+    out = pd.DataFrame({"n_receipts": g.size(), "lead_time_mean": g.mean(), "lead_time_std": g.std(ddof=1),
+                        "lead_time_max": g.max()})
+    out = out[out["n_receipts"] >= min_receipts].copy()
+    pmfs = []
+    for key in out.index:
+        v = g.get_group(key).to_numpy()
+        pmfs.append(np.bincount(v) / v.size)
+    out["lead_time_pmf"] = pmfs
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- checks
+def _num(items: pd.DataFrame, col: str, default: float, rule: str, fix: str, ok: Any) -> np.ndarray:
+    if col not in items.columns:
+        return np.full(len(items), default, dtype=np.float64)
+    v = pd.to_numeric(items[col], errors="coerce").to_numpy(dtype=np.float64)
+    v = np.where(np.isnan(v) & items[col].isna().to_numpy(), default, v)
+    bad = np.isinf(v) | ~ok(v)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ZkValueError(f"item {items.index[i]!r} has {col} = {items[col].iloc[i]!r}; {col} must be {rule}. {fix}")
+    return v
+
+
+def _targets(items: pd.DataFrame, fill_rate: Any) -> np.ndarray:
+    n = len(items)
+    if isinstance(fill_rate, Mapping):
+        if "class" not in items.columns:
+            raise ZkValueError("fill_rate is given per class but items has no 'class' column; add one (e.g. "
+                               "'wear', 'critical', 'other') or give one target.")
+        cls = items["class"].astype(str)
+        unknown = sorted(set(cls) - {str(k) for k in fill_rate})
+        if unknown:
+            raise ZkValueError(f"no target for class {unknown[0]!r}; add it to fill_rate, e.g. "
+                               f"{{{unknown[0]!r}: 0.95}}.")
+        t = cls.map({str(k): float(v) for k, v in fill_rate.items()}).to_numpy(dtype=np.float64)
+    else:
+        t = np.full(n, float(fill_rate))
+        if not (0 < float(fill_rate) < 1):
+            raise ZkValueError(f"fill_rate must lie strictly between 0 and 1; got {fill_rate!r}. Use e.g. 0.95.")
+    if "fill_rate" in items.columns:
+        own = pd.to_numeric(items["fill_rate"], errors="coerce").to_numpy(dtype=np.float64)
+        t = np.where(np.isnan(own), t, own)
+    bad = ~((t > 0) & (t < 1))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ZkValueError(f"item {items.index[i]!r} has target {t[i]!r}; a target must lie strictly between 0 "
+                           "and 1 (e.g. 0.95).")
+    return t
+
+
+def _lead_times(items: pd.DataFrame) -> np.ndarray:
+    if "lead_time" not in items.columns:
+        raise ZkValueError("items needs a 'lead_time' column [periods] (supplier or transfer lead time).")
+    v = pd.to_numeric(items["lead_time"], errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(v) | (v < 0) | (v != np.rint(v))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ZkValueError(f"item {items.index[i]!r} has lead_time = {items['lead_time'].iloc[i]!r}; lead_time "
+                           "must be a whole number of periods >= 0. Fill it from the parts master "
+                           "(ceil(lead_time_days / 7) for weeks).")
+    return v.astype(np.int64)
+
+
+def _nonneg(v: np.ndarray) -> np.ndarray:
+    return v >= 0
+
+
+def _poisson_pmf(rate: np.ndarray, periods: np.ndarray, tail: float = 1e-9) -> np.ndarray:
+    mu = rate * periods
+    top = int(stats.poisson.ppf(1 - tail, mu.max(initial=0.0))) + 2 if mu.size else 1
+    k = np.arange(top)[None, :]
+    p = stats.poisson.pmf(k, mu[:, None])
+    p[:, -1] += np.maximum(1.0 - p.sum(axis=1), 0.0)
+    return p
+
+
+# ---------------------------------------------------------------------------------------------- plan
+def plan(history: pd.DataFrame, items: pd.DataFrame, fill_rate: Any = 0.95, review_period: int = 1, *,
+         service: str = "fill_rate", method: str = "fitted", freq: str = "W-MON",
+         receipts: pd.DataFrame | None = None, prior: pd.DataFrame | None = None, min_receipts: int = 5,
+         random_state: int | None = 0) -> pd.DataFrame:
+    """(R, s, S) policies for every item, meeting a fill-rate, cycle-service or cost target.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        Long: ``unique_id``, ``ds`` (period starts of ``freq``), ``y`` [units per period]. Absent periods after
+        an item's first row are zero demand.
+    items : pandas.DataFrame
+        Indexed by ``unique_id``. Required ``lead_time`` [periods, >= 0]; optional ``unit_cost`` [CNY per unit],
+        ``moq`` [units], ``pack_size`` [units, > 0], ``order_cost`` [CNY per order] and ``holding_cost``
+        [CNY per unit-period] (EOQ lot size), ``backorder_cost`` [CNY per unit short] (``service="cost"``),
+        ``critical`` (bool), ``fill_rate`` (own target), ``class`` (key of a per-class target), ``category``
+        and ``installed_base`` [units per period] (priors, module notes).
+    fill_rate : float or mapping of class → float, default 0.95
+        Target in (0, 1) [probability]: fill rate (``service="fill_rate"``) or cycle service level
+        (``service="cycle"``); an item's own ``fill_rate`` column wins. Ignored by ``service="cost"``.
+    review_period : int, default 1
+        ``R`` [periods].
+    service : {"fill_rate", "cycle", "cost"}, default "fill_rate"
+        ``"cost"`` uses the critical ratio ``1 - h R / b`` as cycle service target
+        (:func:`~zk_forecast.inventory.policy.critical_ratio`).
+    method : {"fitted", "bootstrap"}, default "fitted"
+        Demand distribution (:class:`~zk_forecast.demand.distributions.LeadTimeDemand`).
+    freq : str, default "W-MON"
+        Period length of ``history``.
+    receipts : pandas.DataFrame, optional
+        Canonical receipts; series with at least ``min_receipts`` use the measured lead-time distribution
+        (:func:`lead_time_from_receipts`) instead of ``lead_time``.
+    prior : pandas.DataFrame, optional
+        Long ``unique_id``, ``ds``, ``installed_base`` [units per period]: installed-base demand forecast.
+    random_state : int or None, default 0
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``unique_id`` in the order of ``items``: ``reorder_point`` and ``order_up_to`` [units],
+        ``order_quantity`` (``S - s``) [units], ``expected_fill_rate`` and ``expected_cycle_service``
+        [probability], ``expected_on_hand`` (end of a review cycle) [units], ``expected_on_hand_value`` [CNY],
+        ``mean_demand`` [units per period], ``lead_time`` [periods, the mean when measured], ``target``,
+        ``basis`` (``history`` / ``installed_base`` / ``similar`` / ``none``) and ``lead_time_source``
+        (``items`` / ``receipts``).
+    """
+    if service not in _SERVICES:
+        raise ZkValueError(f"The 'service' parameter of plan must be one of {_SERVICES}; got {service!r} instead.")
+    if isinstance(review_period, bool) or not isinstance(review_period, (int, np.integer)) or review_period < 1:
+        raise ZkValueError(f"review_period must be an int >= 1 [periods]; got {review_period!r}.")
+    if not isinstance(items, pd.DataFrame):
+        raise ZkValueError("items must be a DataFrame indexed by unique_id.")
+    if items.index.has_duplicates:
+        raise ZkValueError(f"items has unique_id {items.index[items.index.duplicated()][0]!r} twice; keep one row.")
+    items = items.copy()
+    items.index = items.index.astype(str)
+    n = len(items)
+    R = int(review_period)
+    L = _lead_times(items)
+    cost = _num(items, "unit_cost", 0.0, ">= 0 [CNY per unit]", "Fix the cost in the parts master.", _nonneg)
+    moq = _num(items, "moq", 1.0, ">= 0 [units]", "Use 0 or 1 when there is no minimum.", _nonneg)
+    pack = _num(items, "pack_size", 1.0, "> 0 [units]", "Use 1 for parts sold singly.", lambda v: v > 0)
+    hold = _num(items, "holding_cost", np.nan, ">= 0 [CNY per unit-period]", "Fix the holding cost.",
+                lambda v: np.isnan(v) | (v >= 0)) if "holding_cost" in items.columns else None
+    ocost = _num(items, "order_cost", np.nan, ">= 0 [CNY per order]", "Fix the order cost.",
+                 lambda v: np.isnan(v) | (v >= 0)) if "order_cost" in items.columns else None
+    if service == "cost":
+        if hold is None or "backorder_cost" not in items.columns:
+            raise ZkValueError("service='cost' needs items columns 'holding_cost' [CNY per unit-period] and "
+                               "'backorder_cost' [CNY per unit short].")
+        back = _num(items, "backorder_cost", np.nan, "> 0 [CNY per unit short]", "Fix the backorder cost.",
+                    lambda v: v > 0)
+        target = np.maximum(critical_ratio(np.nan_to_num(hold), back, R), 1e-9)
+    else:
+        target = _targets(items, fill_rate)
+    critical = items["critical"].fillna(False).astype(bool).to_numpy() if "critical" in items.columns \
+        else np.zeros(n, dtype=bool)
+
+    # ---- history
+    for c in ("unique_id", "ds", "y"):
+        if c not in history.columns:
+            raise ZkValueError(f"history needs columns unique_id, ds, y (long format); '{c}' is missing.")
+    hist = history.assign(unique_id=history["unique_id"].astype(str))
+    unknown = pd.Index(hist["unique_id"].unique()).difference(items.index)
+    if len(unknown):
+        raise ZkValueError(f"history has rows for item {unknown[0]!r} which is not in items "
+                           f"({len(unknown)} such items); add it to items (with its lead_time) or drop its rows.")
+    if (pd.to_numeric(hist["y"], errors="coerce") < 0).any():
+        bad = hist.loc[pd.to_numeric(hist["y"], errors="coerce") < 0, "unique_id"].iloc[0]
+        raise ZkValueError(f"history has negative demand for item {bad!r}; net returns first (build_panel does).")
+    hist = hist.groupby(["unique_id", "ds"], as_index=False)["y"].sum()
+    panel = Panel.from_long(hist, freq=freq, fill="zero")
+    pos = items.index.get_indexer(panel.unique_id)
+    has = np.zeros(n, dtype=bool)
+    has[pos] = True
+    mean_d = np.zeros(n)
+    if len(panel):
+        mean_d[pos] = np.nanmean(panel.values, axis=1)
+
+    # ---- lead-time distributions
+    lt_src = np.array(["items"] * n, dtype=object)
+    lt_pmf: list[np.ndarray | None] = [None] * n
+    lt_shown = L.astype(np.float64)
+    if receipts is not None:
+        meas = lead_time_from_receipts(receipts, min_receipts)
+        for uid, row in meas.iterrows():
+            i = items.index.get_indexer([uid])[0]
+            if i >= 0:
+                lt_pmf[i], lt_src[i], lt_shown[i] = row["lead_time_pmf"], "receipts", row["lead_time_mean"]
+
+    # ---- priors
+    basis = np.where(has, "history", "none").astype(object)
+    rate = np.full(n, np.nan)
+    if "installed_base" in items.columns:
+        rate = pd.to_numeric(items["installed_base"], errors="coerce").to_numpy(dtype=np.float64).copy()
+    if prior is not None:
+        pr = prior.assign(unique_id=prior["unique_id"].astype(str)).groupby("unique_id")["installed_base"].mean()
+        rate = np.where(np.isnan(rate), pr.reindex(items.index).to_numpy(dtype=np.float64), rate)
+    if np.any(rate < 0):
+        i = int(np.flatnonzero(rate < 0)[0])
+        raise ZkValueError(f"item {items.index[i]!r} has installed_base rate {rate[i]!r}; it must be >= 0 "
+                           "[units per period].")
+    use_ib = ~has & np.isfinite(rate)
+    basis[use_ib] = "installed_base"
+    if "category" in items.columns:
+        cat = items["category"].astype(str).to_numpy()
+        with np.errstate(divide="ignore"):
+            band = np.floor(2 * np.log10(np.where(cost > 0, cost, np.nan)))
+        frame = pd.DataFrame({"cat": cat, "band": band, "rate": mean_d})[has]
+        by_band = frame.groupby(["cat", "band"])["rate"].median()
+        by_cat = frame.groupby("cat")["rate"].median()
+        for i in np.flatnonzero(~has & ~use_ib):
+            r = by_band.get((cat[i], band[i]), np.nan)
+            r = by_cat.get(cat[i], np.nan) if np.isnan(r) else r
+            if np.isfinite(r):
+                rate[i], basis[i] = r, "similar"
+    use_prior = np.isin(basis, ("installed_base", "similar"))
+    mean_d = np.where(use_prior, rate, mean_d)
+
+    # ---- lot sizes and pmfs
+    Q = order_quantity(mean_d * R, moq=moq, pack_size=pack,
+                       order_cost=None if ocost is None else np.nan_to_num(ocost),
+                       holding_cost=None if hold is None else np.where(np.isnan(hold), 0.0, hold * R))
+    out = pd.DataFrame(index=items.index, columns=_COLUMNS)
+    sel = has | use_prior
+    s_all = np.where(critical, 0, -1).astype(np.int64)
+    S_all = np.where(critical, 1, 0).astype(np.int64)
+    fr_all = np.full(n, np.nan)
+    cs_all = np.full(n, np.nan)
+    oh_all = S_all.astype(np.float64)
+    def solve(rows: np.ndarray, a: np.ndarray, b: np.ndarray, f: np.ndarray) -> None:
+        res = reorder_policy(a, b, f, target[rows], service="fill_rate" if service == "fill_rate" else "cycle",
+                             order_quantity=Q[rows])
+        s_all[rows], S_all[rows] = res["reorder_point"], res["order_up_to"]
+        fr_all[rows], cs_all[rows], oh_all[rows] = res["fill_rate"], res["cycle_service"], res["on_hand"]
+
+    def weights(rows: np.ndarray) -> np.ndarray:
+        ws = [lt_pmf[i] if lt_pmf[i] is not None else np.eye(L[i] + 1)[L[i]] for i in rows]
+        w = np.zeros((rows.size, max(v.size for v in ws)))
+        for k, v in enumerate(ws):
+            w[k, : v.size] = v
+        return w
+
+    if has.any():
+        # series of similar scale together: the pmfs of a group are padded to its widest support
+        lmax = np.array([L[i] if lt_pmf[i] is None else lt_pmf[i].size - 1 for i in pos])  # type: ignore[union-attr]
+        ymax = np.nanmax(np.where(np.isnan(panel.values), 0.0, panel.values), axis=1) if panel.values.size else 0.0
+        key = (lmax + R + 1) * np.maximum(np.ceil(ymax), 1.0) * 4.0
+        mixed = np.array([lt_pmf[i] is not None for i in pos])
+        for flag in (False, True):
+            sub_all = np.flatnonzero(mixed == flag)
+            sub_all = sub_all[np.argsort(key[sub_all], kind="stable")]
+            i0 = 0
+            while i0 < sub_all.size:
+                i1 = i0 + 1
+                while i1 < sub_all.size and (i1 + 1 - i0) * key[sub_all[i1]] <= _GROUP_CELLS:
+                    i1 += 1
+                sub = sub_all[i0:i1]
+                i0 = i1
+                rows = pos[sub]
+                est = LeadTimeDemand(method=method, random_state=random_state).fit(panel.values[sub])
+                f = est.pmf(np.full(sub.size, R))
+                if not flag:
+                    Lf = L[rows]
+                    pl = est.pmf(np.maximum(Lf, 1))
+                    pl[Lf == 0] = 0.0
+                    pl[Lf == 0, 0] = 1.0
+                    solve(rows, est.pmf(Lf + R), pl, f)
+                else:
+                    a, b = mix_lead_times(est.pmf, weights(rows), R)
+                    solve(rows, a, b, f)
+    if use_prior.any():
+        pr_rows = np.flatnonzero(use_prior)
+        rr = rate[pr_rows]
+        a, b = mix_lead_times(lambda per: _poisson_pmf(rr, per), weights(pr_rows), R)
+        solve(pr_rows, a, b, _poisson_pmf(rr, np.full(pr_rows.size, R)))
+    none = ~sel
+    fr_all[none] = np.nan
+    cs_all[none] = np.nan
+    out["reorder_point"] = s_all
+    out["order_up_to"] = S_all
+    out["order_quantity"] = S_all - s_all
+    out["expected_fill_rate"] = fr_all
+    out["expected_cycle_service"] = cs_all
+    out["expected_on_hand"] = oh_all
+    out["expected_on_hand_value"] = oh_all * cost
+    out["mean_demand"] = mean_d
+    out["lead_time"] = lt_shown
+    out["target"] = target
+    out["basis"] = basis.astype(str)
+    out["lead_time_source"] = lt_src.astype(str)
+    for c in ("unit_cost", "moq", "pack_size"):
+        if c in items.columns:
+            out[c] = items[c]
+    out.index.name = "unique_id"
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- files
+def read_table(path: str | Path, **kwargs: Any) -> pd.DataFrame:
+    """Read a CSV, parquet or xlsx file by its extension."""
+    p = Path(path)
+    ext = p.suffix.lower()
+    if not p.exists():
+        raise ZkValueError(f"file {str(p)!r} does not exist; check the path.")
+    if ext == ".csv":
+        return pd.read_csv(p, **kwargs)
+    if ext in (".parquet", ".pq"):
+        return pd.read_parquet(p)
+    if ext in (".xlsx", ".xls"):
+        return pd.read_excel(p, **kwargs)
+    raise ZkValueError(f"cannot read {str(p)!r}: use a .csv, .parquet or .xlsx file.")
+
+
+def plan_files(history_path: str | Path, items_path: str | Path, fill_rate: float, out_path: str | Path,
+               review_period: int = 1) -> pd.DataFrame:
+    """Read history and items files, :func:`plan`, write the policies; the body of ``zk-forecast plan``.
+
+    Parameters
+    ----------
+    history_path : path
+        Long history (``unique_id``, ``ds``, ``y``), .csv / .parquet / .xlsx.
+    items_path : path
+        Items with a ``unique_id`` column and ``lead_time`` [periods] (module :func:`plan`).
+    fill_rate : float
+        Target in (0, 1) [probability].
+    out_path : path
+        .csv, .parquet or .xlsx; written through a temporary file and renamed.
+    review_period : int, default 1
+        [periods].
+    """
+    hist = read_table(history_path)
+    items = read_table(items_path)
+    if "unique_id" not in items.columns:
+        raise ZkValueError(f"{str(items_path)!r} needs a 'unique_id' column (one row per part × depot).")
+    items = items.set_index("unique_id")
+    hist["ds"] = pd.to_datetime(hist["ds"])
+    out = plan(hist, items, fill_rate=fill_rate, review_period=review_period)
+    dest = Path(out_path)
+    ext = dest.suffix.lower()
+    tmp = dest.with_name(dest.name + ".tmp")
+    if ext == ".csv":
+        out.to_csv(tmp)
+    elif ext in (".parquet", ".pq"):
+        out.to_parquet(tmp)
+    elif ext == ".xlsx":
+        out.to_excel(tmp, engine="openpyxl")
+    else:
+        raise ZkValueError(f"cannot write {str(dest)!r}: use a .csv, .parquet or .xlsx file.")
+    tmp.replace(dest)
+    return out
