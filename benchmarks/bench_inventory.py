@@ -1,8 +1,22 @@
 """Inventory benchmark: exact (R, s, S) policies vs SBA + normal safety stock, replayed by the simulator.
 
 Data: ``../shared/data/man/man_weekly_150.csv`` (3451 SKUs, 150 weeks, unit cost, order cost, holding cost per
-unit-year, lead time [weeks], MOQ, units per pack). Plan on weeks 1-100, simulate weeks 101-150 (start: on hand =
-S, nothing on order). Both methods use the same review (weekly), lead time (order in week t available from
+unit-year, lead time [weeks], MOQ, units per pack). Plan on weeks 1-100, measure weeks 101-150. Initial state, the
+same for both methods: on hand = S and nothing on order at week 101 - ``WARMUP`` (26 weeks, more than the longest
+lead time + 1), then the policies are replayed on the actual demand of weeks 75-100 (warm-up, not measured) so that
+week 101 starts with a pipeline and on hand that the policy itself produced (starting at S with an empty pipeline
+would inflate the on-hand value by the pipeline stock during the first L + 1 weeks).
+
+Items without demand in weeks 1-100 (370 of them have demand in weeks 101-150, about 5 % of it) cannot be planned
+from history: both methods do not stock them (ordered against demand). Fill rates are printed over all items and
+over the planned items (demand in weeks 1-100). Both methods place the same orders at the same times (same lot
+size ``S - s`` and start at position ``S``: the order times do not depend on the level, see
+:mod:`zk_forecast.inventory.simulate`); they differ in the level only. The last two lines compare the average
+on-hand value of both methods at the same achieved fill rate, interpolated over a grid of targets.
+
+Two exact variants: ``exact`` fits the demand distributions on all weeks from each item's first demand;
+``exact_w52`` on the last 52 weeks of the history only (``plan(..., window=52)``), which stops stocking items
+whose demand has stopped and follows level changes (the SBA baseline tracks the level by smoothing). Both methods use the same review (weekly), lead time (order in week t available from
 week t + L + 1, i.e. L weeks later) and lot size ``Q = S - s`` (EOQ from order and holding cost, at least the MOQ,
 a multiple of the pack).
 
@@ -21,6 +35,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,7 +48,10 @@ from zk_forecast.inventory.simulate import simulate_policy
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "man" / "man_weekly_150.csv"
 TARGETS = (0.90, 0.95, 0.98)
+GRID = (0.80, 0.85, 0.93, 0.97, 0.99, 0.995)  # extra targets for the value-vs-fill-rate curves
 N_FIT = 100
+WINDOW = 52  # weeks of history for the windowed exact method (plan(..., window=52))
+WARMUP = 26  # weeks replayed before week 101 and not measured (>= longest lead time + 1)
 
 
 def sba(y: np.ndarray, alpha: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
@@ -74,6 +92,41 @@ def normal_loss_k(target_loss: np.ndarray) -> np.ndarray:
     return (lo + hi) / 2
 
 
+def _baseline(f: np.ndarray, rmse: np.ndarray, Q: np.ndarray, L: np.ndarray, tg: float) -> tuple[np.ndarray, np.ndarray]:
+    """SBA + normal safety stock levels (module notes): ``s``, ``S`` [units]; not stocked without a forecast."""
+    sig = np.maximum(rmse * np.sqrt(L + 1), 1e-9)
+    k = normal_loss_k((1 - tg) * np.maximum(Q, f) / sig)
+    s_b = np.where(f > 0, np.ceil(f * (L + 1) + k * sig), -1).astype(np.int64)
+    S_b = np.where(f > 0, s_b + Q, 0).astype(np.int64)
+    return s_b, S_b
+
+
+def _measures(sim: Any, planned: np.ndarray) -> dict[str, float]:
+    it = sim.items
+    t = sim.total
+    dem_p = float(it["demand"].to_numpy()[planned].sum())
+    return {"fill_rate": round(t["fill_rate"], 4),
+            "fill_rate_planned_items": round(float(it["served"].to_numpy()[planned].sum()) / dem_p, 4),
+            "mean_item_fill_rate": round(t["mean_item_fill_rate"], 4),
+            "mean_item_fill_rate_planned": round(float(np.nanmean(it["fill_rate"].to_numpy()[planned])), 4),
+            "avg_on_hand_value": round(t["avg_on_hand_value"], 1), "orders": int(t["orders"])}
+
+
+def _at_equal_fill_rate(fr_a: np.ndarray, v_a: np.ndarray, fr_b: np.ndarray, v_b: np.ndarray,
+                        levels: np.ndarray) -> list[dict[str, float]]:
+    """Values of both methods at the same achieved fill rate: linear interpolation of value vs fill rate."""
+    out = []
+    ia, ib = np.argsort(fr_a), np.argsort(fr_b)
+    for lv in levels:
+        if not (max(fr_a.min(), fr_b.min()) <= lv <= min(fr_a.max(), fr_b.max())):
+            continue
+        va = float(np.interp(lv, fr_a[ia], v_a[ia]))
+        vb = float(np.interp(lv, fr_b[ib], v_b[ib]))
+        out.append({"fill_rate": round(float(lv), 3), "exact_value": round(va, 1), "baseline_value": round(vb, 1),
+                    "ratio": round(va / vb, 3)})
+    return out
+
+
 def main() -> int:
     if not DATA.exists():
         print(json.dumps({"skipped": f"{DATA} not found"}))
@@ -81,7 +134,7 @@ def main() -> int:
         df = pd.read_csv(DATA)
         wcols = [c for c in df.columns if c.startswith("w")]
         y = df[wcols].to_numpy(dtype=np.float64)
-        fit, test = y[:, :N_FIT], y[:, N_FIT:]
+        fit = y[:, :N_FIT]
         ids = df["sku"].astype(str).to_numpy()
         L = df["lead_time_weeks"].to_numpy().astype(np.int64)
         cost = df["unit_cost_eur"].to_numpy(dtype=np.float64)
@@ -89,37 +142,55 @@ def main() -> int:
         ds = pd.date_range("2020-01-06", periods=N_FIT, freq="W-MON")
         long = pd.DataFrame({"unique_id": np.repeat(ids, N_FIT), "ds": np.tile(ds, len(ids)), "y": fit.ravel()})
         first = np.argmax(fit > 0, axis=1)
-        long = long[np.repeat(np.arange(N_FIT)[None, :] >= first[:, None], 1, axis=0).ravel()
-                    | False]  # from first demand on; before it the part was not listed
+        long = long[(np.arange(N_FIT)[None, :] >= first[:, None]).ravel()]  # from first demand on
         long = long[(long.groupby("unique_id")["y"].transform("sum") > 0)]
+        planned = fit.sum(axis=1) > 0  # items with demand in weeks 1-100: the others cannot be planned from history
         items = pd.DataFrame({"lead_time": L, "unit_cost": cost, "moq": df["moq_units"].to_numpy(),
                               "pack_size": df["units_per_pack"].to_numpy(), "order_cost": df["order_cost_eur"],
                               "holding_cost": h_week}, index=pd.Index(ids, name="unique_id"))
         f, rmse = sba(fit)
         Qb = order_quantity(f, moq=items["moq"].to_numpy(), pack_size=items["pack_size"].to_numpy(),
                             order_cost=items["order_cost"].to_numpy(), holding_cost=h_week)
-        for tg in TARGETS:
+        # replay weeks 101-150 after a warm-up on weeks 101-W..100 (start: on hand = S, nothing on order)
+        replay = y[:, N_FIT - WARMUP:]
+        new_demand = float(y[~planned, N_FIT:].sum() / y[:, N_FIT:].sum())
+        print(json.dumps({"items": len(ids), "planned_items": int(planned.sum()), "warmup_weeks": WARMUP,
+                          "test_demand_share_of_items_without_history": round(new_demand, 4)}), flush=True)
+
+        def run(s: Any, S: Any) -> Any:
+            return simulate_policy(replay, s, S, L, pack_size=items["pack_size"], moq=items["moq"],
+                                   unit_cost=cost, warmup=WARMUP)
+
+        curve: dict[str, list[tuple[float, float, float]]] = {"exact": [], "exact_w52": [], "baseline": []}
+        for tg in sorted(set(TARGETS) | set(GRID)):
             t0 = time.perf_counter()
             pol = plan(long, items, fill_rate=tg)
             secs = time.perf_counter() - t0
-            sim = simulate_policy(test, pol["reorder_point"], pol["order_up_to"], L,
-                                  pack_size=items["pack_size"], moq=items["moq"], unit_cost=cost)
-            sig = np.maximum(rmse * np.sqrt(L + 1), 1e-9)
-            k = normal_loss_k((1 - tg) * np.maximum(Qb, f) / sig)
-            s_b = np.where(f > 0, np.ceil(f * (L + 1) + k * sig), -1).astype(np.int64)
-            S_b = np.where(f > 0, s_b + Qb, 0)
-            s_b = np.where(f > 0, s_b, -1)
-            base = simulate_policy(test, s_b, S_b, L, pack_size=items["pack_size"], moq=items["moq"], unit_cost=cost)
-            a, b = sim.total, base.total
-            print(json.dumps({
-                "target": tg, "plan_seconds": round(secs, 2),
-                "exact": {"fill_rate": round(a["fill_rate"], 4), "mean_item_fill_rate": round(a["mean_item_fill_rate"], 4),
-                          "avg_on_hand_value": round(a["avg_on_hand_value"], 1), "orders": int(a["orders"])},
-                "sba_normal": {"fill_rate": round(b["fill_rate"], 4),
-                               "mean_item_fill_rate": round(b["mean_item_fill_rate"], 4),
-                               "avg_on_hand_value": round(b["avg_on_hand_value"], 1), "orders": int(b["orders"])},
-                "value_ratio_exact_over_baseline": round(a["avg_on_hand_value"] / b["avg_on_hand_value"], 3),
-            }), flush=True)
+            sim = run(pol["reorder_point"].to_numpy(), pol["order_up_to"].to_numpy())
+            t0 = time.perf_counter()
+            pol_w = plan(long, items, fill_rate=tg, window=WINDOW)
+            secs_w = time.perf_counter() - t0
+            sim_w = run(pol_w["reorder_point"].to_numpy(), pol_w["order_up_to"].to_numpy())
+            s_b, S_b = _baseline(f, rmse, Qb, L, tg)
+            base = run(s_b, S_b)
+            a, b, w52 = _measures(sim, planned), _measures(base, planned), _measures(sim_w, planned)
+            curve["exact"].append((a["fill_rate"], a["fill_rate_planned_items"], a["avg_on_hand_value"]))
+            curve["exact_w52"].append((w52["fill_rate"], w52["fill_rate_planned_items"], w52["avg_on_hand_value"]))
+            curve["baseline"].append((b["fill_rate"], b["fill_rate_planned_items"], b["avg_on_hand_value"]))
+            if tg in TARGETS:
+                print(json.dumps({"target": tg, "plan_seconds": round(secs, 2), "plan_seconds_w52": round(secs_w, 2),
+                                  "exact": a, "exact_w52": w52, "sba_normal": b,
+                                  "value_ratio_exact_over_baseline":
+                                      round(a["avg_on_hand_value"] / b["avg_on_hand_value"], 3),
+                                  "value_ratio_exact_w52_over_baseline":
+                                      round(w52["avg_on_hand_value"] / b["avg_on_hand_value"], 3)}), flush=True)
+        ba = np.array(curve["baseline"])
+        grid = np.arange(0.80, 0.991, 0.01)
+        for name in ("exact", "exact_w52"):
+            ex = np.array(curve[name])
+            print(json.dumps({"equal_fill_rate": name, "all_items": _at_equal_fill_rate(ex[:, 0], ex[:, 2], ba[:, 0],
+                                                                                       ba[:, 2], grid),
+                              "planned_items": _at_equal_fill_rate(ex[:, 1], ex[:, 2], ba[:, 1], ba[:, 2], grid)}))
     # speed: 100,000 synthetic part × depot series, 52 weeks, lead times 1..8 weeks
     rng = np.random.default_rng(7)
     n = 100_000
@@ -127,9 +198,9 @@ def main() -> int:
     Ls = rng.integers(1, 9, n)
     t0 = time.perf_counter()
     est = LeadTimeDemand().fit(y.astype(np.float64))
-    a, b, r = est.pmf(Ls + 1), est.pmf(Ls), est.pmf(np.ones(n, dtype=np.int64))
+    pa, pb, pr = est.pmf(Ls + 1), est.pmf(Ls), est.pmf(np.ones(n, dtype=np.int64))
     t1 = time.perf_counter()
-    res = reorder_policy(a, b, r, 0.95, order_quantity=rng.integers(1, 5, n))
+    res = reorder_policy(pa, pb, pr, 0.95, order_quantity=rng.integers(1, 5, n))
     t2 = time.perf_counter()
     print(json.dumps({"speed_series": n, "seconds_total": round(t2 - t0, 2), "seconds_fit_and_pmfs": round(t1 - t0, 2),
                       "seconds_policy_search": round(t2 - t1, 2), "min_fill_rate": round(float(res["fill_rate"].min()), 4),

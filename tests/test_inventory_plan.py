@@ -130,3 +130,28 @@ def test_monotone_in_target_and_lead_time(t1: float, dt: float, lt: int, dl: int
     assert (hi["reorder_point"] >= lo["reorder_point"]).all()
     longer = plan(h, _items(lead_time=[lt + dl] * 5), fill_rate=t1)
     assert (longer["reorder_point"] >= lo["reorder_point"]).all()
+
+
+def test_window_fits_the_last_periods_only() -> None:
+    # A: demand 5 in each of the first 10 weeks, then 16 weeks of zeros; B: 2 in every week.
+    rows = [("A", d, 5.0) for d in DS[:10]] + [("A", d, 0.0) for d in DS[10:]]
+    rows += [("B", d, 2.0) for d in DS]
+    hist = pd.DataFrame(rows, columns=["unique_id", "ds", "y"])
+    items = pd.DataFrame({"lead_time": [1, 1], "unit_cost": [1.0, 1.0]}, index=pd.Index(["A", "B"]))
+    full = plan(hist, items, fill_rate=0.95)
+    last = plan(hist, items, fill_rate=0.95, window=16)
+    # all history: A has p = 10/26 and size 5, so it is stocked; the last 16 weeks hold no demand of A
+    assert full.loc["A", "order_up_to"] > 0 and full.loc["A", "mean_demand"] == pytest.approx(50 / 26)
+    assert last.loc["A", "order_up_to"] == 0 and last.loc["A", "reorder_point"] == -1
+    assert last.loc["A", "mean_demand"] == 0.0 and last.loc["A", "basis"] == "history"
+    # B: 2 in every week of either window → the same fit and the same policy
+    assert last.loc["B", "order_up_to"] == full.loc["B", "order_up_to"]
+    assert last.loc["B", "mean_demand"] == full.loc["B", "mean_demand"] == 2.0
+    # a window as long as the history changes nothing
+    pd.testing.assert_frame_equal(plan(hist, items, fill_rate=0.95, window=26), full)
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True])
+def test_window_must_be_positive_int(bad: object) -> None:
+    with pytest.raises(ZkValueError, match="window"):
+        plan(_history(), _items(), window=bad)  # type: ignore[arg-type]

@@ -94,3 +94,43 @@ def test_simulate_frames() -> None:
     assert simulate(pol, dem).total["fill_rate"] == 1.0
     with pytest.raises(ZkValueError, match="without a policy"):
         simulate(pol, pd.DataFrame([[1]], index=["B|YC01"]))
+
+
+def test_warmup_periods_are_replayed_but_not_measured() -> None:
+    # The case of test_base_stock_lead_time_one (s=1, S=2, L=1, demand 1, 2, 0, 0) with warmup=1:
+    # period 0 still happens (order of 1 placed, arrives t=2) but only periods 1..3 are measured.
+    # measured: demand 2 (t=1), served at once 1; orders: t=1 only (2 units); OH end 0, 0, 2 → 2/3;
+    # cycle ends t = t0 + 2 with t0 >= 0 and t >= 1: t = 2, 3, both without backorders.
+    r = simulate_policy([[1, 2, 0, 0]], [1], [2], [1], warmup=1)
+    np.testing.assert_array_equal(r.on_hand[0], [1, 0, 0, 2])  # the full replay is kept
+    it = r.items.iloc[0]
+    assert it["demand"] == 2 and it["served"] == 1 and it["fill_rate"] == pytest.approx(0.5)
+    assert it["orders"] == 1 and it["units_ordered"] == 2
+    assert it["avg_on_hand"] == pytest.approx(2 / 3) and it["cycle_service"] == 1.0
+    # backorders carried in from the warm-up are served first and count neither as demand nor as served:
+    # s=-1, S=0, L=0, demand 2, 1: t=0 backorders 2 (warm-up); t=1 receives 2, serves the backorder, then the
+    # demand of 1 waits → measured demand 1, served 0.
+    r2 = simulate_policy([[2, 1]], [-1], [0], [0], warmup=1)
+    assert r2.items["demand"].iloc[0] == 1 and r2.items["served"].iloc[0] == 0
+
+
+@pytest.mark.parametrize("bad", [-1, 4, 1.5, True])
+def test_warmup_must_leave_periods(bad: object) -> None:
+    with pytest.raises(ZkValueError, match="warmup"):
+        simulate_policy([[1, 2, 0, 0]], [1], [2], [1], warmup=bad)  # type: ignore[arg-type]
+
+
+def test_orders_do_not_depend_on_the_level() -> None:
+    # Started at position S, the position minus S follows demand and S - s (with pack and MOQ) only: shifting
+    # s and S together moves on hand but places the same orders (why two methods with the same lot sizes report
+    # the same order counts in bench_inventory).
+    rng = np.random.default_rng(3)
+    d = rng.poisson(2.0, (20, 60)) * (rng.random((20, 60)) < 0.4)
+    s = rng.integers(0, 10, 20)
+    q = rng.integers(1, 8, 20)
+    lt = rng.integers(0, 5, 20)
+    a = simulate_policy(d, s, s + q, lt, pack_size=3, moq=4)
+    b = simulate_policy(d, s + 7, s + 7 + q, lt, pack_size=3, moq=4)
+    np.testing.assert_array_equal(a.items["orders"], b.items["orders"])
+    np.testing.assert_array_equal(a.items["units_ordered"], b.items["units_ordered"])
+    assert (b.items["fill_rate"] >= a.items["fill_rate"] - 1e-12).all()

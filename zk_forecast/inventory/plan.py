@@ -166,7 +166,7 @@ def _poisson_pmf(rate: np.ndarray, periods: np.ndarray, tail: float = 1e-9) -> n
 def plan(history: pd.DataFrame, items: pd.DataFrame, fill_rate: Any = 0.95, review_period: int = 1, *,
          service: str = "fill_rate", method: str = "fitted", freq: str = "W-MON",
          receipts: pd.DataFrame | None = None, prior: pd.DataFrame | None = None, min_receipts: int = 5,
-         random_state: int | None = 0) -> pd.DataFrame:
+         random_state: int | None = 0, window: int | None = None) -> pd.DataFrame:
     """(R, s, S) policies for every item, meeting a fill-rate, cycle-service or cost target.
 
     Parameters
@@ -199,6 +199,12 @@ def plan(history: pd.DataFrame, items: pd.DataFrame, fill_rate: Any = 0.95, revi
         Long ``unique_id``, ``ds``, ``installed_base`` [units per period]: installed-base demand forecast.
     random_state : int or None, default 0
         Seed of the bootstrap.
+    window : int, optional
+        Fit the demand distributions (and ``mean_demand``, hence the lot size) on the last ``window`` periods of
+        ``history`` only (the last period of the whole history ends every window) [periods]. An item without demand
+        in its window gets ``s = -1, S = 0`` (not stocked) with ``basis = "history"``. Default: all periods from
+        each item's first row. On the MAN benchmark a 52-week window holds much less stock per point of fill rate:
+        items whose demand stopped still carry full-history stock otherwise (``benchmarks/bench_inventory.py``).
 
     Returns
     -------
@@ -256,12 +262,15 @@ def plan(history: pd.DataFrame, items: pd.DataFrame, fill_rate: Any = 0.95, revi
         raise ZkValueError(f"history has negative demand for item {bad!r}; net returns first (build_panel does).")
     hist = hist.groupby(["unique_id", "ds"], as_index=False)["y"].sum()
     panel = Panel.from_long(hist, freq=freq, fill="zero")
+    if window is not None and (isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1):
+        raise ZkValueError(f"window must be an int >= 1 [periods] or None (all history); got {window!r}.")
+    vals = panel.values if window is None else panel.values[:, -int(window):]
     pos = items.index.get_indexer(panel.unique_id)
     has = np.zeros(n, dtype=bool)
     has[pos] = True
     mean_d = np.zeros(n)
     if len(panel):
-        mean_d[pos] = np.nanmean(panel.values, axis=1)
+        mean_d[pos] = np.nan_to_num(np.nanmean(vals, axis=1))
 
     # ---- lead-time distributions
     lt_src = np.array(["items"] * n, dtype=object)
@@ -330,7 +339,7 @@ def plan(history: pd.DataFrame, items: pd.DataFrame, fill_rate: Any = 0.95, revi
     if has.any():
         # series of similar scale together: the pmfs of a group are padded to its widest support
         lmax = np.array([L[i] if lt_pmf[i] is None else lt_pmf[i].size - 1 for i in pos])  # type: ignore[union-attr]
-        ymax = np.nanmax(np.where(np.isnan(panel.values), 0.0, panel.values), axis=1) if panel.values.size else 0.0
+        ymax = np.nanmax(np.where(np.isnan(vals), 0.0, vals), axis=1) if vals.size else 0.0
         key = (lmax + R + 1) * np.maximum(np.ceil(ymax), 1.0) * 4.0
         mixed = np.array([lt_pmf[i] is not None for i in pos])
         for flag in (False, True):
@@ -344,7 +353,7 @@ def plan(history: pd.DataFrame, items: pd.DataFrame, fill_rate: Any = 0.95, revi
                 sub = sub_all[i0:i1]
                 i0 = i1
                 rows = pos[sub]
-                est = LeadTimeDemand(method=method, random_state=random_state).fit(panel.values[sub])
+                est = LeadTimeDemand(method=method, random_state=random_state).fit(vals[sub])
                 f = est.pmf(np.full(sub.size, R))
                 if not flag:
                     Lf = L[rows]

@@ -14,11 +14,23 @@ Each period, in this order:
    from period ``t + L + 1`` (so ``L = 0`` means "next period").
 
 The simulation starts with ``initial_on_hand`` (default ``S``) on hand, nothing on order and no backorders.
+Starting at ``S`` with an empty pipeline is not the steady state: for the first ``L + 1`` periods the whole
+position sits on the shelf (the on-hand value is inflated by about the pipeline stock) and no receipt can come
+before period ``L + 1``. ``warmup = W`` replays the first ``W`` periods with the same rules (orders are placed,
+arrive and are served) but leaves them out of every measure: the measures cover periods ``W..T-1`` only. A fair
+evaluation replays a warm-up of at least ``L + 1`` periods of demand that precede the evaluation window (e.g. the
+last weeks of the fitting history).
+
+Order timing depends only on the position relative to ``S``: started at position ``S``, the position minus ``S``
+follows the demand and the lot size ``S - s`` (with pack and MOQ) alone, so two policies with the same ``S - s``
+place the same orders in the same periods whatever their levels; only on hand and backorders differ.
 
 Measures
 --------
 fill rate
-    Demand served at once (step 3) / demand [probability]; per series and in total (units-weighted).
+    Demand served at once (step 3) / demand [probability]; per series and in total (units-weighted). Backorders
+    carried into the measured window from the warm-up are served in step 2 and count neither as demand nor as
+    served.
 cycle service
     Share of cycle-end periods that end without backorders [probability]. The cycle of the order placed at the
     review of period ``t`` ends in period ``t + L + R`` (the last period before the next order can arrive); with
@@ -103,6 +115,7 @@ def simulate_policy(
     unit_cost: Any = 0.0,
     initial_on_hand: Any = None,
     index: Any = None,
+    warmup: int = 0,
 ) -> SimulationResult:
     """Simulate (R, s, S) policies period by period (vectorised over series; semantics in the module notes).
 
@@ -126,6 +139,9 @@ def simulate_policy(
         On hand in period 0 before anything else [units]; default ``S``.
     index : sequence, optional
         Labels of the series for ``items`` (e.g. ``unique_id``).
+    warmup : int, default 0
+        Periods ``0..warmup-1`` are replayed but not measured (module notes) [periods], ``0 <= warmup < T``.
+        ``on_hand`` and ``backorders`` of the result still cover all ``T`` periods.
 
     Returns
     -------
@@ -152,6 +168,9 @@ def simulate_policy(
         raise ZkValueError(f"pack_size must be > 0 units; series {i} has {pack[i]!r}. Use 1 for single units.")
     mq = _vec(moq, n, "moq", minimum=0)
     cost = _vec(unit_cost, n, "unit_cost", minimum=0)
+    if isinstance(warmup, bool) or not isinstance(warmup, (int, np.integer)) or not 0 <= warmup < max(T, 1):
+        raise ZkValueError(f"warmup must be an int with 0 <= warmup < n_periods ({T}); got {warmup!r}.")
+    W = int(warmup)
     oh = S.copy() if initial_on_hand is None else _vec(initial_on_hand, n, "initial_on_hand", minimum=0)
 
     pipe = np.zeros((n, T + int(L.max(initial=0)) + 2))
@@ -173,28 +192,30 @@ def simulate_policy(
         now = np.minimum(oh, d[:, t])                  # 3. serve demand, backorder the rest
         oh -= now
         bo += d[:, t] - now
-        served += now
+        if t >= W:
+            served += now
         if t % R == R - 1:                             # 4. review
             pos = oh + on_order - bo
             need = pos <= s + 1e-9
             q = np.where(need, np.ceil(np.maximum(S - pos, mq) / pack - 1e-9) * pack, 0.0)
             on_order += q
             pipe[rows, t + L + 1] += q
-            orders += need
-            units += q
+            if t >= W:
+                orders += need
+                units += q
         OH[:, t] = oh
         BO[:, t] = bo
     # cycle ends: review at t0 = kR + R - 1, its cycle ends at t0 + L + R
     tt = np.arange(T)[None, :]
     t0 = tt - L[:, None] - R
-    ends = (t0 >= 0) & (t0 % R == R - 1)
+    ends = (t0 >= 0) & (t0 % R == R - 1) & (tt >= W)
     no_bo = (BO <= 1e-9) & ends
     n_end = ends.sum(axis=1)
-    dem = d.sum(axis=1)
+    dem = d[:, W:].sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         fr = np.where(dem > 0, served / dem, np.nan)
         csl = np.where(n_end > 0, no_bo.sum(axis=1) / n_end, np.nan)
-    avg_oh = OH.mean(axis=1) if T else np.zeros(n)
+    avg_oh = OH[:, W:].mean(axis=1) if T else np.zeros(n)
     items = pd.DataFrame({
         "demand": dem, "served": served, "fill_rate": fr, "cycle_service": csl, "avg_on_hand": avg_oh,
         "avg_on_hand_value": avg_oh * cost, "orders": orders, "units_ordered": units, "end_backorders": bo,
@@ -210,7 +231,8 @@ def simulate_policy(
     return SimulationResult(items=items, total=total, on_hand=OH, backorders=BO)
 
 
-def simulate(policies: pd.DataFrame, demand: pd.DataFrame, *, review_period: int = 1) -> SimulationResult:
+def simulate(policies: pd.DataFrame, demand: pd.DataFrame, *, review_period: int = 1,
+             warmup: int = 0) -> SimulationResult:
     """Replay the output of :func:`zk_forecast.inventory.plan.plan` against demand in wide form.
 
     Parameters
@@ -223,6 +245,8 @@ def simulate(policies: pd.DataFrame, demand: pd.DataFrame, *, review_period: int
         one column per period [units].
     review_period : int, default 1
         ``R`` [periods].
+    warmup : int, default 0
+        Leading periods replayed but not measured [periods] (:func:`simulate_policy`).
     """
     missing = demand.index.difference(policies.index)
     if len(missing):
@@ -235,4 +259,4 @@ def simulate(policies: pd.DataFrame, demand: pd.DataFrame, *, review_period: int
     return simulate_policy(demand.to_numpy(dtype=np.float64), p["reorder_point"].to_numpy(),
                            p["order_up_to"].to_numpy(), p["lead_time"].to_numpy(), review_period=review_period,
                            pack_size=col("pack_size", 1.0), moq=col("moq", 0.0), unit_cost=col("unit_cost", 0.0),
-                           index=demand.index)
+                           index=demand.index, warmup=warmup)
