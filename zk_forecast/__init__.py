@@ -8,7 +8,7 @@ The public names::
     result = zk.ingest("data/raw/demo", store)
 """
 
-from zk_forecast import calendar, demand, failures, inventory, schema
+from zk_forecast import calendar, demand, failures, inventory, schema, service
 from zk_forecast.data import demo
 from zk_forecast.data.ingest import IngestResult, ingest
 from zk_forecast.data.mapping import Mapping
@@ -36,4 +36,5 @@ __all__ = [
     "plan",
     "ingest",
     "schema",
+    "service",
 ]

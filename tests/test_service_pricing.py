@@ -1,0 +1,60 @@
+"""Price check on hand-made issues: one depot dearer by 8 %, rounding within tolerance ignored."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from zk_forecast.errors import ZkValueError
+from zk_forecast.service import price_differences
+
+
+def _issues(rows: list[tuple[str, str, str, float]]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=["issued_on", "depot_id", "part_no", "unit_price"])
+    df["issued_on"] = pd.to_datetime(df["issued_on"])
+    df["kind"] = "repair"
+    df["quantity"] = 2
+    return df
+
+
+def test_one_dearer_depot_found_rounding_ignored() -> None:
+    df = _issues([
+        ("2024-01-05", "YC01", "P", 10.00), ("2024-01-09", "PL01", "P", 10.00),
+        ("2024-01-20", "QT01", "P", 10.03),  # +0.3 %: rounding, within the 0.5 % tolerance
+        ("2024-01-21", "GY01", "P", 10.80),
+        ("2024-02-01", "GY01", "P", 10.80),  # February: GY01 alone, nothing to compare
+    ])
+    r = price_differences(df)
+    assert len(r.table) == 1
+    row = r.table.iloc[0]
+    assert (row["depot_id"], row["part_no"], row["period"]) == ("GY01", "P", pd.Timestamp("2024-01-01"))
+    assert row["reference_price"] == 10.00 and row["difference_cny"] == pytest.approx(0.80)
+    assert row["difference_pct"] == pytest.approx(8.0) and row["amount_cny"] == pytest.approx(1.60)
+    assert row["depot_prices"] == "GY01 10.80; PL01 10.00; QT01 10.03; YC01 10.00"
+    assert r.summary.iloc[0]["periods"] == 1
+    assert "差价率(%)" in r.to_report("zh").columns and "difference [%]" in r.to_report("en").columns
+
+
+def test_two_depot_tie_goes_to_lower_price_median_splits() -> None:
+    df = _issues([("2024-03-02", "PL01", "P", 20.0), ("2024-03-03", "GY01", "P", 21.6)])
+    assert price_differences(df).table["depot_id"].tolist() == ["GY01"]
+    # the median of two prices lies between them: both depots are listed, 4 % either side (hand calculation)
+    med = price_differences(df, reference="median").table
+    assert sorted(med["difference_pct"].round(2)) == [-3.85, 3.85]
+
+
+def test_transfers_and_weeks() -> None:
+    df = _issues([("2024-03-04", "PL01", "P", 20.0), ("2024-03-11", "GY01", "P", 21.6)])
+    assert len(price_differences(df).table) == 1  # same month
+    assert len(price_differences(df, freq="W-MON").table) == 0  # different weeks
+    df.loc[1, "kind"] = "transfer"
+    assert len(price_differences(df).table) == 0
+
+
+def test_bad_input() -> None:
+    with pytest.raises(ZkValueError, match=r"lacks column\(s\) \['unit_price'\]"):
+        price_differences(_issues([]).drop(columns="unit_price"))
+    with pytest.raises(ZkValueError, match="tolerance"):
+        price_differences(_issues([]), tolerance=5)
+    with pytest.raises(ZkValueError, match="reference"):
+        price_differences(_issues([]), reference="mean")
