@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -104,9 +105,31 @@ def test_extra_columns_error_or_ignored() -> None:
     pd.testing.assert_frame_equal(forecast(df, 1, ["sba"], ignore_extra=True), forecast(_df(), 1, ["sba"]))
 
 
-def test_auto_needs_the_selection_hook() -> None:
-    with pytest.raises(ZkValueError, match="'auto'"):
-        forecast(_df(), 1)
+def test_auto_is_served_by_the_selection_module() -> None:
+    out = forecast(_df(), 2)  # methods=("auto",) by default
+    assert "auto" in out.columns and len(out) == 2 * _df()["unique_id"].nunique()
+    assert (out["auto"] >= 0).all()
+
+
+@pytest.mark.parametrize("name", ["croston", "sba", "sbj", "tsb", "croston_opt", "adida", "imapa"])
+@pytest.mark.parametrize("conventions", ["zk", "statsforecast", "r"])
+def test_forecast_only_paths_equal_the_fitted_paths(name: str, conventions: str) -> None:
+    # the compiled forecast-only loops (fitted=False) must give the same forecasts as the full in-sample path
+    from zk_forecast.demand.models import ESTIMATORS
+
+    rng = np.random.default_rng(11)
+    y = rng.poisson(0.8, size=(40, 60)) * (rng.random((40, 60)) < 0.35)
+    y = y.astype(float)
+    y[:3, :10] = np.nan  # not yet listed
+    y[5] = 0.0
+    y[6, :] = 0.0
+    y[6, 30] = 4.0  # a single demand
+    kwargs = {"alpha_d": 0.1, "alpha_p": 0.1} if name == "tsb" else {}
+    if name in ("croston", "sba", "sbj", "croston_opt", "adida", "imapa", "tsb"):
+        kwargs["conventions"] = conventions
+    a = ESTIMATORS[name](**kwargs).fit(y, fitted=True).predict(3)
+    b = ESTIMATORS[name](**kwargs).fit(y, fitted=False).predict(3)
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=0, equal_nan=True)
 
 
 def test_dates_must_be_period_starts_and_freq_valid() -> None:

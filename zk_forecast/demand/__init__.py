@@ -3,7 +3,8 @@
 Parts issues become a (series × periods) :class:`Panel` per part × depot; :func:`classify` gives the
 Syntetos-Boylan-Croston category, ABC and XYZ classes; the estimators (naive, mean, moving average, SES,
 Croston, optimised Croston, SBA, SBJ, TSB, ADIDA, IMAPA) run over all series at once and :func:`forecast` is the
-long-format face; :class:`LeadTimeDemand` gives the distribution of total
+long-format face; :class:`SeasonalAdjusted` applies seasonal profiles pooled over groups of sparse series, and
+:class:`AutoSelect` (``methods=["auto"]``) picks a method per series by rolling-origin evaluation; :class:`LeadTimeDemand` gives the distribution of total
 demand over the replenishment lead time.
 """
 
@@ -38,8 +39,23 @@ from zk_forecast.demand.models import (
     NotFittedError,
 )
 from zk_forecast.demand.panel import SEP, Panel, PanelReport, build_panel, resolve_supersession
+from zk_forecast.demand.seasonal import SeasonalAdjusted, seasonal_profiles
+from zk_forecast.demand.select import (
+    AutoSelect,
+    RollingOriginResult,
+    auto_method,
+    evaluation_report,
+    rolling_origin,
+)
 
 __all__ = [
+    "AutoSelect",
+    "RollingOriginResult",
+    "SeasonalAdjusted",
+    "auto_method",
+    "evaluation_report",
+    "rolling_origin",
+    "seasonal_profiles",
     "ADIDA",
     "ESTIMATORS",
     "IMAPA",

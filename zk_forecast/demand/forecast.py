@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from zk_forecast.calendar import normalize_freq
+from zk_forecast.demand import _kernels as _k
 from zk_forecast.demand.methods import CONVENTIONS
 from zk_forecast.demand.models import ESTIMATORS
 from zk_forecast.errors import ZkTypeError, ZkValueError
@@ -111,10 +112,34 @@ def _auto(conventions: str) -> Any:
     return _Auto()
 
 
-def _infer_freq(ds: pd.Series) -> str:
-    if (ds.dt.day == 1).all() and (ds.dt.normalize() == ds).all():
+_DAY_NS = 86_400 * 10**9
+_WEEK_NS = 7 * _DAY_NS
+_MONDAY_NS = 4 * _DAY_NS  # 1970-01-05 was a Monday
+_DAY_IN_UNIT = {"s": 86_400, "ms": 86_400 * 10**3, "us": 86_400 * 10**6, "ns": _DAY_NS}
+
+
+def _as_dates(dates: np.ndarray) -> np.ndarray:
+    """``dates`` (datetime64) in a unit of at most a second, as stored (no copy) when possible."""
+    unit, count = np.datetime_data(dates.dtype)
+    return dates if count == 1 and unit in _DAY_IN_UNIT else dates.astype("datetime64[ns]")
+
+
+def _is_month_start(dates: np.ndarray) -> bool:
+    return bool(np.array_equal(dates.astype("datetime64[M]").astype(dates.dtype), dates))
+
+
+def _week_number(dates: np.ndarray) -> np.ndarray | None:
+    """Week numbers of Monday midnights (W-MON period starts), or None if any value is not one."""
+    day = _DAY_IN_UNIT[np.datetime_data(dates.dtype)[0]]
+    number = np.empty(dates.size, dtype=np.int64)
+    ok = _k.week_numbers(np.ascontiguousarray(dates).view(np.int64), day, number)
+    return number if ok else None
+
+
+def _infer_freq(dates: np.ndarray) -> str:
+    if _is_month_start(dates[:1]) and _is_month_start(dates):
         return "MS"
-    if (ds.dt.day_of_week == 0).all() and (ds.dt.normalize() == ds).all():
+    if _week_number(dates) is not None:
         return "W-MON"
     raise ZkValueError(
         "Cannot infer the period length from 'ds': its values are neither all Mondays nor all first days of a "
@@ -122,17 +147,17 @@ def _infer_freq(ds: pd.Series) -> str:
     )
 
 
-def _period_number(ds: pd.Series, freq: str) -> np.ndarray:
-    days = ds.to_numpy(dtype="datetime64[D]")
+def _period_number(dates: np.ndarray, freq: str) -> np.ndarray | None:
+    """Period numbers of period starts ``dates``, or None if any value is not a period start."""
     if freq == "MS":
-        return days.astype("datetime64[M]").astype(np.int64)
-    return (days.astype(np.int64) - 4) // 7  # 1970-01-05 was a Monday
+        return dates.astype("datetime64[M]").astype(np.int64) if _is_month_start(dates) else None
+    return _week_number(dates)
 
 
 def _period_dates(number: np.ndarray, freq: str) -> np.ndarray:
     if freq == "MS":
         return number.astype("datetime64[M]").astype("datetime64[ns]")
-    return (number * 7 + 4).astype("datetime64[D]").astype("datetime64[ns]")
+    return (number * _WEEK_NS + _MONDAY_NS).view("datetime64[ns]")
 
 
 def _check_frame(df: Any, id_col: str, time_col: str, target_col: str, ignore_extra: bool) -> None:
@@ -156,14 +181,15 @@ def _check_frame(df: Any, id_col: str, time_col: str, target_col: str, ignore_ex
             f"Column {target_col!r} must be numeric demand [units per period]; got dtype {y.dtype}."
         )
     values = y.to_numpy(dtype=np.float64)
-    if np.isnan(values).any():
+    lo, hi = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)  # NaN propagates
+    if np.isnan(lo):
         raise ZkValueError(
             f"Column {target_col!r} has missing values; drop those rows if the periods had no demand (they then "
             "count as zero) or fill them."
         )
-    if not np.isfinite(values).all():
+    if np.isinf(lo) or np.isinf(hi):
         raise ZkValueError(f"Column {target_col!r} has infinite values; demand must be finite.")
-    if (values < 0).any():
+    if lo < 0:
         ids = pd.unique(df.loc[values < 0, id_col])[:5].tolist()
         raise ZkValueError(
             f"Column {target_col!r} has negative demand (series {ids}); net returns into the demand of the period "
@@ -227,46 +253,61 @@ def forecast(
         raise ZkValueError("'df' has no rows; there is no demand history to forecast from.")
 
     try:
-        ds = pd.Series(pd.to_datetime(df[time_col]), index=df.index)
+        raw = df[time_col]
+        ds = raw if isinstance(raw.dtype, np.dtype) and raw.dtype.kind == "M" else pd.to_datetime(raw)
+        if isinstance(ds.dtype, pd.DatetimeTZDtype):
+            ds = ds.dt.tz_convert("UTC").dt.tz_localize(None)
+        dates = _as_dates(np.asarray(ds.to_numpy()))
     except (ValueError, TypeError) as exc:
         raise ZkTypeError(f"Column {time_col!r} must hold dates (period starts): {exc}") from exc
-    if ds.isna().any():
+    if dates.dtype.kind != "M":
+        raise ZkTypeError(f"Column {time_col!r} must hold dates (period starts); got dtype {dates.dtype}.")
+    if np.isnat(dates).any():
         raise ZkValueError(f"Column {time_col!r} has missing dates; every row needs its period start.")
-    canonical = _infer_freq(ds) if freq is None else normalize_freq(freq)
-    period = _period_number(ds, canonical)
-    if not np.array_equal(_period_dates(period, canonical), ds.to_numpy(dtype="datetime64[ns]")):
+    canonical = _infer_freq(dates) if freq is None else normalize_freq(freq)
+    period = _period_number(dates, canonical)
+    if period is None:
         raise ZkValueError(
             f"Column {time_col!r} must hold period starts for freq {canonical!r}; map dates with "
             "zk_forecast.calendar.period_start first."
         )
-    codes, uniques = pd.factorize(df[id_col], sort=False)
-    step = np.diff(period)
-    same = codes[1:] == codes[:-1]
-    bad = same & (step <= 0)
-    if bad.any():
-        sid = uniques[codes[1:][bad][0]]
-        what = "duplicated" if (step[bad] == 0).any() else "unsorted"
+    # runs of equal ids: a series is one run when its rows are together
+    ids = df[id_col].to_numpy()
+    same = np.ascontiguousarray(ids[1:] == ids[:-1], dtype=np.bool_)
+    run_first = np.empty(ids.size, dtype=np.int64)
+    n_runs, first_bad, dup = _k.scan_runs(period, same, run_first)
+    run_first = run_first[:n_runs]  # one run per series, in order of first appearance
+    if first_bad >= 0:
+        sid = ids[first_bad + 1]
+        what = "duplicated" if dup else "unsorted"
         raise ZkValueError(
             f"Series {sid!r} has {what} periods in {time_col!r}; each series needs strictly increasing, unique "
             f"period starts (sort by [{id_col!r}, {time_col!r}] and aggregate duplicates)."
         )
-    # rows of a series must be contiguous
-    starts_of_run = np.r_[True, ~same]
-    if np.bincount(codes[starts_of_run], minlength=len(uniques)).max(initial=0) > 1:
-        sid = uniques[np.argmax(np.bincount(codes[starts_of_run], minlength=len(uniques)))]
+    run_codes, uniques = pd.factorize(ids[run_first], sort=False)
+    if (run_codes < 0).any():
+        raise ZkValueError(f"Column {id_col!r} has missing series ids; every row needs its series.")
+    n = len(uniques)
+    if n < run_first.size:
+        sid = uniques[np.argmax(np.bincount(run_codes, minlength=n))]
         raise ZkValueError(
             f"The rows of series {sid!r} are not together; sort df by [{id_col!r}, {time_col!r}]."
         )
-
-    n = len(uniques)
-    run_first = np.nonzero(starts_of_run)[0]  # one run per series, in order of first appearance
+    run_end = np.r_[run_first[1:], ids.size]
     first = period[run_first]
-    last = period[np.r_[run_first[1:], codes.size] - 1]
-    width = int((last - first).max()) + 1 if n else 1
-    y = np.full((n, width), np.nan)
-    mask = np.arange(width)[None, :] >= (width - 1 - (last - first))[:, None]
-    y[mask] = 0.0  # periods inside a series without a row are zero demand
-    y[codes, width - 1 - (last[codes] - period)] = df[target_col].to_numpy(dtype=np.float64)
+    last = period[run_end - 1]
+    span = last - first
+    width = int(span.max()) + 1 if n else 1
+    values = df[target_col].to_numpy(dtype=np.float64)
+    if (run_end - run_first == width).all():
+        # every series has a row for each of the same number of periods: the values are the array already
+        y = np.ascontiguousarray(values).reshape(n, width)
+        y.flags.writeable = False  # may share memory with df
+    else:
+        y = np.full((n, width), np.nan)
+        y[np.arange(width)[None, :] >= (width - 1 - span)[:, None]] = 0.0  # periods without a row: zero demand
+        codes = np.repeat(np.arange(n), run_end - run_first)
+        y.ravel()[codes * width + (width - 1) - (last[codes] - period)] = values
 
     out: dict[str, Any] = {
         id_col: np.repeat(uniques.to_numpy() if hasattr(uniques, "to_numpy") else np.asarray(uniques), h),

@@ -48,6 +48,14 @@ The Croston family, TSB, ADIDA and IMAPA live in :mod:`zk_forecast.demand.method
 :mod:`zk_forecast.demand.methods_aggregate`; this module holds the input rules, exponential smoothing over
 ragged sequences (with statsforecast's golden-section optimiser reproduced bit for bit), the cost functions and
 the simple methods (naive, historic mean, moving average, SES).
+
+Speed
+-----
+The forecast-only paths (``fitted=False``, as :func:`zk_forecast.demand.forecast.forecast` uses without
+``level``) and every optimised SES run through compiled loops (:mod:`zk_forecast.demand._kernels`, numba): the
+Croston family and TSB as one pass over each row, the optimised methods as a golden-section search run in lockstep
+over blocks of sequences of similar length laid end to end (demand sizes and intervals, bucket sums). They repeat
+the numpy arithmetic operation for operation, so both paths give the same numbers.
 """
 
 from __future__ import annotations
@@ -58,6 +66,7 @@ from typing import Literal
 
 import numpy as np
 
+from zk_forecast.demand import _kernels as _k
 from zk_forecast.errors import ZkTypeError, ZkValueError
 
 __all__ = [
@@ -84,10 +93,6 @@ ALPHA_GRID: np.ndarray = np.array(
     [0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7, 0.9]
 )
 
-_GOLDEN_RATIO = (math.sqrt(5.0) + 1.0) / 2.0
-_GOLDEN_TOL = 1e-12
-#: Columns per block in the ragged kernels: keeps the working set in cache.
-_BLOCK = 1 << 12
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,10 @@ def prepare(y: object) -> tuple[np.ndarray, np.ndarray]:
             f"Demand 'y' must be a 2-D array of shape (n_series, n_periods) with at least one period; got shape "
             f"{arr.shape}. Reshape a single series with y.reshape(1, -1)."
         )
+    if arr.size:
+        lo, hi = float(arr.min()), float(arr.max())  # NaN propagates
+        if lo >= 0.0 and hi < math.inf:  # the common case: nothing missing, nothing to reject
+            return np.ascontiguousarray(arr), np.zeros(arr.shape[0], dtype=np.int64)
     missing = np.isnan(arr)
     x = np.where(missing, 0.0, arr)
     if not np.isfinite(x).all():
@@ -201,99 +210,42 @@ def left_align(x: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 # ----------------------------------------------------------------------------------------------------
-# exponential smoothing over ragged sequences (columns sorted by length, longest first)
+# exponential smoothing over ragged sequences (compiled loops in zk_forecast.demand._kernels)
 
 
-class _Sorted:
-    """Sequences laid out time-major and sorted by length, so that the live columns of a step are a prefix.
+def csr_offsets(lengths: np.ndarray) -> np.ndarray:
+    """Offsets of sequences of ``lengths`` laid end to end: sequence ``k`` is ``values[off[k]:off[k + 1]]``."""
+    off = np.zeros(lengths.size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=off[1:])
+    return off
 
-    Values past a sequence's end are zeroed, and so are the matching cells of the level buffer, so that bulk
-    operations over the whole block add exact zeros for them.
+
+def ses_csr(
+    values: np.ndarray,
+    offsets: np.ndarray,
+    alpha: float | np.ndarray | None,
+    bounds: tuple[float, float] = (0.1, 0.3),
+) -> tuple[np.ndarray, np.ndarray]:
+    """SES forecast after the end of each sequence laid end to end in ``values`` (see :func:`csr_offsets`).
+
+    ``alpha=None`` chooses the constant per sequence by statsforecast's golden-section search of the sum of
+    squared one-step errors on ``bounds`` (reproduced bit for bit). Empty sequences get forecast 0 and the
+    midpoint of ``bounds``. Returns the forecasts and the constants used.
     """
-
-    def __init__(self, seqs: np.ndarray, lengths: np.ndarray) -> None:
-        self.order = np.argsort(-lengths, kind="stable")
-        self.lengths = lengths[self.order]
-        width = max(int(self.lengths[0]) if self.lengths.size else 0, 1)
-        # live[j] = number of columns whose sequence has an element j
-        self.live = np.searchsorted(-self.lengths, -np.arange(width + 1), side="left")
-        m = max(self.order.size, 2)  # >= 2 columns keeps the axis-0 sums sequential
-        self.xs = np.zeros((width, m))
-        self.xs[:, : self.order.size] = seqs[self.order, :width].T
-        self.xs[np.arange(m)[None, :] >= self.live[:width, None]] = 0.0
-        self.levels = np.zeros_like(self.xs)
-        self.levels[0] = self.xs[0]
-        self.work = np.empty_like(self.xs)
-
-    def unsort(self, values: np.ndarray) -> np.ndarray:
-        out = np.empty(self.order.size)
-        out[self.order] = values[: self.order.size]
-        return out
-
-
-def _sse(s: _Sorted, alpha: np.ndarray) -> np.ndarray:
-    """Sum of squared one-step errors of SES started at the first value (statsforecast ``ses_sse``).
-
-    Same operations in the same order as the reference, so the sums agree bit for bit: level_i = alpha * x_{i-1}
-    + (1 - alpha) * level_{i-1}, errors squared and added in time order (``add.reduce`` along axis 0 of a
-    C-ordered block with >= 2 columns adds row after row).
-    """
-    xs, lv, work, live = s.xs, s.levels, s.work, s.live
-    width = xs.shape[0]
-    if width < 2:
-        return np.zeros(xs.shape[1])
-    comp = 1.0 - alpha
-    ax = np.multiply(alpha, xs[:-1], out=work[:-1])
-    for i in range(1, width):
-        k = int(live[i])
-        if k == 0:
-            break
-        row = lv[i, :k]
-        np.multiply(comp[:k], lv[i - 1, :k], out=row)
-        row += ax[i - 1, :k]
-    err = np.subtract(xs[1:], lv[1:], out=work[1:])
-    err *= err
-    return np.add.reduce(err, axis=0)
-
-
-def _ses_last(s: _Sorted, alpha: np.ndarray) -> np.ndarray:
-    """SES forecast after the last value; a one-value sequence forecasts that value (statsforecast)."""
-    xs, live = s.xs, s.live
-    comp = 1.0 - alpha
-    level = xs[0].copy()
-    two = int(live[1]) if live.size > 1 else 0
-    for i in range(1, xs.shape[0] + 1):
-        k = min(int(live[i - 1]), two)
-        if k == 0:
-            break
-        level[:k] = alpha[:k] * xs[i - 1, :k] + comp[:k] * level[:k]
-    return level
-
-
-def _golden(s: _Sorted, lower: float, upper: float) -> np.ndarray:
-    """Golden-section search of the SSE over [lower, upper], column-wise, step for step as statsforecast."""
-    m = s.xs.shape[1]
-    a = np.full(m, lower)
-    b = np.full(m, upper)
-    c = b - (b - a) / _GOLDEN_RATIO
-    d = a + (b - a) / _GOLDEN_RATIO
-    fc = _sse(s, c)
-    fd = _sse(s, d)
-    going = np.ones(m, dtype=bool)
-    while True:
-        going &= np.abs(b - a) >= _GOLDEN_TOL
-        left = going & (fc < fd)
-        right = going & (fd < fc)
-        going = left | right
-        if not going.any():
-            break
-        b = np.where(left, d, b)
-        a = np.where(right, c, a)
-        new = np.where(left, b - (b - a) / _GOLDEN_RATIO, a + (b - a) / _GOLDEN_RATIO)
-        fnew = _sse(s, new)
-        c, d = np.where(left, new, np.where(right, d, c)), np.where(left, c, np.where(right, new, d))
-        fc, fd = np.where(left, fnew, np.where(right, fd, fc)), np.where(left, fc, np.where(right, fnew, fd))
-    return (b + a) / 2.0
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    m = offsets.size - 1
+    lengths = np.diff(offsets)
+    out_f = np.zeros(m)
+    if alpha is None:
+        out_a = np.full(m, (bounds[0] + bounds[1]) / 2.0)
+        order = np.argsort(-lengths, kind="stable")
+        order = order[: int(np.count_nonzero(lengths))]
+        _k.golden_ses(values, offsets, order, float(bounds[0]), float(bounds[1]), out_f, out_a)
+    else:
+        out_a = np.ascontiguousarray(np.broadcast_to(np.asarray(alpha, dtype=np.float64), (m,)))
+        _k.ses_last(values, offsets, out_a, out_f)
+    return out_f, out_a
 
 
 def ses_ragged(
@@ -323,20 +275,12 @@ def ses_ragged(
     alpha : numpy.ndarray, shape (m,)
         The smoothing constants used [-].
     """
-    m = seqs.shape[0]
-    out_f = np.empty(m)
-    out_a = np.empty(m)
-    for lo in range(0, m, _BLOCK):
-        hi = min(lo + _BLOCK, m)
-        s = _Sorted(seqs[lo:hi], np.asarray(lengths[lo:hi], dtype=np.int64))
-        if alpha is None:
-            a = _golden(s, bounds[0], bounds[1])
-        else:
-            a = np.ones(s.xs.shape[1])
-            a[: hi - lo] = np.broadcast_to(np.asarray(alpha, dtype=np.float64), (m,))[lo:hi][s.order]
-        out_f[lo:hi] = s.unsort(_ses_last(s, a))
-        out_a[lo:hi] = s.unsort(a)
-    return out_f, out_a
+    seqs = np.asarray(seqs, dtype=np.float64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    if seqs.shape[0] == 0:
+        return np.empty(0), np.empty(0)
+    values = seqs[np.arange(seqs.shape[1])[None, :] < lengths[:, None]]
+    return ses_csr(values, csr_offsets(lengths), alpha, bounds)
 
 
 def rolling_ses_ragged(

@@ -20,59 +20,60 @@ from __future__ import annotations
 
 import numpy as np
 
+from zk_forecast.demand import _kernels as _k
 from zk_forecast.demand.methods import (
     MethodResult,
     check_conventions,
+    csr_offsets,
     mask_fitted,
     no_history,
     prepare,
-    ses_ragged,
+    ses_csr,
 )
 from zk_forecast.errors import ZkValueError
 
 __all__ = ["adida", "imapa"]
 
-_MAX_CELLS = 1 << 22
-
-
-def _bucket_sums(
-    x: np.ndarray, start: np.ndarray, rows: np.ndarray, ends: np.ndarray, level: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sums over buckets of ``level`` periods ending at ``ends`` (exclusive) of rows ``rows``, left-aligned.
-
-    Returns the sums, shape (len(rows), max buckets), and the number of complete buckets per row.
-    """
-    n_buckets = (ends - start[rows]) // level
-    width = max(int(n_buckets.max()) if n_buckets.size else 0, 1)
-    j = np.arange(width)[None, :]
-    first = ends[:, None] - (n_buckets[:, None] - j) * level
-    valid = j < n_buckets[:, None]
-    sums = np.zeros((rows.size, width))
-    last = x.shape[1] - 1
-    for offset in range(level):  # sequential sums, in period order
-        sums += np.where(valid, x[rows[:, None], np.clip(first + offset, 0, last)], 0.0)
-    return sums, n_buckets
+_MAX_CELLS = 1 << 24
 
 
 def _aggregate_forecast(
     x: np.ndarray, start: np.ndarray, rows: np.ndarray, ends: np.ndarray, levels: np.ndarray
 ) -> np.ndarray:
-    """Rate forecast [units per period] from periods ``start[row]..end - 1`` at the given aggregation levels."""
+    """Rate forecast [units per period] from periods ``start[row]..end - 1`` at the given aggregation levels.
+
+    The bucket sums of every (row, end, level) are laid end to end (compiled loop, each bucket summed in period
+    order) and smoothed by the compiled golden-section SES, in chunks of at most ``_MAX_CELLS`` sums.
+    """
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    ends = np.ascontiguousarray(ends, dtype=np.int64)
+    levels = np.ascontiguousarray(levels, dtype=np.int64)
     out = np.empty(rows.size)
-    for level in np.unique(levels):
-        lv = int(level)
-        sel = np.nonzero(levels == level)[0]
-        width = max(int(((ends[sel] - start[rows[sel]]) // lv).max()), 1)
-        step = max(1, _MAX_CELLS // width)
-        for lo in range(0, sel.size, step):
-            part = sel[lo : lo + step]
-            sums, n_buckets = _bucket_sums(x, start, rows[part], ends[part], lv)
-            res = x[rows[part], ends[part] - 1].copy()  # fewer periods than the level: last value
-            ok = n_buckets > 0
-            if ok.any():
-                res[ok], _ = ses_ragged(sums[ok], n_buckets[ok], None, (0.1, 0.3))
-            out[part] = res / lv
+    if rows.size == 0:
+        return out
+    n_buckets = (ends - start[rows]) // levels
+    total = int(n_buckets.sum())
+    step = rows.size if total <= _MAX_CELLS else max(1, int(rows.size * (_MAX_CELLS / total)))
+    for lo in range(0, rows.size, step):
+        sl = slice(lo, lo + step)
+        off = csr_offsets(n_buckets[sl])
+        sums = np.empty(int(off[-1]))
+        _k.bucket_csr(x, rows[sl], ends[sl], levels[sl], off, sums)
+        f, _ = ses_csr(sums, off, None, (0.1, 0.3))
+        # fewer periods than the level: last value
+        res = np.where(n_buckets[sl] > 0, f, x[rows[sl], ends[sl] - 1])
+        out[sl] = res / levels[sl]
     return out
+
+
+def _final_mean_interval(x: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean inter-demand interval [periods] over the whole series (NaN without demand), and the demand counts."""
+    counts = np.empty(x.shape[0], dtype=np.int64)
+    last = np.empty(x.shape[0], dtype=np.int64)
+    _k.row_demand_stats(x, start, counts, last)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (last - start + 1).astype(np.float64) / counts.astype(np.float64)
+    return mean, counts
 
 
 def _mean_intervals(x: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -127,23 +128,28 @@ def adida(
         )
     x, start = prepare(y)
     n_series, n_periods = x.shape
-    mean, counts = _mean_intervals(x, start)
-    has = counts[:, -1] > 0
+    mean_last, counts_last = _final_mean_interval(x, start)
+    has = counts_last > 0
     if aggregation_level is None:
-        levels = _level_of(mean, half_even=True)
+        level_last = _level_of(mean_last, half_even=True)
     else:
-        levels = np.full(mean.shape, int(aggregation_level), dtype=np.int64)
+        level_last = np.full(n_series, int(aggregation_level), dtype=np.int64)
     fc = np.zeros(n_series)
     rows = np.nonzero(has)[0]
-    fc[rows] = _aggregate_forecast(x, start, rows, np.full(rows.size, n_periods), levels[rows, -1])
+    fc[rows] = _aggregate_forecast(x, start, rows, np.full(rows.size, n_periods), level_last[rows])
     fc = no_history(fc, start, n_periods)
     fit = None
     if fitted:
+        mean, _ = _mean_intervals(x, start)
+        if aggregation_level is None:
+            levels = _level_of(mean, half_even=True)
+        else:
+            levels = np.full(mean.shape, int(aggregation_level), dtype=np.int64)
         fit = np.full_like(x, np.nan)
         r, t = _fitted_pairs(start, n_periods)
         fit[r, t] = _aggregate_forecast(x, start, r, t, levels[r, t])
         mask_fitted(fit, start)
-    return MethodResult(fc, fit, {"aggregation_level": np.where(has, levels[:, -1], 1)})
+    return MethodResult(fc, fit, {"aggregation_level": np.where(has, level_last, 1)})
 
 
 def _imapa_rates(
@@ -174,9 +180,9 @@ def imapa(y: object, *, conventions: str = "zk", fitted: bool = True) -> MethodR
     check_conventions(conventions)
     x, start = prepare(y)
     n_series, n_periods = x.shape
-    mean, counts = _mean_intervals(x, start)
-    has = counts[:, -1] > 0
-    max_level = _level_of(mean[:, -1], half_even=True)
+    mean_last, counts_last = _final_mean_interval(x, start)
+    has = counts_last > 0
+    max_level = _level_of(mean_last, half_even=True)
     fc = np.zeros(n_series)
     rows = np.nonzero(has)[0]
     fc[rows] = _imapa_rates(x, start, rows, np.full(rows.size, n_periods), max_level[rows])
@@ -184,6 +190,7 @@ def imapa(y: object, *, conventions: str = "zk", fitted: bool = True) -> MethodR
     fit = None
     if fitted:
         fit = np.zeros_like(x)
+        mean, counts = _mean_intervals(x, start)
         r, t = _fitted_pairs(start, n_periods)
         seen = counts[r, t] > 0
         r, t = r[seen], t[seen]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from zk_forecast.demand import _kernels as _k
 from zk_forecast.demand.methods import (
     ALPHA_GRID,
     COSTS,
@@ -25,11 +26,12 @@ from zk_forecast.demand.methods import (
     check_conventions,
     cost_target,
     cost_value,
+    csr_offsets,
     mask_fitted,
     no_history,
     prepare,
     rolling_ses_ragged,
-    ses_ragged,
+    ses_csr,
 )
 from zk_forecast.errors import ZkValueError
 
@@ -172,10 +174,28 @@ def croston(
     ad = np.full(n_series, float(alpha_d))
     ap = np.full(n_series, float(alpha_d if alpha_p is None else alpha_p))
     factor = _factor(variant, ap, conventions)
-    z, p, fz, fp = croston_paths(x, start, ad, ap, fitted)
-    fit = None if fz is None or fp is None else factor[:, None] * fz / fp
+    sf = conventions == "statsforecast"
+    if fitted:
+        z, p, fz, fp = croston_paths(x, start, ad, ap, fitted)
+        fit = None if fz is None or fp is None else factor[:, None] * fz / fp
+        if sf:
+            _single_demand(x, start, z, p)
+    else:
+        z, p, fit = np.empty(n_series), np.empty(n_series), None
+        _k.croston_rows(x, start, ad, ap, sf, z, p)
     fc, fit = _finish(z, p, factor, start, n_periods, fit)
     return MethodResult(fc, fit, {"alpha_d": ad, "alpha_p": ap})
+
+
+def _single_demand(x: np.ndarray, start: np.ndarray, z: np.ndarray, p: np.ndarray | None) -> None:
+    """statsforecast conventions: a series with one demand keeps it (and its interval) unsmoothed (in place)."""
+    counts = np.empty(x.shape[0], dtype=np.int64)
+    last = np.empty(x.shape[0], dtype=np.int64)
+    _k.row_demand_stats(x, start, counts, last)
+    one = np.nonzero(counts == 1)[0]
+    z[one] = x[one, last[one]]
+    if p is not None:
+        p[one] = (last[one] - start[one] + 1).astype(np.float64)
 
 
 def _grid_search(
@@ -251,21 +271,26 @@ def croston_optimized(
         fit = None if fz is None or fp is None else factor[:, None] * fz / fp
         fc, fit = _finish(z, p, factor, start, n_periods, fit)
         return MethodResult(fc, fit, {"alpha_d": ad, "alpha_p": ap})
-    sizes, intervals, counts = demand_sequences(x, start)
-    ad = np.full(n_series, 0.2)
-    ap = np.full(n_series, 0.2)
-    z = np.zeros(n_series)
-    p = np.ones(n_series)
+    counts = np.empty(n_series, dtype=np.int64)
+    last = np.empty(n_series, dtype=np.int64)
+    _k.row_demand_stats(x, start, counts, last)
+    off = csr_offsets(counts)
+    n_dem = int(off[-1])
+    both = np.empty(2 * n_dem)
+    _k.demand_csr(x, start, off, both[:n_dem], both[n_dem:])
+    f, a = ses_csr(both, np.concatenate([off, off[1:] + n_dem]), None, (0.1, 0.3))
     has = counts > 0
-    both_s = np.concatenate([sizes[has], intervals[has]])
-    both_n = np.concatenate([counts[has], counts[has]])
-    f, a = ses_ragged(both_s, both_n, None, (0.1, 0.3))
-    k = int(has.sum())
-    z[has], p[has] = f[:k], f[k:]
-    ad[has], ap[has] = a[:k], a[k:]
+    z = np.where(has, f[:n_series], 0.0)
+    p = np.where(has, f[n_series:], 1.0)
+    ad = np.where(has, a[:n_series], 0.2)
+    ap = np.where(has, a[n_series:], 0.2)
     factor = _factor(variant, ap, conventions)
     fit = None
     if fitted:
+        sizes, intervals, counts = demand_sequences(x, start)
+        both_s = np.concatenate([sizes[has], intervals[has]])
+        both_n = np.concatenate([counts[has], counts[has]])
+        k = int(has.sum())
         roll = rolling_ses_ragged(both_s, both_n, (0.1, 0.3))
         width = sizes.shape[1] + 1
         lz = np.zeros((n_series, width))
@@ -293,6 +318,12 @@ def tsb(
     check_conventions(conventions)
     x, start = prepare(y)
     n_series, n_periods = x.shape
+    params = {"alpha_d": np.full(n_series, alpha_d), "alpha_p": np.full(n_series, alpha_p)}
+    sf = conventions == "statsforecast"
+    if not fitted:
+        z_fast, prob_fast = np.empty(n_series), np.empty(n_series)
+        _k.tsb_rows(x, start, float(alpha_d), float(alpha_p), sf, z_fast, prob_fast)
+        return MethodResult(no_history(prob_fast * z_fast, start, n_periods), None, params)
     cd, cp = 1.0 - alpha_d, 1.0 - alpha_p
     z = np.zeros(n_series)
     prob = np.zeros(n_series)
@@ -309,9 +340,9 @@ def tsb(
         seen |= d
     single = start == n_periods - 1
     prob = np.where(single, (x[:, -1] > 0).astype(np.float64), prob)
+    if sf:
+        _single_demand(x, start, z, None)
     fc = no_history(prob * z, start, n_periods)
     if fit is not None:
         mask_fitted(fit, start)
-    return MethodResult(
-        fc, fit, {"alpha_d": np.full(n_series, alpha_d), "alpha_p": np.full(n_series, alpha_p)}
-    )
+    return MethodResult(fc, fit, params)

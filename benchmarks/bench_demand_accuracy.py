@@ -1,0 +1,182 @@
+"""Forecast accuracy of zk_forecast's intermittent-demand methods (and ``auto``) against statsforecast 2.1.1.
+
+Data (read-only, ``../shared/data`` from the project root; a data set that is absent is skipped with a reason):
+
+* ``carparts/carparts.csv``: 2674 monthly car-part series, 51 months (wide: ``month`` + one column per part; an
+  empty cell is not observed);
+* ``man/man_weekly_150.csv``: 3451 weekly series of a manufacturer, 150 weeks (``w001`` .. ``w150``).
+
+Protocol: **one-step-ahead forecasts from 12 rolling origins** over the last 12 periods (h = 1, step 1): at origin
+``o`` every method is refitted on periods ``0 .. o-1`` and forecasts period ``o``. statsforecast runs
+``cross_validation(h=1, n_windows=12, step_size=1)`` in the same process on the same histories. Unobserved cells
+(carparts) are zero demand in the histories fed to both sides and are skipped as actuals.
+
+Per method and data set, one JSON line:
+
+* ``smse``, ``smae``, ``sbias``: means over series of the MSE, MAE and mean error (forecast - actual) divided by
+  the series' in-sample mean before the first origin (squared for the MSE) [-]; series with an in-sample mean of 0
+  are left out (``n_series`` says how many count);
+* ``rel_rmse``: geometric mean over series of RMSE(method) / RMSE(statsforecast CrostonSBA) [-], over the series
+  where both are positive (``n_rel`` of them);
+* ``seconds`` to produce the 12 × n_series forecasts.
+
+Ours run with ``conventions="zk"`` (the defaults); statsforecast's TSB needs constants: 0.1 and 0.1 as ours.
+``auto`` is :class:`zk_forecast.demand.select.AutoSelect` with its defaults, refitted at each outer origin (it runs
+its own inner rolling origins on the history before that origin only: no look-ahead).
+
+Run (statsforecast lives in ``/work/venv_sf``; zk_forecast is found through the repository path)::
+
+    /work/venv_sf/bin/python benchmarks/bench_demand_accuracy.py [--data carparts man] [--max-series N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from zk_forecast.demand.select import AutoSelect, rolling_origin  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+N_ORIGINS = 12
+OURS = ("croston", "sba", "sbj", "tsb", "croston_opt", "ses", "adida", "imapa", "auto")
+
+
+def load(name: str, max_series: int | None) -> tuple[np.ndarray, str] | str:
+    """The (n_series, n_periods) array with NaN = not observed, and the frequency; or why it is absent."""
+    if name == "carparts":
+        path = DATA / "carparts" / "carparts.csv"
+        if not path.exists():
+            return f"{path} is absent"
+        df = pd.read_csv(path)
+        y = df.drop(columns="month").to_numpy(dtype=np.float64).T
+        freq = "monthly"
+    else:
+        path = DATA / "man" / "man_weekly_150.csv"
+        if not path.exists():
+            return f"{path} is absent"
+        df = pd.read_csv(path)
+        cols = [c for c in df.columns if c.startswith("w") and c[1:].isdigit()]
+        y = df[cols].to_numpy(dtype=np.float64)
+        freq = "weekly"
+    if max_series:
+        y = y[:max_series]
+    return y, freq
+
+
+def statsforecast_cv(hist: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """statsforecast one-step rolling forecasts, (n_series, N_ORIGINS) per model, and seconds per model."""
+    from statsforecast import StatsForecast
+    from statsforecast.models import (
+        ADIDA,
+        IMAPA,
+        TSB,
+        CrostonClassic,
+        CrostonOptimized,
+        CrostonSBA,
+        HistoricAverage,
+        Naive,
+        SimpleExponentialSmoothingOptimized,
+    )
+
+    n, t = hist.shape
+    long = pd.DataFrame({"unique_id": np.repeat(np.arange(n), t), "ds": np.tile(np.arange(1, t + 1), n),
+                         "y": hist.ravel()})
+    models = {
+        "sf_croston": CrostonClassic(), "sf_sba": CrostonSBA(), "sf_croston_opt": CrostonOptimized(),
+        "sf_tsb": TSB(alpha_d=0.1, alpha_p=0.1), "sf_adida": ADIDA(), "sf_imapa": IMAPA(),
+        "sf_ses": SimpleExponentialSmoothingOptimized(), "sf_mean": HistoricAverage(), "sf_naive": Naive(),
+    }
+    out: dict[str, np.ndarray] = {}
+    secs: dict[str, float] = {}
+    for label, model in models.items():
+        sf = StatsForecast(models=[model], freq=1, n_jobs=1)
+        t0 = time.perf_counter()
+        cv = sf.cross_validation(df=long, h=1, n_windows=N_ORIGINS, step_size=1)
+        secs[label] = time.perf_counter() - t0
+        col = [c for c in cv.columns if c not in ("unique_id", "ds", "cutoff", "y")][0]
+        cv = cv.sort_values(["unique_id", "ds"])
+        out[label] = cv[col].to_numpy(dtype=np.float64).reshape(n, N_ORIGINS)
+    return out, secs
+
+
+def metrics(fc: np.ndarray, actual: np.ndarray, scale: np.ndarray, ref_rmse: np.ndarray) -> dict[str, float]:
+    """The JSON figures for one method: forecasts and actuals (n_series, N_ORIGINS)."""
+    err = fc - actual
+    ok = ~np.isnan(err)
+    cnt = ok.sum(axis=1)
+    e0 = np.where(ok, err, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mse = (e0 * e0).sum(axis=1) / cnt
+        mae = np.abs(e0).sum(axis=1) / cnt
+        bias = e0.sum(axis=1) / cnt
+        use = np.isfinite(scale) & (cnt > 0)
+        rmse = np.sqrt(mse)
+        rel_ok = (rmse > 0) & (ref_rmse > 0) & np.isfinite(rmse) & np.isfinite(ref_rmse)
+        rel = float(np.exp(np.mean(np.log(rmse[rel_ok] / ref_rmse[rel_ok]))))
+    sb = float(np.mean(bias[use] / scale[use]))
+    return {"smse": round(float(np.mean(mse[use] / scale[use] ** 2)), 5),
+            "smae": round(float(np.mean(mae[use] / scale[use])), 5),
+            "sbias": round(sb, 5), "abs_sbias": round(abs(sb), 5), "rel_rmse": round(rel, 5),
+            "n_series": int(use.sum()), "n_rel": int(rel_ok.sum())}
+
+
+def run(name: str, max_series: int | None, skip_auto: bool) -> None:
+    got = load(name, max_series)
+    if isinstance(got, str):
+        print(json.dumps({"dataset": name, "skipped": got}), flush=True)
+        return
+    y, freq = got
+    n, t = y.shape
+    observed = ~np.isnan(y)
+    start = np.where(observed.any(axis=1), observed.argmax(axis=1), t)
+    hist = np.where(np.isnan(y), 0.0, y)  # NaN = zero demand in the histories (both sides)
+    actual = np.stack([y[:, o] for o in range(t - N_ORIGINS, t)], axis=1)
+    actual[(np.arange(t - N_ORIGINS, t)[None, :] < start[:, None])] = np.nan
+    first = t - N_ORIGINS
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        scale = np.nanmean(np.where(observed[:, :first], y[:, :first], np.nan), axis=1)
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, np.nan)
+
+    sf_fc, sf_secs = statsforecast_cv(hist)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ref = np.sqrt(np.nanmean((sf_fc["sf_sba"] - actual) ** 2, axis=1))
+    rows: list[tuple[str, np.ndarray, float]] = []
+    for label in OURS:
+        if label == "auto" and skip_auto:
+            continue
+        method = AutoSelect() if label == "auto" else label
+        t0 = time.perf_counter()
+        res = rolling_origin(hist, [method], h=1, n_origins=N_ORIGINS, min_train=1)
+        rows.append((label, res.forecasts[0, :, :, 0], time.perf_counter() - t0))
+    for label, fc in sf_fc.items():
+        rows.append((label, fc, sf_secs[label]))
+    for label, fc, secs in rows:
+        line = {"dataset": name, "freq": freq, "series": n, "periods": t, "protocol": "h=1, 12 rolling origins",
+                "method": label, **metrics(fc, actual, scale, ref), "seconds": round(secs, 2)}
+        print(json.dumps(line), flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", nargs="+", default=["carparts", "man"], choices=["carparts", "man"])
+    ap.add_argument("--max-series", type=int, default=None, help="first N series only (quick runs)")
+    ap.add_argument("--skip-auto", action="store_true", help="leave out auto (the slowest)")
+    args = ap.parse_args()
+    for name in args.data:
+        run(name, args.max_series, args.skip_auto)
+
+
+if __name__ == "__main__":
+    main()

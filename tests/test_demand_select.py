@@ -1,0 +1,119 @@
+"""Tests of rolling-origin evaluation and automatic selection (zk_forecast.demand.select)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from zk_forecast.demand import TSB, Croston, forecast
+from zk_forecast.demand.models import ESTIMATORS
+from zk_forecast.demand.select import AutoSelect, auto_method, evaluation_report, rolling_origin
+from zk_forecast.errors import ZkValueError
+
+
+def _intermittent(n: int, t: int, seed: int = 3) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return ((rng.random((n, t)) < 0.3) * rng.poisson(4, (n, t))).astype(float)
+
+
+def test_rolling_origin_by_hand() -> None:
+    # hand calculation: the historic mean at origins 4 and 5 of (1, 1, 1, 1, 3, 0) forecasts 1 and 1.4
+    y = np.array([[1.0, 1, 1, 1, 3, 0]])
+    res = rolling_origin(y, ["mean"], h=1, n_origins=2)
+    assert res.origins.tolist() == [4, 5]
+    np.testing.assert_allclose(res.forecasts[0, 0, :, 0], [1.0, 1.4])
+    e = np.array([1.0 - 3.0, 1.4 - 0.0])
+    assert res.mse[0, 0] == pytest.approx(np.mean(e**2))
+    assert res.bias[0, 0] == pytest.approx(np.mean(e))
+    assert res.scale[0] == pytest.approx(1.0)  # mean of the four periods before the first origin
+    assert res.smae[0, 0] == pytest.approx(np.mean(np.abs(e)))
+
+
+def test_h_step_origins_end_with_the_last_period() -> None:
+    res = rolling_origin(_intermittent(5, 30), ["sba", "tsb"], h=3, n_origins=4)
+    assert res.origins.tolist() == [24, 25, 26, 27]
+    assert res.forecasts.shape == (2, 5, 4, 3)
+
+
+def test_too_few_periods_uses_fewer_origins_then_falls_back() -> None:
+    y = _intermittent(4, 8)
+    res = rolling_origin(y, ["sba"], n_origins=12, min_train=4)
+    assert res.origins.tolist() == [4, 5, 6, 7]
+    with pytest.raises(ZkValueError, match="Too few periods"):
+        rolling_origin(y[:, :4], ["sba"], min_train=4)
+    est = AutoSelect().fit(y[:, :4])
+    assert est.fallback_ and set(est.choice_) == {"sba"}
+    assert est.predict(2).shape == (4, 2)
+
+
+def test_unknown_candidate_lists_the_valid_ones() -> None:
+    with pytest.raises(ZkValueError, match="valid names are .*'tsb'"):
+        AutoSelect(candidates=["sba", "prophet"]).fit(_intermittent(3, 30))
+    with pytest.raises(ZkValueError, match="loss"):
+        AutoSelect(loss="rmsse").fit(_intermittent(3, 30))
+
+
+def test_auto_combines_the_chosen_methods_per_series() -> None:
+    y = _intermittent(40, 60)
+    est = AutoSelect(candidates=["sba", "tsb", "ses"]).fit(y)
+    assert est.choice_.shape == (40,)
+    f = est.predict(3)
+    fitted = est.fitted_
+    assert fitted is not None
+    for lab in set(est.choice_):
+        rows = est.choice_ == lab
+        m = ESTIMATORS[lab]().fit(y[rows])
+        np.testing.assert_allclose(f[rows], m.predict(3))
+        np.testing.assert_allclose(fitted[rows], m.fitted_)
+    # the choice minimises each series' rolling-origin MSE
+    res = est.evaluation_
+    assert res is not None
+    best = np.asarray(res.methods)[np.argmin(res.smse, axis=0)]
+    ok = np.isfinite(res.scale)
+    assert (best[ok] == est.choice_[ok]).all()
+
+
+def test_obsolete_part_decays_toward_zero() -> None:
+    # demand in the first half (36 months), nothing in the last 36: auto must forecast near zero, below Croston
+    rng = np.random.default_rng(5)
+    first = (rng.random(36) < 0.5) * rng.integers(1, 6, 36)
+    y = np.r_[first, np.zeros(36)].astype(float)[None, :]
+    y = np.vstack([y, _intermittent(10, 72)])
+    est = auto_method(y, conventions="zk").fit(y)
+    auto = est.predict(1)[0, 0]
+    croston = Croston().fit(y).predict(1)[0, 0]
+    assert est.choice_[0] in ("tsb", "ses", "imapa", "adida")
+    assert auto < croston
+    assert auto < 0.05 * croston
+    # TSB itself decays: its probability fell by 0.9 per zero period
+    assert TSB().fit(y).predict(1)[0, 0] < 0.05 * croston
+
+
+def test_evaluation_report_per_method_and_class() -> None:
+    y = _intermittent(30, 50)
+    rep = evaluation_report(y, ["sba", "tsb", "mean"], n_origins=6)
+    assert list(rep.index) == ["sba", "tsb", "mean"]
+    assert {"smse", "smae", "sbias", "n_series", "best_share"} <= set(rep.columns)
+    assert rep["best_share"].sum() == pytest.approx(1.0)
+    by = evaluation_report(y, ["sba", "tsb"], n_origins=6, classes="sbc")
+    assert by.index.names == ["class", "method"]
+
+
+def test_seasonal_candidate_with_groups() -> None:
+    t = np.arange(48)
+    rng = np.random.default_rng(0)
+    y = rng.poisson(np.where(t % 12 < 3, 4.0, 0.3), (30, 48)).astype(float)
+    est = AutoSelect(candidates=["sba", "seasonal"], groups=["g"] * 30, period=12).fit(y)
+    assert (est.choice_ == "seasonal").mean() > 0.5
+    f = est.predict(12)
+    assert f[:, :3].mean() > 3 * f[:, 3:].mean()
+
+
+def test_forecast_auto_hook() -> None:
+    y = _intermittent(3, 40)
+    df = pd.DataFrame({"unique_id": np.repeat(["a", "b", "c"], 40),
+                       "ds": np.tile(pd.date_range("2020-01-01", periods=40, freq="MS"), 3), "y": y.ravel()})
+    out = forecast(df, h=2, methods=["auto", "sba"], level=[80])
+    assert {"auto", "auto-lo-80", "auto-hi-80"} <= set(out.columns)
+    assert np.isfinite(out["auto"]).all()

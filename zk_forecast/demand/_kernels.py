@@ -1,0 +1,327 @@
+"""Compiled inner loops of the demand methods (numba, compiled on first use and cached on disk).
+
+Each function repeats the arithmetic of the numpy reference it replaces operation for operation (no fast-math,
+no reassociation, no fused multiply-add), so results agree bit for bit:
+
+* :func:`golden_ses` - statsforecast's golden-section search of the SES sum of squared errors, run in lockstep
+  over blocks of sequences of similar length (time-major block buffer, so the inner loop over sequences
+  vectorises), then the SES forecast with the chosen constant;
+* :func:`ses_last` - the SES forecast with given constants;
+* :func:`croston_rows`, :func:`tsb_rows` - Croston's and TSB's recursions over each row of the time grid;
+* :func:`demand_csr`, :func:`bucket_csr`, :func:`row_demand_stats` - compressed sequences (demand sizes and
+  intervals, bucket sums) in CSR layout: values of sequence ``k`` in ``values[offsets[k]:offsets[k + 1]]``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+_GOLDEN_RATIO = (math.sqrt(5.0) + 1.0) / 2.0
+_GOLDEN_TOL = 1e-12
+#: Sequences per lockstep block of the golden-section search.
+_B = 64
+
+
+@numba.njit(cache=True)
+def _sse_block(buf, lens, w, alpha, comp, lv, out):
+    nb = lens.size
+    for j in range(nb):
+        comp[j] = 1.0 - alpha[j]
+        lv[j] = buf[0, j]
+        out[j] = 0.0
+    w_min = w
+    for j in range(nb):
+        w_min = min(w_min, lens[j])
+    for i in range(1, w_min):  # every sequence still running: no mask
+        for j in range(nb):
+            f = alpha[j] * buf[i - 1, j] + comp[j] * lv[j]
+            lv[j] = f
+            e = buf[i, j] - f
+            out[j] += e * e
+    for i in range(max(w_min, 1), w):
+        for j in range(nb):
+            f = alpha[j] * buf[i - 1, j] + comp[j] * lv[j]
+            lv[j] = f
+            e = buf[i, j] - f
+            out[j] += e * e if i < lens[j] else 0.0
+
+
+@numba.njit(cache=True)
+def golden_ses(values, offsets, order, lower, upper, fc_out, alpha_out):
+    """Optimised SES of sequences ``order`` (each of length >= 1, sorted by length, longest first).
+
+    Writes the forecast after the last value and the golden-section constant on [lower, upper] of sequence
+    ``k`` to ``fc_out[k]`` and ``alpha_out[k]``.
+    """
+    m = order.size
+    if m == 0:
+        return
+    g = _GOLDEN_RATIO
+    maxw = offsets[order[0] + 1] - offsets[order[0]]
+    buf = np.zeros((max(maxw, 1), _B))
+    lens = np.ones(_B, dtype=np.int64)
+    a = np.empty(_B)
+    b = np.empty(_B)
+    c = np.empty(_B)
+    d = np.empty(_B)
+    fc = np.empty(_B)
+    fd = np.empty(_B)
+    new = np.empty(_B)
+    fnew = np.empty(_B)
+    comp = np.empty(_B)
+    lv = np.empty(_B)
+    side = np.zeros(_B, dtype=np.int64)
+    for lo in range(0, m, _B):
+        nbk = min(_B, m - lo)
+        w = offsets[order[lo] + 1] - offsets[order[lo]]
+        for j in range(_B):
+            if j < nbk:
+                s = order[lo + j]
+                o = offsets[s]
+                n = offsets[s + 1] - o
+                lens[j] = n
+                for i in range(n):
+                    buf[i, j] = values[o + i]
+                for i in range(n, w):
+                    buf[i, j] = 0.0
+            else:
+                lens[j] = 1
+                for i in range(w):
+                    buf[i, j] = 0.0
+        for j in range(_B):
+            a[j] = lower
+            b[j] = upper
+            c[j] = b[j] - (b[j] - a[j]) / g
+            d[j] = a[j] + (b[j] - a[j]) / g
+        _sse_block(buf, lens, w, c, comp, lv, fc)
+        _sse_block(buf, lens, w, d, comp, lv, fd)
+        for j in range(_B):
+            side[j] = 1 if j < nbk else 0
+        while True:
+            going = False
+            for j in range(_B):
+                sj = 0
+                if side[j] != 0 and abs(b[j] - a[j]) >= _GOLDEN_TOL:
+                    if fc[j] < fd[j]:
+                        sj = 1
+                    elif fd[j] < fc[j]:
+                        sj = 2
+                side[j] = sj
+                if sj == 1:
+                    b[j] = d[j]
+                    new[j] = b[j] - (b[j] - a[j]) / g
+                    going = True
+                elif sj == 2:
+                    a[j] = c[j]
+                    new[j] = a[j] + (b[j] - a[j]) / g
+                    going = True
+                else:
+                    new[j] = c[j]
+            if not going:
+                break
+            _sse_block(buf, lens, w, new, comp, lv, fnew)
+            for j in range(_B):
+                if side[j] == 1:
+                    d[j] = c[j]
+                    c[j] = new[j]
+                    fd[j] = fc[j]
+                    fc[j] = fnew[j]
+                elif side[j] == 2:
+                    c[j] = d[j]
+                    d[j] = new[j]
+                    fc[j] = fd[j]
+                    fd[j] = fnew[j]
+        for j in range(nbk):
+            k = order[lo + j]
+            al = (b[j] + a[j]) / 2.0
+            alpha_out[k] = al
+            cm = 1.0 - al
+            level = buf[0, j]
+            if lens[j] > 1:
+                for i in range(lens[j]):
+                    level = al * buf[i, j] + cm * level
+            fc_out[k] = level
+
+
+@numba.njit(cache=True)
+def ses_last(values, offsets, alpha, fc_out):
+    """SES forecast after the last value of each sequence (length >= 1) with constants ``alpha``."""
+    for k in range(offsets.size - 1):
+        o = offsets[k]
+        n = offsets[k + 1] - o
+        if n == 0:
+            continue
+        al = alpha[k]
+        cm = 1.0 - al
+        level = values[o]
+        if n > 1:
+            for i in range(n):
+                level = al * values[o + i] + cm * level
+        fc_out[k] = level
+
+
+@numba.njit(cache=True)
+def croston_rows(x, start, alpha_d, alpha_p, exact_single, z_out, p_out):
+    """Final size and interval levels of Croston's recursions on each row (as ``croston_paths``).
+
+    ``exact_single``: a row with one demand keeps that demand and its interval unsmoothed (statsforecast).
+    """
+    n, t_end = x.shape
+    for r in range(n):
+        ad = alpha_d[r]
+        ap = alpha_p[r]
+        cd = 1.0 - ad
+        cp = 1.0 - ap
+        z = 0.0
+        p = 1.0
+        q = 0.0
+        cnt = 0
+        z0 = 0.0
+        p0 = 1.0
+        for t in range(start[r], t_end):
+            q += 1.0
+            v = x[r, t]
+            if v > 0:
+                if cnt == 0:
+                    z = ad * v + cd * v
+                    p = ap * q + cp * q
+                    z0 = v
+                    p0 = q
+                else:
+                    z = ad * v + cd * z
+                    p = ap * q + cp * p
+                cnt += 1
+                q = 0.0
+        if exact_single and cnt == 1:
+            z = z0
+            p = p0
+        z_out[r] = z
+        p_out[r] = p
+
+
+@numba.njit(cache=True)
+def tsb_rows(x, start, alpha_d, alpha_p, exact_single, z_out, prob_out):
+    """Final size and probability levels of TSB on each row (as the time-grid kernel ``tsb``)."""
+    n, t_end = x.shape
+    cd = 1.0 - alpha_d
+    cp = 1.0 - alpha_p
+    for r in range(n):
+        z = 0.0
+        prob = 0.0
+        cnt = 0
+        z0 = 0.0
+        s = start[r]
+        for t in range(s, t_end):
+            v = x[r, t]
+            occ = 1.0 if v > 0 else 0.0
+            if t == s:
+                prob = alpha_p * occ + cp * occ
+            else:
+                prob = alpha_p * occ + cp * prob
+            if v > 0:
+                if cnt == 0:
+                    z = alpha_d * v + cd * v
+                    z0 = v
+                else:
+                    z = alpha_d * v + cd * z
+                cnt += 1
+        if s == t_end - 1:
+            prob = 1.0 if x[r, t_end - 1] > 0 else 0.0
+        if exact_single and cnt == 1:
+            z = z0
+        z_out[r] = z
+        prob_out[r] = prob
+
+
+@numba.njit(cache=True)
+def row_demand_stats(x, start, counts_out, last_out):
+    """Number of demands of each row and the index of its last demand (-1 without demand)."""
+    n, t_end = x.shape
+    for r in range(n):
+        cnt = 0
+        last = -1
+        for t in range(start[r], t_end):
+            if x[r, t] > 0:
+                cnt += 1
+                last = t
+        counts_out[r] = cnt
+        last_out[r] = last
+
+
+@numba.njit(cache=True)
+def demand_csr(x, start, offsets, sizes, intervals):
+    """Demand sizes and intervals (the first counted from the series start) of each row, in CSR layout."""
+    n, t_end = x.shape
+    for r in range(n):
+        k = offsets[r]
+        prev = start[r] - 1
+        for t in range(start[r], t_end):
+            v = x[r, t]
+            if v > 0:
+                sizes[k] = v
+                intervals[k] = t - prev
+                prev = t
+                k += 1
+
+
+@numba.njit(cache=True)
+def bucket_csr(x, rows, ends, levels, offsets, values):
+    """Sums over complete buckets of ``levels[k]`` periods of row ``rows[k]`` ending at ``ends[k]`` (exclusive),
+    counted back from the end, each summed in period order; sequence ``k`` in CSR layout."""
+    for k in range(rows.size):
+        r = rows[k]
+        lv = levels[k]
+        o = offsets[k]
+        n = offsets[k + 1] - o
+        first = ends[k] - n * lv
+        for j in range(n):
+            c0 = first + j * lv
+            s = 0.0
+            for i in range(lv):
+                s += x[r, c0 + i]
+            values[o + j] = s
+
+
+@numba.njit(cache=True)
+def week_numbers(v, day, out):
+    """Week numbers of Monday midnights given as int64 counts of 1/``day`` days since 1970; False if a value
+    is not one."""
+    week = 7 * day
+    monday = 4 * day  # 1970-01-05 was a Monday
+    ok = True
+    for i in range(v.size):
+        s = v[i] - monday
+        q = s // week
+        out[i] = q
+        if q * week != s:
+            ok = False
+    return ok
+
+
+@numba.njit(cache=True)
+def scan_runs(period, same, run_first):
+    """Runs of equal ids (``same[i]``: row ``i + 1`` has the id of row ``i``) and the period order inside them.
+
+    Writes the first row of each run to ``run_first`` and returns (number of runs, first row ``i`` whose next
+    row of the same run does not have a later period or -1, whether any such pair has equal periods).
+    """
+    n_runs = 0
+    first_bad = -1
+    dup = False
+    if period.size:
+        run_first[0] = 0
+        n_runs = 1
+    for i in range(period.size - 1):
+        if same[i]:
+            if period[i + 1] <= period[i]:
+                if first_bad < 0:
+                    first_bad = i
+                if period[i + 1] == period[i]:
+                    dup = True
+        else:
+            run_first[n_runs] = i + 1
+            n_runs += 1
+    return n_runs, first_bad, dup

@@ -1,0 +1,578 @@
+"""Method selection by rolling-origin evaluation, and the ``"auto"`` method.
+
+Rolling origins
+---------------
+:func:`rolling_origin` refits every method at each of the last ``n_origins`` forecast origins and compares its
+forecasts of the next ``h`` periods with what happened. Origin ``o`` (a column index) fits on ``y[:, :o]`` and
+forecasts ``y[:, o:o + h]``; the origins are ``T - h - (n_origins - 1 - k) * step`` for ``k = 0 .. n_origins - 1``
+(``T`` periods), so that the last window ends with the last period. With ``h=1, n_origins=12`` they are the last 12
+one-step forecasts. All series are evaluated at once (the estimators are vectorised); the loops run over origins
+and methods only.
+
+Losses, per series, averaged over every (origin, step) whose actual value is observed:
+
+* scaled MSE: ``mean(e²) / s²``; scaled MAE: ``mean(|e|) / s``; scaled bias: ``mean(e) / s``, with
+  ``e = forecast - actual`` [units per period] and ``s`` the series' in-sample mean demand before the first origin
+  [units per period]. A series whose in-sample mean is 0 (or that starts after the first origin) has ``NaN``
+  scaled losses; the unscaled ones (``mse``, ``mae``, ``bias``) are kept for it.
+
+Too few periods
+---------------
+An origin needs at least ``min_train`` periods before it. When the history is too short for ``n_origins``, the
+latest origins that fit are used (``n_origins_`` says how many); when not even one fits, :func:`rolling_origin`
+raises :class:`~zk_forecast.errors.ZkValueError` and :class:`AutoSelect` falls back to its ``default`` method for
+every series (``fallback_`` is True).
+
+Selection (``AutoSelect``)
+--------------------------
+``select="series"`` picks per series the candidate with the least ``loss``; ``"class"`` picks per Syntetos-Boylan-
+Croston class (:func:`~zk_forecast.demand.classify.sbc_category`) the candidate with the least mean scaled loss;
+``"global"`` one candidate for all. ``"series"`` shrinks each series' losses toward its class's (``shrinkage``),
+which makes the per-series choice less noisy: with 12 origins a single lucky period decides a naive choice
+otherwise. Ties (e.g. all forecasts exact) go to the earlier candidate in the list.
+
+Obsolescence: TSB is a default candidate; its demand probability decays in every period without demand, so a part
+whose demand stopped is forecast toward zero (``naive``, also a candidate, gives exactly zero after a zero).
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from zk_forecast.demand.classify import SBC_CATEGORIES, adi_cv2, sbc_category
+from zk_forecast.demand.models import ESTIMATORS, NotFittedError
+from zk_forecast.demand.seasonal import SeasonalAdjusted
+from zk_forecast.errors import ZkTypeError, ZkValueError
+
+__all__ = [
+    "DEFAULT_CANDIDATES",
+    "LOSSES",
+    "AutoSelect",
+    "RollingOriginResult",
+    "auto_method",
+    "evaluation_report",
+    "rolling_origin",
+]
+
+#: Candidates of :class:`AutoSelect` by default ("seasonal" is added when ``groups`` are given).
+DEFAULT_CANDIDATES: tuple[str, ...] = ("sba", "tsb", "croston_opt", "ses", "mean", "adida", "imapa")
+#: Losses a selection can minimise.
+LOSSES: tuple[str, ...] = ("mse", "mae", "abs_bias")
+_SELECT = ("series", "class", "global")
+
+
+def _is_int(v: Any, lo: int) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool) and int(v) >= lo
+
+
+def _valid_names(seasonal: bool) -> list[str]:
+    return [*ESTIMATORS, *(["seasonal"] if seasonal else [])]
+
+
+def make_estimator(method: Any, *, conventions: str = "zk", groups: Any = None, period: int = 12,
+                   phase: int = 0) -> Any:
+    """A fresh estimator from a method name or an estimator instance (cloned with ``get_params``).
+
+    ``"seasonal"`` gives :class:`~zk_forecast.demand.seasonal.SeasonalAdjusted` (base SBA) pooled over ``groups``.
+    """
+    if isinstance(method, str):
+        if method == "seasonal":
+            return SeasonalAdjusted(base="sba", period=period, groups=groups, phase=phase, conventions=conventions)
+        if method not in ESTIMATORS:
+            raise ZkValueError(
+                f"Unknown method {method!r} in the candidates; the valid names are {_valid_names(True)} (or pass "
+                "estimator instances such as TSB(alpha_d=0.2, alpha_p=0.05))."
+            )
+        cls = ESTIMATORS[method]
+        return cls(conventions=conventions) if "conventions" in cls._rules else cls()  # type: ignore[call-arg]
+    if all(hasattr(method, a) for a in ("fit", "predict")):
+        return type(method)(**method.get_params()) if hasattr(method, "get_params") else method
+    raise ZkTypeError(f"Each candidate must be a method name or an estimator with fit/predict; got {method!r}.")
+
+
+def _label(method: Any) -> str:
+    return method if isinstance(method, str) else str(getattr(method, "alias", type(method).__name__))
+
+
+def _as_2d(y: Any) -> np.ndarray:
+    a = np.asarray(getattr(y, "values", y), dtype=np.float64)
+    if a.ndim != 2 or a.shape[1] == 0:
+        raise ZkValueError(
+            f"Demand 'y' must be a 2-D array (n_series, n_periods) with periods; got shape {a.shape}. Reshape a "
+            "single series with y.reshape(1, -1)."
+        )
+    return a
+
+
+# ----------------------------------------------------------------------------------------------------
+# rolling-origin evaluation
+
+
+@dataclass(frozen=True)
+class RollingOriginResult:
+    """Per-series losses of several methods over rolling origins.
+
+    Attributes
+    ----------
+    methods : list of str
+        Method labels (name or alias), in the order given.
+    origins : numpy.ndarray of int
+        Column indices of the origins (first forecast period of each window) [periods].
+    h : int
+        Forecast horizon at each origin [periods].
+    scale : numpy.ndarray, shape (n_series,)
+        In-sample mean demand before the first origin [units per period]; NaN when 0 or unknown.
+    mse, mae, bias : numpy.ndarray, shape (n_methods, n_series)
+        Unscaled losses [units² per period², units per period, units per period]; bias = mean(forecast - actual).
+    forecasts : numpy.ndarray, shape (n_methods, n_series, n_origins, h)
+        The forecasts [units per period].
+    """
+
+    methods: list[str]
+    origins: np.ndarray
+    h: int
+    scale: np.ndarray
+    mse: np.ndarray
+    mae: np.ndarray
+    bias: np.ndarray
+    forecasts: np.ndarray
+
+    @property
+    def smse(self) -> np.ndarray:
+        """Scaled MSE (n_methods, n_series) [-]."""
+        return self.mse / self.scale[None, :] ** 2
+
+    @property
+    def smae(self) -> np.ndarray:
+        """Scaled MAE (n_methods, n_series) [-]."""
+        return self.mae / self.scale[None, :]
+
+    @property
+    def sbias(self) -> np.ndarray:
+        """Scaled bias (n_methods, n_series) [-]; positive = over-forecast."""
+        return self.bias / self.scale[None, :]
+
+    def loss(self, name: str, scaled: bool = True) -> np.ndarray:
+        """One loss of :data:`LOSSES` (``abs_bias`` = |bias|), shape (n_methods, n_series)."""
+        if name not in LOSSES:
+            raise ZkValueError(f"Unknown loss {name!r}; the valid ones are {list(LOSSES)}.")
+        if name == "mse":
+            return self.smse if scaled else self.mse
+        if name == "mae":
+            return self.smae if scaled else self.mae
+        return np.abs(self.sbias if scaled else self.bias)
+
+
+def _origins(t: int, h: int, n_origins: int, step: int, min_train: int) -> np.ndarray:
+    o = t - h - (n_origins - 1 - np.arange(n_origins)) * step
+    return o[o >= min_train]
+
+
+def rolling_origin(
+    y: Any,
+    methods: Sequence[Any],
+    *,
+    h: int = 1,
+    n_origins: int = 12,
+    step: int = 1,
+    min_train: int = 4,
+    conventions: str = "zk",
+    groups: Any = None,
+    period: int = 12,
+    phase: int = 0,
+) -> RollingOriginResult:
+    """Evaluate methods over rolling forecast origins (refitting at each origin), vectorised over series.
+
+    Parameters
+    ----------
+    y : array-like or Panel, shape (n_series, n_periods)
+        Demand [units per period]; leading NaN = not yet listed; other NaN actuals are skipped.
+    methods : sequence of str or estimators
+        Names of :data:`~zk_forecast.demand.models.ESTIMATORS`, ``"seasonal"``, or estimator instances.
+    h : int, default 1
+        Periods forecast at each origin [periods].
+    n_origins : int, default 12
+        Number of origins [-]; fewer are used when the history is too short (see the module notes).
+    step : int, default 1
+        Periods between origins [periods].
+    min_train : int, default 4
+        Periods needed before an origin [periods].
+    conventions : {"zk", "statsforecast", "r"}
+        For methods given by name.
+    groups, period, phase
+        For ``"seasonal"``: group label per series, cycle length [periods], season position of column 0.
+
+    Returns
+    -------
+    RollingOriginResult
+
+    Raises
+    ------
+    ZkValueError
+        Unknown method name, bad ``h`` / ``n_origins`` / ``step`` / ``min_train``, or no origin fits.
+    """
+    a = _as_2d(y)
+    for name, v, lo in (("h", h, 1), ("n_origins", n_origins, 1), ("step", step, 1), ("min_train", min_train, 1)):
+        if not _is_int(v, lo):
+            raise ZkValueError(f"The {name!r} parameter must be an int >= {lo} [periods]. Got {v!r} instead.")
+    if isinstance(methods, str):
+        methods = [methods]
+    labels = [_label(m) for m in methods]
+    if not labels:
+        raise ZkValueError("'methods' is empty; name at least one method, e.g. ['sba', 'tsb'].")
+    dup = sorted({x for x in labels if labels.count(x) > 1})
+    if dup:
+        raise ZkValueError(f"Several methods share the label(s) {dup}; give each estimator its own alias=....")
+    for m in methods:  # fail early on unknown names
+        make_estimator(m, conventions=conventions, groups=groups, period=period, phase=phase)
+    n, t = a.shape
+    origins = _origins(t, int(h), int(n_origins), int(step), int(min_train))
+    if origins.size == 0:
+        raise ZkValueError(
+            f"Too few periods for rolling origins: {t} periods, but h={h} plus min_train={min_train} need at "
+            f"least {int(h) + int(min_train)}. Use a longer history or smaller h / min_train."
+        )
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        scale = np.nanmean(np.where(np.isnan(a[:, : origins[0]]).all(axis=1, keepdims=True), np.nan,
+                                    a[:, : origins[0]]), axis=1) if origins[0] > 0 else np.full(n, np.nan)
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, np.nan)
+    fc = np.full((len(methods), n, origins.size, int(h)), np.nan)
+    for j, o in enumerate(origins):
+        train = a[:, :o]
+        for i, m in enumerate(methods):
+            est = make_estimator(m, conventions=conventions, groups=groups, period=period, phase=phase)
+            fc[i, :, j, :] = np.asarray(est.fit(train, fitted=False).predict(int(h)), dtype=np.float64)
+    actual = np.stack([a[:, o:o + int(h)] for o in origins], axis=1)  # (n, n_origins, h)
+    # an actual before the series starts is not observed; a NaN inside the series is missing: both skipped
+    err = fc - actual[None]
+    ok = ~np.isnan(err)
+    cnt = ok.sum(axis=(2, 3))
+    e0 = np.where(ok, err, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mse = np.where(cnt > 0, (e0 * e0).sum(axis=(2, 3)) / cnt, np.nan)
+        mae = np.where(cnt > 0, np.abs(e0).sum(axis=(2, 3)) / cnt, np.nan)
+        bias = np.where(cnt > 0, e0.sum(axis=(2, 3)) / cnt, np.nan)
+    return RollingOriginResult(labels, origins, int(h), scale, mse, mae, bias, fc)
+
+
+def _sbc(a: np.ndarray) -> np.ndarray:
+    st = adi_cv2(a)
+    return sbc_category(st["adi"], st["cv2"], st["n_demands"])
+
+
+def evaluation_report(
+    y: Any,
+    methods: Sequence[Any] = DEFAULT_CANDIDATES,
+    *,
+    classes: Any = None,
+    result: RollingOriginResult | None = None,
+    **kwargs: Any,
+) -> pd.DataFrame:
+    """Mean losses per method (and per class) over rolling origins.
+
+    Parameters
+    ----------
+    y : array-like or Panel, shape (n_series, n_periods)
+        Demand [units per period].
+    methods : sequence of str or estimators
+        As for :func:`rolling_origin` (ignored when ``result`` is given).
+    classes : None, "sbc" or array-like
+        None: one row per method; ``"sbc"``: per Syntetos-Boylan-Croston class of the history before the first
+        origin; or one class label per series.
+    result : RollingOriginResult, optional
+        Reuse an evaluation instead of running one.
+    **kwargs
+        Passed to :func:`rolling_origin` (``h``, ``n_origins``, ``conventions``, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``method`` (or ``class``, ``method``); columns ``smse``, ``smae``, ``sbias`` [-] (means over the
+        series with a positive in-sample mean), ``abs_sbias`` (|mean scaled bias|) [-], ``n_series`` and
+        ``best_share`` (share of those series for which the method has the least MSE) [-].
+    """
+    a = _as_2d(y)
+    res = result if result is not None else rolling_origin(a, methods, **kwargs)
+    ok = np.isfinite(res.scale)
+    if classes is None:
+        cls = np.full(a.shape[0], "all", dtype=object)
+    elif isinstance(classes, str) and classes == "sbc":
+        cls = _sbc(a[:, : res.origins[0]])
+    else:
+        cls = np.asarray(classes, dtype=object)
+        if len(cls) != a.shape[0]:
+            raise ZkValueError(f"'classes' has {len(cls)} labels but there are {a.shape[0]} series.")
+    mse = np.where(np.isnan(res.mse), np.inf, res.mse)
+    best = np.argmin(mse, axis=0)
+    rows = []
+    for c in pd.unique(cls):
+        sel = ok & (cls == c)
+        for i, m in enumerate(res.methods):
+            with np.errstate(invalid="ignore"):
+                sb = float(np.nanmean(res.sbias[i, sel])) if sel.any() else np.nan
+                rows.append({"class": c, "method": m,
+                             "smse": float(np.nanmean(res.smse[i, sel])) if sel.any() else np.nan,
+                             "smae": float(np.nanmean(res.smae[i, sel])) if sel.any() else np.nan,
+                             "sbias": sb, "abs_sbias": abs(sb), "n_series": int(sel.sum()),
+                             "best_share": float((best[sel] == i).mean()) if sel.any() else np.nan})
+    out = pd.DataFrame(rows)
+    if classes is None:
+        return out.drop(columns="class").set_index("method")
+    return out.set_index(["class", "method"])
+
+
+# ----------------------------------------------------------------------------------------------------
+# the auto estimator
+
+
+class AutoSelect:
+    """Fit candidate methods, evaluate them over rolling origins, and forecast each series with its best one.
+
+    Parameters
+    ----------
+    candidates : sequence of str or estimators, optional
+        Default :data:`DEFAULT_CANDIDATES`, plus ``"seasonal"`` when ``groups`` is given.
+    h : int, default 1
+        Horizon of the evaluation [periods].
+    n_origins : int, default 12
+        Rolling origins of the evaluation [-].
+    loss : {"mse", "mae", "abs_bias"}, default "mse"
+        What the selection minimises.
+    select : {"series", "class", "global"}, default "series"
+        Per series, per SBC class, or one method for all.
+    shrinkage : float, default 0.0
+        ``"series"`` only: each series' scaled losses become ``(L_i + shrinkage · L_class) / (1 + shrinkage)``
+        with ``L_class`` the mean over its SBC class [-]; 0 = pure per-series choice (the default: on the
+        carparts and MAN benchmarks shrinking toward the class made the choice worse).
+    combine : int, default 1
+        Forecast with the mean of the ``combine`` best candidates of each series (1 = the best alone).
+    default : str or estimator, default "sba"
+        The method when the history is too short for any origin.
+    min_train : int, default 4
+        Periods needed before the first origin [periods].
+    groups, period, phase
+        Seasonal pooling for the ``"seasonal"`` candidate (see :class:`~zk_forecast.demand.seasonal.
+        SeasonalAdjusted`).
+    conventions : {"zk", "statsforecast", "r"}, default "zk"
+        For candidates given by name.
+    alias : str, default "auto"
+
+    Attributes
+    ----------
+    choice_ : numpy.ndarray of str, shape (n_series,)
+        Chosen method label per series.
+    evaluation_ : RollingOriginResult or None
+        The evaluation (None after a fallback).
+    report_ : pandas.DataFrame or None
+        :func:`evaluation_report` per SBC class.
+    n_origins_ : int
+        Origins actually used.
+    fallback_ : bool
+        True when the history was too short and ``default`` forecasts every series.
+    forecast_level_ : numpy.ndarray, shape (n_series,)
+        One-step forecast [units per period].
+    fitted_ : numpy.ndarray or None, shape (n_series, n_periods)
+        In-sample one-step forecasts of each series' chosen method [units per period].
+    """
+
+    def __init__(
+        self,
+        *,
+        candidates: Sequence[Any] | None = None,
+        h: int = 1,
+        n_origins: int = 12,
+        loss: str = "mse",
+        select: str = "series",
+        shrinkage: float = 0.0,
+        combine: int = 1,
+        default: Any = "sba",
+        min_train: int = 4,
+        groups: Any = None,
+        period: int = 12,
+        phase: int = 0,
+        conventions: str = "zk",
+        alias: str = "auto",
+    ) -> None:
+        self.candidates = candidates
+        self.h = h
+        self.n_origins = n_origins
+        self.loss = loss
+        self.select = select
+        self.shrinkage = shrinkage
+        self.combine = combine
+        self.default = default
+        self.min_train = min_train
+        self.groups = groups
+        self.period = period
+        self.phase = phase
+        self.conventions = conventions
+        self.alias = alias
+
+    choice_: np.ndarray
+    chosen_: np.ndarray
+    n_series_: int
+    _PARAMS = ("candidates", "h", "n_origins", "loss", "select", "shrinkage", "combine", "default", "min_train", "groups",
+               "period", "phase", "conventions", "alias")
+
+    def get_params(self) -> dict[str, Any]:
+        """The settings given to ``__init__``, by name."""
+        return {k: getattr(self, k) for k in self._PARAMS}
+
+    def __repr__(self) -> str:
+        shown = {k: v for k, v in self.get_params().items() if k != "groups"}
+        return f"AutoSelect({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+
+    def _candidates(self) -> list[Any]:
+        if self.candidates is None:
+            return [*DEFAULT_CANDIDATES, *(["seasonal"] if self.groups is not None else [])]
+        cands = [self.candidates] if isinstance(self.candidates, str) else list(self.candidates)
+        if not cands:
+            raise ZkValueError("'candidates' is empty; name at least one, e.g. ['sba', 'tsb'].")
+        return cands
+
+    def _make(self, m: Any) -> Any:
+        return make_estimator(m, conventions=self.conventions, groups=self.groups, period=self.period,
+                              phase=self.phase)
+
+    def fit(self, y: Any, *, fitted: bool = True) -> AutoSelect:
+        """Evaluate the candidates on ``y`` (n_series, n_periods) [units per period], choose, and refit.
+
+        Parameters
+        ----------
+        y : array-like, shape (n_series, n_periods)
+            Demand [units per period]; leading NaN = not yet listed.
+        fitted : bool, default True
+            Compute ``fitted_`` (in-sample one-step forecasts of the chosen methods).
+
+        Returns
+        -------
+        AutoSelect
+            ``self``.
+        """
+        if self.loss not in LOSSES:
+            raise ZkValueError(f"The 'loss' parameter must be one of {list(LOSSES)}. Got {self.loss!r} instead.")
+        if self.select not in _SELECT:
+            raise ZkValueError(f"The 'select' parameter must be one of {list(_SELECT)}. Got {self.select!r} instead.")
+        if not _is_int(self.combine, 1):
+            raise ZkValueError(f"The 'combine' parameter must be an int >= 1 [-]. Got {self.combine!r} instead.")
+        if not isinstance(self.shrinkage, numbers.Real) or isinstance(self.shrinkage, bool) or self.shrinkage < 0:
+            raise ZkValueError(f"The 'shrinkage' parameter must be a float >= 0 [-]. Got {self.shrinkage!r} instead.")
+        a = _as_2d(y)
+        n, t = a.shape
+        cands = self._candidates()
+        labels = [_label(m) for m in cands]
+        for m in cands:
+            self._make(m)
+        default_label = _label(self.default)
+        self._make(self.default)
+        try:
+            res = rolling_origin(a, cands, h=self.h, n_origins=self.n_origins, min_train=self.min_train,
+                                 conventions=self.conventions, groups=self.groups, period=self.period,
+                                 phase=self.phase)
+        except ZkValueError as exc:
+            if "Too few periods" not in str(exc):
+                raise
+            res = None
+        self.evaluation_ = res
+        self.fallback_ = res is None
+        if res is None:
+            self.n_origins_ = 0
+            self.report_ = None
+            choice = np.full((n, 1), default_label, dtype=object)
+            by_label = {default_label: self.default}
+        else:
+            self.n_origins_ = int(res.origins.size)
+            cls = _sbc(a[:, : res.origins[0]])
+            self.report_ = evaluation_report(a, result=res, classes=cls)
+            choice = self._choose(res, cls, labels)
+            by_label = dict(zip(labels, cands))
+        self.choice_ = choice[:, 0]
+        self.chosen_ = choice
+        # refit each chosen method on the rows that chose it (the seasonal one on all rows: it pools)
+        self._parts: list[tuple[np.ndarray, Any]] = []
+        k = choice.shape[1]
+        self.fitted_ = np.zeros((n, t)) if fitted else None
+        level = np.zeros(n)
+        for lab in pd.unique(choice.ravel()):
+            rows = np.flatnonzero((choice == lab).any(axis=1))
+            est = self._make(by_label[lab])
+            pooled = isinstance(est, SeasonalAdjusted)
+            est.fit(a if pooled else a[rows], fitted=fitted)
+            self._parts.append((rows, (est, pooled)))
+            f1 = np.asarray(est.predict(1), dtype=np.float64)[:, 0]
+            level[rows] += (f1[rows] if pooled else f1) / k
+            if fitted and self.fitted_ is not None:
+                fv = np.asarray(est.fitted_) if est.fitted_ is not None else np.full((len(f1), t), np.nan)
+                self.fitted_[rows] += (fv[rows] if pooled else fv) / k
+        self.forecast_level_ = level
+        self.n_series_ = n
+        return self
+
+    def _choose(self, res: RollingOriginResult, cls: np.ndarray, labels: list[str]) -> np.ndarray:
+        loss = res.loss(self.loss, scaled=True)
+        raw = res.loss(self.loss, scaled=False)
+        n = loss.shape[1]
+        ok = np.isfinite(res.scale)
+        big = np.inf
+        # class means of the scaled losses (series with a positive in-sample mean)
+        cls_mean = np.full_like(loss, np.nan)
+        for c in SBC_CATEGORIES:
+            sel = (cls == c) & ok
+            if sel.any():
+                cls_mean[:, cls == c] = np.nanmean(loss[:, sel], axis=1, keepdims=True)
+        glob = np.nanmean(np.where(ok[None, :], loss, np.nan), axis=1) if ok.any() else np.zeros(len(labels))
+        cls_mean = np.where(np.isnan(cls_mean), glob[:, None], cls_mean)
+        if self.select == "global":
+            score = np.repeat(glob[:, None], n, axis=1)
+        elif self.select == "class":
+            score = cls_mean
+        else:
+            lam = float(self.shrinkage)
+            own = np.where(ok[None, :], loss, np.nan)
+            score = np.where(np.isnan(own), cls_mean, (own + lam * cls_mean) / (1.0 + lam))
+            # series without a scale (zero in-sample mean): their own unscaled loss decides
+            no_scale = ~ok & np.isfinite(raw).any(axis=0)
+            score[:, no_scale] = raw[:, no_scale]
+        score = np.where(np.isnan(score), big, score)
+        k = min(int(self.combine), len(labels))
+        order = np.argsort(score, axis=0, kind="stable")[:k].T  # (n, k), best first
+        return np.asarray(labels, dtype=object)[order]
+
+    def predict(self, h: int) -> np.ndarray:
+        """Forecasts for the next ``h`` periods from each series' chosen method, shape (n_series, h) [units]."""
+        if not hasattr(self, "choice_"):
+            raise NotFittedError("This AutoSelect is not fitted yet; call fit(y) before predict(h).")
+        if not _is_int(h, 1):
+            raise ZkValueError(f"The 'h' parameter of predict must be an int >= 1 [periods]. Got {h!r} instead.")
+        k = self.chosen_.shape[1]
+        out = np.zeros((self.n_series_, int(h)))
+        for rows, (est, pooled) in self._parts:
+            p = np.asarray(est.predict(int(h)), dtype=np.float64)
+            out[rows] += (p[rows] if pooled else p) / k
+        return out
+
+
+def auto_method(y: Any, *, conventions: str = "zk") -> AutoSelect:
+    """The estimator behind ``methods=["auto"]`` of :func:`~zk_forecast.demand.forecast.forecast`.
+
+    Parameters
+    ----------
+    y : array-like, shape (n_series, n_periods)
+        The demand it will be fitted to [units per period] (not used to configure it).
+    conventions : {"zk", "statsforecast", "r"}
+        For the candidate methods.
+
+    Returns
+    -------
+    AutoSelect
+        With the default candidates and settings, unfitted.
+    """
+    return AutoSelect(conventions=conventions)
