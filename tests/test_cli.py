@@ -94,3 +94,16 @@ def test_plan_command_writes_policies(tmp_path: Path, capsys: pytest.CaptureFixt
     bad = main(["plan", "--history", str(tmp_path / "h.csv"), "--items", str(tmp_path / "i.csv"),
                 "--fill-rate", "1.5", "--out", str(out)])
     assert bad == 2
+
+
+def test_report_commands_write_html(demo_run: tuple[Path, Path, int, str], tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    _, store, _, _ = demo_run
+    maker = sorted(zk.Store(store).read("machines")["manufacturer"].unique())[0]
+    assert main(["report", "manufacturer", "--store", str(store), "--manufacturer", maker, "--period", "2026",
+                 "--out", str(tmp_path)]) == 0
+    assert main(["report", "service", "--store", str(store), "--period", "2026", "--out", str(tmp_path)]) == 0
+    htmls = sorted(p.name for p in tmp_path.glob("*.html"))
+    assert any(h.startswith("manufacturer_") for h in htmls) and any(h.startswith("service_") for h in htmls)
+    assert main(["report", "manufacturer", "--store", str(store), "--period", "2026"]) == 2
+    assert "--manufacturer" in capsys.readouterr().err

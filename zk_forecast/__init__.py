@@ -8,7 +8,7 @@ The public names::
     result = zk.ingest("data/raw/demo", store)
 """
 
-from zk_forecast import calendar, demand, failures, inventory, schema, service
+from zk_forecast import calendar, demand, failures, inventory, reports, schema, service
 from zk_forecast.data import demo
 from zk_forecast.data.ingest import IngestResult, ingest
 from zk_forecast.data.mapping import Mapping
@@ -34,6 +34,7 @@ __all__ = [
     "forecast",
     "inventory",
     "plan",
+    "reports",
     "ingest",
     "schema",
     "service",

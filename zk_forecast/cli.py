@@ -1,4 +1,4 @@
-"""The command line: ``zk-forecast demo | demo-data | ingest | plan``.
+"""The command line: ``zk-forecast demo | demo-data | ingest | plan | report``.
 
 Messages are in Chinese with English beside them. Bad input never ends in a traceback: the command prints what
 was wrong and how to fix it, and exits with 2.
@@ -53,6 +53,15 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--fill-rate", type=float, default=0.95, help="满足率目标 / fill-rate target in (0, 1)")
     pl.add_argument("--review-period", type=int, default=1, help="盘点周期 / review period [periods]")
     pl.add_argument("--out", required=True, help="输出文件 .csv/.parquet/.xlsx / output file")
+
+    r = sub.add_parser("report", help="生成报告 / write a report")
+    r.add_argument("kind", choices=["manufacturer", "scorecard", "service"],
+                   help="manufacturer 厂家质量反馈 | scorecard 厂家评分 | service 服务承诺")
+    r.add_argument("--store", default="data/processed", help="数据仓目录 / store folder")
+    r.add_argument("--manufacturer", default=None, help="生产厂家 / manufacturer (for kind manufacturer)")
+    r.add_argument("--period", default=None, help="期间 / period: 2026, 2026Q3 or 2026-07")
+    r.add_argument("--cut-ins", default=None, help="设计改进切换点 CSV (model, component, cut_in) / design fixes")
+    r.add_argument("--out", default="reports", help="输出目录 / output folder")
     return p
 
 
@@ -109,6 +118,25 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from zk_forecast.errors import ZkValueError
+    from zk_forecast.reports import write_manufacturer_report, write_scorecard, write_service_report
+
+    if args.kind == "manufacturer":
+        if not args.manufacturer or not args.period:
+            raise ZkValueError("report manufacturer needs --manufacturer NAME and --period (e.g. 2026Q3) "
+                               "/ 请指定 --manufacturer 与 --period")
+        path = write_manufacturer_report(args.store, args.manufacturer, args.period, args.out, cut_ins=args.cut_ins)
+    elif args.kind == "scorecard":
+        if not args.period:
+            raise ZkValueError("report scorecard needs --period (e.g. 2026Q3) / 请指定 --period")
+        path = write_scorecard(args.store, args.period, args.out, cut_ins=args.cut_ins)
+    else:
+        path = write_service_report(args.store, args.period, args.out)
+    print(f"报告已写入 / report written to {path}")
+    return EXIT_OK
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from zk_forecast.data import demo
     from zk_forecast.data.ingest import ingest
@@ -124,7 +152,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 failure, 2 bad usage or unreadable input)."""
     args = _parser().parse_args(argv)
-    handlers = {"demo": _cmd_demo, "demo-data": _cmd_demo_data, "ingest": _cmd_ingest, "plan": _cmd_plan}
+    handlers = {"demo": _cmd_demo, "demo-data": _cmd_demo_data, "ingest": _cmd_ingest, "plan": _cmd_plan,
+                "report": _cmd_report}
     try:
         return handlers[args.command](args)
     except ZkError as exc:

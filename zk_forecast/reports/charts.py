@@ -1,0 +1,197 @@
+"""Charts for the reports: matplotlib figures whose Chinese labels render, embedded as PNG data URIs.
+
+Font
+----
+:func:`setup_cjk_font` finds a font with the CJK glyphs the reports need, registers it with matplotlib and
+puts it first in ``font.sans-serif`` (DejaVu Sans stays behind it as the fallback for any other glyph).
+Where it looks, in order:
+
+1. ``ZK_FORECAST_CJK_FONT``: a font file (``.ttf``, ``.otf``, ``.ttc``) named by the environment variable;
+2. Windows' own fonts (``%WINDIR%\\Fonts``): Microsoft YaHei (``msyh.ttc``, ``msyh.ttf``) then SimHei
+   (``simhei.ttf``);
+3. WenQuanYi Micro Hei (文泉驿微米黑, Apache-2.0), shipped by the ``paperang-p2-fonts-cjk`` dependency, so that
+   a fresh ``pip install`` on Linux or macOS renders Chinese without system packages.
+
+Figures are drawn on matplotlib's Agg canvas through :class:`matplotlib.figure.Figure` (never through
+``pyplot``), so building a report changes no global backend and leaks no open figures.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import sys
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from zk_forecast.errors import ZkValueError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["CHART_DPI", "cjk_font_path", "figure_to_data_uri", "missing_glyphs", "new_figure", "setup_cjk_font"]
+
+CHART_DPI = 110
+"""Resolution of embedded PNG charts [dots per inch]; fixed so that the same figure gives the same bytes."""
+
+_ENV = "ZK_FORECAST_CJK_FONT"
+_WINDOWS_FONTS = ("msyh.ttc", "msyh.ttf", "simhei.ttf")
+_PACKAGE_FONT = ("paperang_p2_fonts_cjk", "fonts/wqy-microhei.ttc")
+
+
+def _windows_candidates() -> list[Path]:
+    root = os.environ.get("WINDIR") or os.environ.get("SystemRoot")
+    if not root:
+        return [Path("C:/Windows/Fonts") / f for f in _WINDOWS_FONTS] if sys.platform == "win32" else []
+    return [Path(root) / "Fonts" / f for f in _WINDOWS_FONTS]
+
+
+def _package_candidate() -> Path | None:
+    pkg, rel = _PACKAGE_FONT
+    try:
+        root = resources.files(pkg)
+    except ModuleNotFoundError:
+        return None
+    target = root.joinpath(*rel.split("/"))
+    try:
+        path = Path(str(target))
+    except TypeError:  # pragma: no cover - zipped installs are not supported by setuptools wheels here
+        return None
+    return path if path.is_file() else None
+
+
+def cjk_font_path() -> Path:
+    """The font file :func:`setup_cjk_font` uses.
+
+    Returns
+    -------
+    pathlib.Path
+        First existing of: ``$ZK_FORECAST_CJK_FONT``; Windows' Microsoft YaHei / SimHei; the WenQuanYi Micro
+        Hei file of the ``paperang-p2-fonts-cjk`` package.
+
+    Raises
+    ------
+    ZkValueError
+        No CJK font was found (中文字体缺失).
+    """
+    env = os.environ.get(_ENV)
+    if env:
+        p = Path(env)
+        if not p.is_file():
+            raise ZkValueError(f"{_ENV}={env!r} is not a font file; point it to a .ttf/.otf/.ttc file "
+                               f"(环境变量 {_ENV} 指向的字体文件不存在).")
+        return p
+    for p in _windows_candidates():
+        if p.is_file():
+            return p
+    p_pkg = _package_candidate()
+    if p_pkg is not None:
+        return p_pkg
+    raise ZkValueError("no CJK font found for the charts; reinstall zk-forecast (it depends on "
+                       "'paperang-p2-fonts-cjk') or set ZK_FORECAST_CJK_FONT to a Chinese font file "
+                       "(未找到中文字体：请重新安装 zk-forecast 或设置 ZK_FORECAST_CJK_FONT).")
+
+
+@lru_cache(maxsize=4)
+def _register(path: str) -> str:
+    from matplotlib import font_manager
+
+    font_manager.fontManager.addfont(path)
+    return str(font_manager.FontProperties(fname=path).get_name())
+
+
+def setup_cjk_font() -> str:
+    """Configure matplotlib so that Chinese labels render.
+
+    Registers the font of :func:`cjk_font_path` with ``matplotlib.font_manager.fontManager``, puts its family
+    first in ``rcParams["font.sans-serif"]``, selects ``sans-serif`` and draws minus signs as ``-`` (every
+    font has that glyph). Safe to call repeatedly.
+
+    Returns
+    -------
+    str
+        The font family name used, e.g. ``"WenQuanYi Micro Hei"`` or ``"Microsoft YaHei"``.
+    """
+    import matplotlib
+
+    family = _register(str(cjk_font_path()))
+    rc = matplotlib.rcParams
+    rest = [f for f in rc["font.sans-serif"] if f != family]
+    rc["font.sans-serif"] = [family, *rest]
+    rc["font.family"] = ["sans-serif"]
+    rc["axes.unicode_minus"] = False
+    rc["svg.hashsalt"] = "zk_forecast"
+    return family
+
+
+def new_figure(width: float = 8, height: float = 4.5) -> tuple[Figure, Axes]:
+    """A new figure with one axes, on the Agg canvas, with the CJK font set up.
+
+    Parameters
+    ----------
+    width, height : float, default 8 × 4.5
+        Figure size [inches].
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+        Not registered with ``pyplot``: nothing to close but :func:`figure_to_data_uri` does no harm.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    setup_cjk_font()
+    fig = Figure(figsize=(float(width), float(height)), dpi=CHART_DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    return fig, ax
+
+
+def figure_to_data_uri(fig: Any, *, dpi: int = CHART_DPI) -> str:
+    """Render ``fig`` as a PNG ``data:`` URI for a self-contained HTML page, then close it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        From :func:`new_figure` (or ``pyplot``).
+    dpi : int, default CHART_DPI
+        Resolution [dots per inch].
+
+    Returns
+    -------
+    str
+        ``"data:image/png;base64,..."``; PNG metadata (software name and version) is left out, so the same
+        figure gives the same string on every run.
+    """
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None}, facecolor="white")
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def missing_glyphs(text: str, font_path: str | os.PathLike[str] | None = None) -> set[str]:
+    """The characters of ``text`` that the CJK font has no glyph for (whitespace ignored).
+
+    Parameters
+    ----------
+    text : str
+        Labels to check.
+    font_path : path-like, optional
+        Font file; default :func:`cjk_font_path`.
+
+    Returns
+    -------
+    set of str
+        Empty when every character has a glyph in the font's character map.
+    """
+    from matplotlib.ft2font import FT2Font
+
+    font = FT2Font(str(font_path if font_path is not None else cjk_font_path()))
+    cmap = font.get_charmap()
+    return {ch for ch in set(text) if not ch.isspace() and ord(ch) not in cmap}

@@ -1,0 +1,657 @@
+"""Manufacturer feedback report: one self-contained, printable HTML file per manufacturer and period.
+
+Manufacturers cause most field failures, so the dealer sends them the fault statistics as evidence for design
+improvements. The report holds, for one manufacturer and one period (``"2026Q3"``, ``"2026-07"``, ``"2026"``):
+
+* failures per 100 machines in service by model × component (Pareto chart and table);
+* the monthly trend of the last 24 months against the farming season (sowing Apr–May, wheat harvest Jun–Jul,
+  autumn harvest Sep–Oct shaded);
+* MTBF and Weibull shape per model × component with intervals, fitted by :func:`~zk_forecast.failures.fit_groups`
+  on all component lives known at the end of the period (a quarter alone holds too few failures);
+* early-life flags (:func:`~zk_forecast.failures.early_life_test`, or a shape interval wholly below 1);
+* the warranty share of the period's failures; repeat failures (the same component of the same machine failing
+  again within ``repeat_days``);
+* whether each listed design fix worked (:func:`~zk_forecast.failures.compare_cut_in`, at equal age);
+* the top improvement requests, each with its evidence: early-life flags first, then by failures per 100 machines
+  × warranty share.
+
+MTBF [h] is the Weibull mean ``scale · Γ(1 + 1/shape)``; its interval applies the same factor to the scale's Wald
+interval (shape held at its estimate), an approximation stated in the report.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from zk_forecast.errors import ZkTypeError, ZkValueError
+from zk_forecast.failures import build_lives, compare_cut_in, early_life_test, fit_groups
+from zk_forecast.reports._html import (
+    Period,
+    esc,
+    figure_block,
+    page,
+    paragraph,
+    parse_period,
+    section,
+    table_html,
+)
+
+__all__ = [
+    "SEASONS",
+    "ManufacturerReport",
+    "manufacturer_report",
+    "normalize_cut_ins",
+    "write_manufacturer_report",
+]
+
+#: Farming seasons of Ningxia: (Chinese name, English name, first month, last month), shaded in the trend chart.
+SEASONS: tuple[tuple[str, str, int, int], ...] = (
+    ("春播", "sowing", 4, 5),
+    ("麦收", "wheat harvest", 6, 7),
+    ("秋收", "autumn harvest", 9, 10),
+)
+_SEASON_COLORS = ("#cfe8cf", "#f6e3b4", "#f3cdb0")
+
+SECTION_IDS: tuple[str, ...] = ("summary", "pareto", "trend", "weibull", "early-life", "warranty", "repeats",
+                                "fixes", "requests", "method")
+
+
+@dataclass
+class ManufacturerReport:
+    """The report of one manufacturer and period: the HTML page and the tables behind it.
+
+    Attributes
+    ----------
+    manufacturer : str
+    period : str
+        Canonical period label (``"2026Q3"``).
+    html : str
+        The self-contained HTML document.
+    tables : dict[str, DataFrame]
+        ``pareto``, ``trend``, ``weibull``, ``early_life``, ``warranty``, ``repeats``, ``fixes``, ``requests``.
+    """
+
+    manufacturer: str
+    period: str
+    html: str
+    tables: dict[str, pd.DataFrame] = field(repr=False)
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write ``manufacturer_<name>_<period>.html`` (UTF-8) into ``out_dir`` and return its path."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in self.manufacturer)
+        path = out / f"manufacturer_{safe}_{self.period}.html"
+        path.write_text(self.html, encoding="utf-8")
+        return path
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+# ------------------------------------------------------------------------------------------ inputs
+def normalize_cut_ins(cut_ins: Any) -> pd.DataFrame:
+    """The design-fix list as a DataFrame ``model``, ``component``, ``cut_in`` (Timestamp), sorted.
+
+    Parameters
+    ----------
+    cut_ins : DataFrame, sequence of (model, component, cut_in) or of mappings, or None
+        The fixes; ``cut_in`` is the first build date with the fix.
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    ZkValueError
+        Missing columns or an unparsable date.
+    """
+    cols = ["model", "component", "cut_in"]
+    if cut_ins is None:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    if isinstance(cut_ins, pd.DataFrame):
+        df = cut_ins.copy()
+    elif isinstance(cut_ins, Sequence) and not isinstance(cut_ins, str):
+        rows = [dict(r) if isinstance(r, Mapping) else dict(zip(cols, r)) for r in cut_ins]
+        df = pd.DataFrame(rows, columns=cols if not rows or not isinstance(cut_ins[0], Mapping) else None)
+    else:
+        raise ZkTypeError(f"`cut_ins` must be a DataFrame (model, component, cut_in) or a list of such rows; "
+                          f"got {type(cut_ins).__name__}.")
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ZkValueError(f"The cut-in list lacks column(s) {missing}; it has {list(df.columns)}. Rule: each fix "
+                           f"names model, component and cut_in (first build date with the fix), e.g. "
+                           f"('SF-1004', '离合器', '2023-03-01').")
+    try:
+        when = pd.to_datetime(df["cut_in"])
+    except (TypeError, ValueError) as exc:
+        raise ZkValueError(f"A cut-in date is not a date: {list(df['cut_in'])}. Give dates like '2023-03-01'.") from exc
+    out = pd.DataFrame({"model": df["model"].astype(str), "component": df["component"].astype(str), "cut_in": when})
+    return out.sort_values(cols, kind="stable").reset_index(drop=True)
+
+
+def _check_manufacturer(machines: pd.DataFrame, manufacturer: str) -> None:
+    if "manufacturer" not in machines.columns:
+        raise ZkValueError("The machines table has no 'manufacturer' column; the report needs it.")
+    known = sorted(machines["manufacturer"].dropna().astype(str).unique())
+    if str(manufacturer) not in known:
+        raise ZkValueError(f"Unknown manufacturer {manufacturer!r}: no machine of it in the installed base. "
+                           f"Known manufacturers: {', '.join(known)}.")
+
+
+def _in_service(machines: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
+    """True for machines sold before ``end`` and not retired before ``start``."""
+    sold = pd.to_datetime(machines["sale_date"]) < end
+    if "retired_date" in machines.columns:
+        ret = pd.to_datetime(machines["retired_date"])
+        return sold & (ret.isna() | (ret >= start))
+    return sold
+
+
+# ------------------------------------------------------------------------------------------ analysis
+def _failures(tickets: pd.DataFrame, machines: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
+    """Failure tickets of these machines reported before ``end``, with model, sorted."""
+    t = tickets[(tickets["kind"] == "failure") & (pd.to_datetime(tickets["reported_at"]) < end)]
+    t = t[t["serial_no"].astype(str).isin(set(machines["serial_no"].astype(str)))]
+    cols = ["ticket_id", "serial_no", "reported_at", "component"]
+    extra = [c for c in ("in_warranty", "cause") if c in t.columns]
+    f = t[cols + extra].copy()
+    f["serial_no"] = f["serial_no"].astype(str)
+    f["component"] = f["component"].astype(object).where(f["component"].notna(), "未注明 unspecified")
+    f["reported_at"] = pd.to_datetime(f["reported_at"])
+    mm = machines[["serial_no", "model"]].assign(serial_no=lambda d: d["serial_no"].astype(str),
+                                                  model=lambda d: d["model"].astype(str))
+    f = f.merge(mm, on="serial_no", how="left")
+    return f.sort_values(["reported_at", "ticket_id"], kind="stable").reset_index(drop=True)
+
+
+def _pareto(fail_p: pd.DataFrame, base: pd.Series) -> pd.DataFrame:
+    """Failures per 100 machines in service by model × component, highest first, with cumulative share."""
+    if fail_p.empty:
+        return pd.DataFrame(columns=["model", "component", "failures", "machines", "per_100", "warranty_share",
+                                     "cum_share"])
+    g = fail_p.groupby(["model", "component"], sort=True)
+    out = pd.DataFrame({"failures": g.size()})
+    if "in_warranty" in fail_p.columns:
+        out["warranty_share"] = g["in_warranty"].apply(lambda s: float(s.astype("boolean").fillna(False).mean()))
+    else:
+        out["warranty_share"] = np.nan
+    out = out.reset_index()
+    out["machines"] = out["model"].map(base).fillna(0).astype(int)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["per_100"] = np.where(out["machines"] > 0, 100.0 * out["failures"] / out["machines"].clip(lower=1),
+                                  np.nan)
+    out = out.sort_values(["per_100", "failures", "model", "component"], ascending=[False, False, True, True],
+                          kind="stable").reset_index(drop=True)
+    out["cum_share"] = out["failures"].cumsum() / out["failures"].sum()
+    return out[["model", "component", "failures", "machines", "per_100", "warranty_share", "cum_share"]]
+
+
+def _trend(fail: pd.DataFrame, machines: pd.DataFrame, period: Period, months: int = 24) -> pd.DataFrame:
+    """Failures and failures per 100 machines per month for the ``months`` months ending with the period."""
+    last = period.end - pd.DateOffset(months=1)
+    idx = pd.date_range(last - pd.DateOffset(months=months - 1), last, freq="MS")
+    mon = fail["reported_at"].dt.to_period("M").dt.to_timestamp()
+    counts = mon.value_counts().reindex(idx, fill_value=0).astype(int)
+    base = [int(_in_service(machines, m, m + pd.DateOffset(months=1)).sum()) for m in idx]
+    out = pd.DataFrame({"month": idx, "failures": counts.to_numpy(), "machines": base})
+    out["per_100"] = np.where(out["machines"] > 0, 100.0 * out["failures"] / out["machines"].clip(lower=1), np.nan)
+    out["in_period"] = (out["month"] >= period.start) & (out["month"] < period.end)
+    season = {m: f"{zh} {en}" for zh, en, a, b in SEASONS for m in range(a, b + 1)}
+    out["season"] = out["month"].dt.month.map(season).fillna("")
+    return out
+
+
+def _weibull(lives: pd.DataFrame, level: float) -> pd.DataFrame:
+    cols = ["model", "component", "status", "n_failures", "n_units", "shape", "shape_lo", "shape_hi", "mtbf_h",
+            "mtbf_lo_h", "mtbf_hi_h"]
+    if lives.empty or int((lives["censored"] == 0).sum()) == 0:
+        return pd.DataFrame(columns=cols)
+    fit = fit_groups(lives, ["model", "component"], "time", censored="censored", entry="entry", level=level)
+    fit = fit.reset_index()
+    ok = fit["status"] == "ok"
+    gam = np.array([math.gamma(1.0 + 1.0 / k) if k > 0 else np.nan for k in fit["shape"].astype(float)])
+    fit["mtbf_h"] = np.where(ok, fit["scale"].astype(float) * gam, np.nan)
+    fit["mtbf_lo_h"] = np.where(ok, fit["scale_lo"].astype(float) * gam, np.nan)
+    fit["mtbf_hi_h"] = np.where(ok, fit["scale_hi"].astype(float) * gam, np.nan)
+    for c in ("shape", "shape_lo", "shape_hi"):
+        fit[c] = np.where(ok, fit[c].astype(float), np.nan)
+    fit["n_failures"] = fit["n_failures"].astype(int)
+    fit["n_units"] = fit["n_units"].astype(int)
+    return fit[cols].sort_values(["model", "component"], kind="stable").reset_index(drop=True)
+
+
+def _early_life(lives: pd.DataFrame, weib: pd.DataFrame, level: float, alpha: float) -> pd.DataFrame:
+    rows = []
+    for (model, comp), g in lives.groupby(["model", "component"], sort=True):
+        r = early_life_test(g["time"].to_numpy(float), g["censored"].to_numpy(float), g["entry"].to_numpy(float),
+                            alpha=alpha, level=level)
+        below = bool(np.isfinite(r.shape_upper) and r.shape_upper < 1.0)
+        rows.append({"model": model, "component": comp, "failures": r.failures, "shape": r.shape,
+                     "shape_lo": r.shape_lower, "shape_hi": r.shape_upper, "p_value": r.p_value,
+                     "flagged": bool(r.flagged or below), "sentence_zh": r.sentence_zh, "sentence_en": r.sentence_en})
+    cols = ["model", "component", "failures", "shape", "shape_lo", "shape_hi", "p_value", "flagged", "sentence_zh",
+            "sentence_en"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _repeats(fail: pd.DataFrame, period: Period, days: int) -> pd.DataFrame:
+    """Failures in the period whose machine had the same component fail within ``days`` days before."""
+    f = fail.sort_values(["serial_no", "component", "reported_at", "ticket_id"], kind="stable")
+    prev = f.groupby(["serial_no", "component"], sort=False)["reported_at"].shift(1)
+    gap = (f["reported_at"] - prev).dt.total_seconds() / 86400.0
+    rep = f.assign(days_since_previous=gap)
+    rep = rep[(gap <= days) & (rep["reported_at"] >= period.start) & (rep["reported_at"] < period.end)]
+    out = rep[["model", "component", "serial_no", "ticket_id", "reported_at", "days_since_previous"]]
+    return out.sort_values(["model", "component", "serial_no", "reported_at"], kind="stable").reset_index(drop=True)
+
+
+def _fixes(lives: pd.DataFrame, cut_ins: pd.DataFrame, models: set[str], level: float,
+           alpha: float) -> pd.DataFrame:
+    rows = []
+    for r in cut_ins.itertuples(index=False):
+        base = {"model": r.model, "component": r.component, "cut_in": r.cut_in}
+        if r.model not in models:
+            rows.append({**base, "rate_ratio": np.nan, "p_value": np.nan, "worked": None,
+                         "sentence_zh": "该机型不属于本厂家，未评估", "sentence_en": "Model not of this manufacturer; "
+                         "not assessed"})
+            continue
+        sub = lives[(lives["model"] == r.model) & (lives["component"] == r.component)]
+        sub = sub[sub["build_date"].notna()]
+        if sub.empty:
+            rows.append({**base, "rate_ratio": np.nan, "p_value": np.nan, "worked": None,
+                         "sentence_zh": "没有该部件的寿命数据或生产日期，无法判断",
+                         "sentence_en": "No lives with a build date for this component: cannot judge"})
+            continue
+        sub = sub.assign(build_date=pd.to_datetime(sub["build_date"]))
+        try:
+            res = compare_cut_in(sub, r.cut_in, entry="entry", level=level, alpha=alpha)
+        except ZkValueError as exc:
+            rows.append({**base, "rate_ratio": np.nan, "p_value": np.nan, "worked": None,
+                         "sentence_zh": "无法比较：" + str(exc), "sentence_en": "Cannot compare: " + str(exc)})
+            continue
+        rows.append({**base, "rate_ratio": res.rate_ratio, "p_value": res.p_value, "worked": bool(res.improved),
+                     "sentence_zh": res.sentence_zh, "sentence_en": res.sentence_en})
+    cols = ["model", "component", "cut_in", "rate_ratio", "p_value", "worked", "sentence_zh", "sentence_en"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _requests(pareto: pd.DataFrame, weib: pd.DataFrame, early: pd.DataFrame, repeats: pd.DataFrame,
+              top: int) -> pd.DataFrame:
+    keys = ["model", "component"]
+    df = pareto[[*keys, "failures", "per_100", "warranty_share"]].merge(
+        early[[*keys, "flagged", "sentence_zh", "sentence_en"]], on=keys, how="outer")
+    df = df.merge(weib[[*keys, "shape", "mtbf_h"]], on=keys, how="left")
+    rep = repeats.groupby(keys).size().rename("repeats").reset_index() if len(repeats) else \
+        pd.DataFrame(columns=[*keys, "repeats"])
+    df = df.merge(rep, on=keys, how="left")
+    df["failures"] = df["failures"].fillna(0).astype(int)
+    df["repeats"] = df["repeats"].fillna(0).astype(int)
+    df["flagged"] = df["flagged"].astype("boolean").fillna(False).astype(bool)
+    df["score"] = df["per_100"].fillna(0.0) * df["warranty_share"].fillna(0.0)
+    df = df[(df["failures"] > 0) | df["flagged"]]
+    df = df.sort_values(["flagged", "score", "failures", "model", "component"],
+                        ascending=[False, False, False, True, True], kind="stable").head(top).reset_index(drop=True)
+    ev_zh, ev_en = [], []
+    for r in df.itertuples(index=False):
+        zh = [f"本期故障 {r.failures} 次，每百台 {_num(r.per_100)} 次，三包期内占 {_pct(r.warranty_share)}"]
+        en = [f"{r.failures} failures in the period, {_num(r.per_100)} per 100 machines, "
+              f"{_pct(r.warranty_share)} in warranty"]
+        if r.repeats:
+            zh.append(f"同机同部件 {r.repeats} 次重复故障")
+            en.append(f"{r.repeats} repeat failures on the same machine")
+        if isinstance(r.mtbf_h, float) and np.isfinite(r.mtbf_h):
+            zh.append(f"平均无故障时间约 {r.mtbf_h:,.0f} 小时，形状参数 {r.shape:.2f}")
+            en.append(f"MTBF about {r.mtbf_h:,.0f} h, Weibull shape {r.shape:.2f}")
+        if r.flagged:
+            zh.append(str(r.sentence_zh))
+            en.append(str(r.sentence_en))
+        ev_zh.append("；".join(zh))
+        ev_en.append("; ".join(en))
+    df["evidence_zh"] = ev_zh
+    df["evidence_en"] = ev_en
+    df.insert(0, "rank", np.arange(1, len(df) + 1))
+    return df[["rank", *keys, "flagged", "failures", "per_100", "warranty_share", "repeats", "score", "evidence_zh",
+               "evidence_en"]]
+
+
+def _as_pct(df: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
+    """A copy with the share columns ``cols`` in percent."""
+    out = df.copy()
+    for c in cols:
+        out[c] = 100.0 * pd.to_numeric(out[c], errors="coerce")
+    return out
+
+
+def _num(x: Any) -> str:
+    return "–" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{float(x):.1f}"
+
+
+def _pct(x: Any) -> str:
+    return "–" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{100 * float(x):.0f}%"
+
+
+# ------------------------------------------------------------------------------------------ charts
+def _pareto_chart(pareto: pd.DataFrame, top: int = 15) -> str | None:
+    if pareto.empty:
+        return None
+    from zk_forecast.reports.charts import figure_to_data_uri, new_figure
+
+    d = pareto.head(top)
+    fig, ax = new_figure(9, 4.8)
+    x = np.arange(len(d))
+    ax.bar(x, d["per_100"].fillna(0).to_numpy(), color="#2b5d8a")
+    ax.set_xticks(x)
+    ax.set_xticklabels([f"{m}\n{c}" for m, c in zip(d["model"], d["component"])], rotation=45, ha="right",
+                       fontsize=7)
+    ax.set_ylabel("每百台故障次数 failures / 100 machines")
+    ax.set_title("故障帕累托图 Pareto of failures")
+    ax2 = ax.twinx()
+    ax2.plot(x, 100 * d["cum_share"].to_numpy(), color="#c0392b", marker="o", ms=3)
+    ax2.set_ylim(0, 105)
+    ax2.set_ylabel("累计占比 cumulative share (%)")
+    return figure_to_data_uri(fig)
+
+
+def _trend_chart(trend: pd.DataFrame) -> str:
+    from zk_forecast.reports.charts import figure_to_data_uri, new_figure
+
+    fig, ax = new_figure(9, 4.2)
+    x = np.arange(len(trend))
+    months = trend["month"].dt.month.to_numpy()
+    for (zh, en, a, b), color in zip(SEASONS, _SEASON_COLORS):
+        inside = (months >= a) & (months <= b)
+        for i in np.flatnonzero(inside):
+            ax.axvspan(i - 0.5, i + 0.5, color=color, lw=0, label=f"{zh} {en}" if i == np.flatnonzero(inside)[0]
+                       else None)
+    colors = np.where(trend["in_period"].to_numpy(), "#c0392b", "#2b5d8a")
+    ax.bar(x, trend["per_100"].fillna(0).to_numpy(), color=colors)
+    ax.set_xticks(x)
+    ax.set_xticklabels(trend["month"].dt.strftime("%Y-%m"), rotation=60, ha="right", fontsize=7)
+    ax.set_ylabel("每百台故障次数 failures / 100 machines")
+    ax.set_title("月度故障趋势与农时 Monthly failures and the farming season (红色=本期 red = this period)")
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(handles, labels, fontsize=8, loc="upper left")
+    return figure_to_data_uri(fig)
+
+
+def _weibull_chart(weib: pd.DataFrame) -> str | None:
+    d = weib[weib["status"] == "ok"]
+    if d.empty:
+        return None
+    from zk_forecast.reports.charts import figure_to_data_uri, new_figure
+
+    fig, ax = new_figure(8, max(3.0, 0.28 * len(d) + 1.2))
+    y = np.arange(len(d))
+    k = d["shape"].to_numpy(float)
+    lo, hi = d["shape_lo"].to_numpy(float), d["shape_hi"].to_numpy(float)
+    col = np.where(hi < 1.0, "#c0392b", "#2b5d8a")
+    ax.errorbar(k, y, xerr=[k - lo, hi - k], fmt="none", ecolor="#888", capsize=2)
+    ax.scatter(k, y, c=col, zorder=3, s=18)
+    ax.axvline(1.0, color="#c0392b", ls="--", lw=1)
+    ax.set_yticks(y)
+    ax.set_yticklabels([f"{m} {c}" for m, c in zip(d["model"], d["component"])], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("威布尔形状参数（对数轴）Weibull shape (log axis); < 1 = 早期故障 early-life")
+    ax.set_title("形状参数及置信区间 Weibull shape with intervals")
+    return figure_to_data_uri(fig)
+
+
+# ------------------------------------------------------------------------------------------ report
+def manufacturer_report(
+    tickets: pd.DataFrame,
+    machines: pd.DataFrame,
+    manufacturer: str,
+    period: str | int,
+    *,
+    component_parts: pd.DataFrame | None = None,
+    cut_ins: Any = None,
+    repeat_days: int = 90,
+    level: float = 0.95,
+    alpha: float = 0.05,
+    top: int = 10,
+) -> ManufacturerReport:
+    """Build the feedback report of one manufacturer for one period.
+
+    Parameters
+    ----------
+    tickets : DataFrame
+        Canonical tickets (all history: lives and repeat failures need the time before the period).
+    machines : DataFrame
+        Canonical machines (installed base) of all manufacturers.
+    manufacturer : str
+        Name as in ``machines.manufacturer``.
+    period : str or int
+        ``"2026Q3"``, ``"2026-07"`` or ``"2026"``.
+    component_parts : DataFrame, optional
+        Canonical component_parts; which components each model carries (lives of components that never failed).
+    cut_ins : DataFrame or list of (model, component, cut_in), optional
+        Design fixes to judge; ``cut_in`` is the first build date with the fix [date].
+    repeat_days : int [days]
+        A failure of the same component of the same machine within this many days of the previous one is a repeat.
+    level : float
+        Confidence level of the intervals.
+    alpha : float
+        Significance level of the early-life and fix tests.
+    top : int
+        Number of improvement requests listed.
+
+    Returns
+    -------
+    ManufacturerReport
+
+    Raises
+    ------
+    ZkValueError
+        A bad period (the message gives the accepted forms), an unknown manufacturer (the message lists the known
+        ones), a bad cut-in list.
+    """
+    per = parse_period(period)
+    _check_manufacturer(machines, manufacturer)
+    if not (isinstance(repeat_days, int) and repeat_days > 0):
+        raise ZkValueError(f"`repeat_days` must be a whole number of days > 0; got {repeat_days!r}.")
+    fixes_in = normalize_cut_ins(cut_ins)
+    mach = machines[machines["manufacturer"].astype(str) == str(manufacturer)].copy()
+    mach = mach.sort_values("serial_no", kind="stable").reset_index(drop=True)
+    models = set(mach["model"].astype(str))
+
+    fail = _failures(tickets, mach, per.end)
+    fail_p = fail[fail["reported_at"] >= per.start]
+    in_service = mach[_in_service(mach, per.start, per.end)]
+    base = in_service.groupby(in_service["model"].astype(str)).size()
+    pareto = _pareto(fail_p, base)
+    trend = _trend(fail, mach, per)
+
+    t_hist = tickets[pd.to_datetime(tickets["reported_at"]) < per.end]
+    lives_all = build_lives(t_hist, machines, component_parts, as_of=per.end)
+    lives = lives_all[lives_all["manufacturer"].astype(str) == str(manufacturer)].reset_index(drop=True)
+    weib = _weibull(lives, level)
+    early = _early_life(lives, weib, level, alpha)
+    repeats = _repeats(fail, per, repeat_days)
+    fixes = _fixes(lives, fixes_in, models, level, alpha)
+    requests = _requests(pareto, weib, early, repeats, top)
+
+    # warranty by model
+    if "in_warranty" in fail_p.columns and len(fail_p):
+        w = fail_p.assign(_w=fail_p["in_warranty"].astype("boolean").fillna(False).astype(int))
+        warranty = w.groupby("model", sort=True).agg(failures=("_w", "size"), in_warranty=("_w", "sum")).reset_index()
+        warranty["warranty_share"] = warranty["in_warranty"] / warranty["failures"]
+    else:
+        warranty = pd.DataFrame(columns=["model", "failures", "in_warranty", "warranty_share"])
+    tables = {"pareto": pareto, "trend": trend, "weibull": weib, "early_life": early, "warranty": warranty,
+              "repeats": repeats, "fixes": fixes, "requests": requests}
+    html_doc = _render(str(manufacturer), per, mach, in_service, fail_p, tables, repeat_days, level)
+    return ManufacturerReport(str(manufacturer), per.label, html_doc, tables)
+
+
+def _render(name: str, per: Period, mach: pd.DataFrame, in_service: pd.DataFrame, fail_p: pd.DataFrame,
+            t: dict[str, pd.DataFrame], repeat_days: int, level: float) -> str:
+    n_mach, n_fail = len(in_service), len(fail_p)
+    per100 = 100.0 * n_fail / n_mach if n_mach else float("nan")
+    wshare = (float(fail_p["in_warranty"].astype("boolean").fillna(False).mean())
+              if "in_warranty" in fail_p.columns and n_fail else float("nan"))
+    mshare = (float((fail_p["cause"] == "manufacturer").mean()) if "cause" in fail_p.columns and n_fail
+              else float("nan"))
+    early = t["early_life"]
+    flagged = early[early["flagged"]]
+    header = (f"<h1>{esc(name)} 产品质量反馈报告<span class=\"en\">Product feedback report — {esc(per.label)}"
+              "</span></h1>"
+              '<table class="meta"><tbody>'
+              f"<tr><td>厂家 Manufacturer</td><td>{esc(name)}</td></tr>"
+              f"<tr><td>期间 Period</td><td>{esc(per.label)}（{esc(per.start.date())} – "
+              f"{esc((per.end - pd.Timedelta(days=1)).date())}）</td></tr>"
+              "<tr><td>报送单位 From</td><td>宁夏众凯农牧机械服务有限公司 售后服务部</td></tr>"
+              "</tbody></table>")
+    summary = pd.DataFrame({
+        "指标 measure": ["在用整机（台）machines in service", "本期故障（次）failures in the period",
+                       "每百台故障 failures per 100 machines", "三包期内占比 share in warranty",
+                       "厂家责任占比 share caused by the manufacturer", "早期故障部件 early-life components",
+                       f"{repeat_days} 天内重复故障 repeat failures"],
+        "数值 value": [f"{n_mach:,d}", f"{n_fail:,d}", _num(per100), _pct(wshare), _pct(mshare),
+                     f"{len(flagged):,d}", f"{len(t['repeats']):,d}"],
+    })
+    secs: list[str] = []
+    secs.append(section("summary", "概要", "Summary", [table_html(summary)]))
+
+    p = _as_pct(t["pareto"], ["warranty_share", "cum_share"]).rename(columns={"model": "机型 model", "component": "部件 component", "failures": "故障 failures",
+                                    "machines": "在用台数 machines", "per_100": "每百台 per 100",
+                                    "warranty_share": "三包占比 warranty share (%)", "cum_share": "累计占比 cum. share (%)"})
+    body = []
+    uri = _pareto_chart(t["pareto"])
+    if uri:
+        body.append(figure_block(uri, "故障帕累托图 Pareto of failures per 100 machines"))
+    body.append(table_html(p, digits=2) if len(p) else paragraph("本期没有故障。", "No failures in the period."))
+    secs.append(section("pareto", "按机型和部件的每百台故障", "Failures per 100 machines by model and component",
+                        body))
+
+    tr = t["trend"].assign(month=lambda d: d["month"].dt.strftime("%Y-%m"))
+    tr = tr.rename(columns={"month": "月份 month", "failures": "故障 failures", "machines": "在用台数 machines",
+                            "per_100": "每百台 per 100", "in_period": "本期 in period", "season": "农时 season"})
+    secs.append(section("trend", "月度趋势与农时", "Monthly trend against the farming season", [
+        figure_block(_trend_chart(t["trend"]), "月度故障趋势 Monthly failure trend"),
+        paragraph("阴影：春播（4–5月）、麦收（6–7月）、秋收（9–10月）。",
+                  "Shaded: sowing (Apr–May), wheat harvest (Jun–Jul), autumn harvest (Sep–Oct)."),
+        table_html(tr, digits=2)]))
+
+    wb = t["weibull"].rename(columns={"model": "机型 model", "component": "部件 component", "status": "状态 status",
+                                      "n_failures": "故障 failures", "n_units": "寿命数 lives",
+                                      "shape": "形状 shape", "shape_lo": "形状下限 lower",
+                                      "shape_hi": "形状上限 upper", "mtbf_h": "MTBF (h)",
+                                      "mtbf_lo_h": "MTBF 下限 lower (h)", "mtbf_hi_h": "MTBF 上限 upper (h)"})
+    body = []
+    uri = _weibull_chart(t["weibull"])
+    if uri:
+        body.append(figure_block(uri, "威布尔形状参数 Weibull shape"))
+    body.append(paragraph(
+        f"按截至 {per.end.date()} 的全部部件寿命（发动机小时）拟合；区间为 {level:.0%} Wald 区间；MTBF = 尺度 × Γ(1+1/形状)，"
+        "其区间按尺度区间换算（形状取估计值）。",
+        f"Fitted on all component lives (engine hours) known by {per.end.date()}; {level:.0%} Wald intervals; "
+        "MTBF = scale × Γ(1+1/shape), its interval from the scale's (shape at its estimate)."))
+    body.append(table_html(wb, digits=2) if len(wb) else paragraph("没有寿命数据。", "No life data."))
+    secs.append(section("weibull", "平均无故障时间与威布尔形状参数", "MTBF and Weibull shape per component", body))
+
+    ef = flagged.rename(columns={"model": "机型 model", "component": "部件 component", "failures": "故障 failures",
+                                 "shape": "形状 shape", "shape_lo": "下限 lower", "shape_hi": "上限 upper",
+                                 "p_value": "p", "sentence_zh": "结论", "sentence_en": "finding"})
+    ef = ef.drop(columns=["flagged"])
+    secs.append(section("early-life", "早期故障警示", "Early-life flags", [
+        paragraph("形状参数 < 1（单侧检验显著，或置信区间整体低于 1）表示故障集中在使用初期：多为制造或装配质量问题。",
+                  "Shape < 1 (one-sided test significant, or the whole interval below 1): failures concentrate early "
+                  "in life, usually a manufacturing or assembly problem."),
+        table_html(ef, digits=3, table_id="early-life-table") if len(ef)
+        else paragraph("未发现早期故障。", "No early-life failures found.")]))
+
+    wt = _as_pct(t["warranty"], ["warranty_share"]).rename(columns={"model": "机型 model", "failures": "故障 failures",
+                                       "in_warranty": "三包期内 in warranty", "warranty_share": "占比 share (%)"})
+    secs.append(section("warranty", "三包期内故障占比", "Warranty share", [
+        paragraph(f"本期故障中三包期内占 {_pct(wshare)}。", f"{_pct(wshare)} of the period's failures were in warranty."),
+        table_html(wt, digits=1) if len(wt) else paragraph("本期没有故障。", "No failures in the period.")]))
+
+    rp = t["repeats"].assign(reported_at=lambda d: d["reported_at"].dt.strftime("%Y-%m-%d"))
+    rp = rp.rename(columns={"model": "机型 model", "component": "部件 component", "serial_no": "出厂编号 serial",
+                            "ticket_id": "服务单号 ticket", "reported_at": "报修日期 reported",
+                            "days_since_previous": "距上次故障（天）days since previous"})
+    secs.append(section("repeats", "同机重复故障", "Repeat failures on the same machine", [
+        paragraph(f"同一台机器的同一部件在 {repeat_days} 天内再次故障。",
+                  f"The same component of the same machine failing again within {repeat_days} days."),
+        table_html(rp, digits=0) if len(rp) else paragraph("本期没有重复故障。", "No repeat failures in the period.")]))
+
+    fx = t["fixes"]
+    body = []
+    if fx.empty:
+        body.append(paragraph("未提供设计改进清单。", "No design fixes listed."))
+    else:
+        for r in fx.itertuples(index=False):
+            cls = "ok" if r.worked is True else ("flag" if r.worked is False else "note")
+            verdict = ("有效 worked" if r.worked is True else "未证实有效 not shown to work" if r.worked is False
+                       else "无法判断 cannot judge")
+            body.append(f'<p><b>{esc(r.model)} {esc(r.component)}</b>（切换 cut-in {esc(pd.Timestamp(r.cut_in).date())}）'
+                        f'：<span class="{cls}">{esc(verdict)}</span><br>{esc(r.sentence_zh)}<br>'
+                        f'<span class="note">{esc(r.sentence_en)}</span></p>')
+        body.append(table_html(fx.drop(columns=["sentence_zh", "sentence_en"]).rename(columns={
+            "model": "机型 model", "component": "部件 component", "cut_in": "切换日期 cut-in",
+            "rate_ratio": "故障率比 rate ratio", "p_value": "p", "worked": "有效 worked"}), digits=3,
+            table_id="fixes-table"))
+    secs.append(section("fixes", "设计改进是否有效", "Did each design fix work", body))
+
+    rq = _as_pct(t["requests"].drop(columns=["score"]), ["warranty_share"]).rename(columns={
+        "rank": "序号 rank", "model": "机型 model", "component": "部件 component", "flagged": "早期故障 early-life",
+        "failures": "本期故障 failures", "per_100": "每百台 per 100", "warranty_share": "三包占比 warranty share (%)",
+        "repeats": "重复 repeats", "evidence_zh": "依据", "evidence_en": "evidence"})
+    secs.append(section("requests", "改进建议（按优先级）", "Top improvement requests", [
+        paragraph("排序：早期故障在先，其次按每百台故障 × 三包占比。",
+                  "Order: early-life flags first, then failures per 100 machines × warranty share."),
+        table_html(rq, digits=2) if len(rq) else paragraph("无。", "None.")]))
+
+    secs.append(section("method", "口径说明", "Method", [paragraph(
+        "每百台故障 = 本期故障单数 ÷ 本期在用整机台数 × 100（在用：期末前售出且期初前未报废）。故障 = 服务类别为故障的服务单。",
+        "Failures per 100 machines = failure tickets in the period ÷ machines in service in the period × 100 (sold "
+        "before its end, not retired before its start). A failure is a service ticket of kind 'failure'.")]))
+    return page(f"{name} 产品质量反馈报告 {per.label}", header, secs)
+
+
+def write_manufacturer_report(store_dir: str | Path, manufacturer: str, period: str | int, out_dir: str | Path,
+                              cut_ins: Any = None) -> Path:
+    """Read the store, build the manufacturer's report and write it; the CLI's ``report manufacturer``.
+
+    Parameters
+    ----------
+    store_dir : str or Path
+        Folder of the processed store (``tickets``, ``machines`` and, when present, ``component_parts``).
+    manufacturer : str
+        Name as in the machines table.
+    period : str or int
+        ``"2026Q3"``, ``"2026-07"`` or ``"2026"``.
+    out_dir : str or Path
+        Folder to write into (created if missing).
+    cut_ins : DataFrame, list of (model, component, cut_in), str or Path, optional
+        Design fixes to judge; a path is read as a CSV with columns ``model``, ``component``, ``cut_in``.
+
+    Returns
+    -------
+    Path
+        The HTML file written.
+    """
+    from zk_forecast.data import Store
+
+    store = Store(store_dir)
+    names = set(store.tables())
+    for need in ("tickets", "machines"):
+        if need not in names:
+            raise ZkValueError(f"The store {str(store_dir)!r} has no {need!r} table; run `zk-forecast ingest` first.")
+    if isinstance(cut_ins, str | Path):
+        cut_ins = pd.read_csv(cut_ins, dtype=str, encoding="utf-8-sig")
+    cp = store.read("component_parts") if "component_parts" in names else None
+    rep = manufacturer_report(store.read("tickets"), store.read("machines"), manufacturer, period,
+                              component_parts=cp, cut_ins=cut_ins)
+    return rep.write(out_dir)

@@ -1,0 +1,292 @@
+"""Manufacturer scorecard: all manufacturers side by side for one period (DataFrame and self-contained HTML).
+
+Per manufacturer: machines in service; failures per 100 machines in each farming season of the period (sowing
+Apr–May, wheat harvest Jun–Jul, autumn harvest Sep–Oct, the other months) and in total; warranty repairs and their
+parts cost per machine (part issues of kind ``repair`` on warranty tickets × the part's unit cost, else the issue's
+unit price) [CNY]; early-life problems (model × component groups flagged by
+:func:`~zk_forecast.failures.early_life_test` on lives known at the end of the period); supply lead times measured
+from ``receipts`` whose supplier is the manufacturer and received in the period (received_on − ordered_on [days])
+against the agreed ``parts.lead_time_days``; and the listed design fixes that worked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from zk_forecast.errors import ZkValueError
+from zk_forecast.failures import build_lives, compare_cut_in, early_life_test
+from zk_forecast.reports._html import (
+    Period,
+    esc,
+    figure_block,
+    page,
+    paragraph,
+    parse_period,
+    section,
+    table_html,
+)
+from zk_forecast.reports.manufacturer import SEASONS, _in_service, normalize_cut_ins
+
+__all__ = ["SCORECARD_COLUMNS", "Scorecard", "manufacturer_scorecard", "write_scorecard"]
+
+#: Scorecard columns: name → (Chinese label, English label).
+SCORECARD_COLUMNS: dict[str, tuple[str, str]] = {
+    "manufacturer": ("厂家", "manufacturer"),
+    "machines": ("在用整机", "machines in service"),
+    "failures": ("本期故障", "failures"),
+    "per_100": ("每百台故障", "failures / 100 machines"),
+    **{f"per_100_{en.replace(' ', '_')}": (f"每百台故障·{zh}", f"per 100, {en}") for zh, en, _, _ in SEASONS},
+    "per_100_off_season": ("每百台故障·农闲", "per 100, other months"),
+    "warranty_repairs": ("三包维修", "warranty repairs"),
+    "warranty_repairs_per_machine": ("台均三包维修", "warranty repairs / machine"),
+    "warranty_parts_cost_per_machine": ("台均三包配件成本(元)", "warranty parts cost / machine [CNY]"),
+    "early_life_problems": ("早期故障部件数", "early-life problems"),
+    "receipts": ("到货批次", "receipts"),
+    "lead_time_mean_days": ("实际供货周期均值(天)", "mean lead time [days]"),
+    "lead_time_p90_days": ("实际供货周期90分位(天)", "90th pct lead time [days]"),
+    "lead_time_agreed_days": ("约定供货周期(天)", "agreed lead time [days]"),
+    "on_time_receipts_share": ("按约定到货占比", "receipts within agreed time"),
+    "fixes_listed": ("已评估改进", "fixes assessed"),
+    "fixes_worked": ("有效改进", "fixes that worked"),
+}
+
+
+@dataclass
+class Scorecard:
+    """The scorecard: one row per manufacturer, and the HTML page.
+
+    Attributes
+    ----------
+    period : str
+    table : DataFrame
+        Columns of :data:`SCORECARD_COLUMNS`, sorted by manufacturer.
+    html : str
+    """
+
+    period: str
+    table: pd.DataFrame
+    html: str = field(repr=False)
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write ``scorecard_<period>.html`` into ``out_dir`` and return its path."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / f"scorecard_{self.period}.html"
+        path.write_text(self.html, encoding="utf-8")
+        return path
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+def _season_of(month: pd.Series) -> pd.Series:
+    names = {m: en.replace(" ", "_") for _, en, a, b in SEASONS for m in range(a, b + 1)}
+    return month.map(names).fillna("off_season")
+
+
+def manufacturer_scorecard(
+    tickets: pd.DataFrame,
+    machines: pd.DataFrame,
+    period: str | int,
+    *,
+    part_issues: pd.DataFrame | None = None,
+    parts: pd.DataFrame | None = None,
+    receipts: pd.DataFrame | None = None,
+    component_parts: pd.DataFrame | None = None,
+    cut_ins: Any = None,
+    alpha: float = 0.05,
+) -> Scorecard:
+    """All manufacturers side by side for one period.
+
+    Parameters
+    ----------
+    tickets, machines : DataFrame
+        Canonical tables (all history).
+    period : str or int
+        ``"2026Q3"``, ``"2026-07"`` or ``"2026"``.
+    part_issues, parts : DataFrame, optional
+        For the warranty parts cost [CNY]; without them the cost is NaN.
+    receipts : DataFrame, optional
+        For the measured lead times; ``parts`` gives the agreed ones.
+    component_parts : DataFrame, optional
+        Passed to :func:`~zk_forecast.failures.build_lives`.
+    cut_ins : DataFrame or list of (model, component, cut_in), optional
+        Design fixes to assess.
+    alpha : float
+        Significance level of the early-life and fix tests.
+
+    Returns
+    -------
+    Scorecard
+    """
+    per = parse_period(period)
+    if "manufacturer" not in machines.columns:
+        raise ZkValueError("The machines table has no 'manufacturer' column; the scorecard needs it.")
+    m = machines.assign(serial_no=machines["serial_no"].astype(str), manufacturer=machines["manufacturer"].astype(str))
+    makers = sorted(m["manufacturer"].unique())
+    in_service = m[_in_service(m, per.start, per.end)]
+    n_mach = in_service.groupby("manufacturer").size().reindex(makers, fill_value=0)
+
+    t = tickets.assign(serial_no=tickets["serial_no"].astype(str), reported_at=pd.to_datetime(tickets["reported_at"]))
+    t = t[(t["reported_at"] >= per.start) & (t["reported_at"] < per.end)]
+    t = t.merge(m[["serial_no", "manufacturer"]], on="serial_no", how="inner")
+    f = t[t["kind"] == "failure"]
+    out = pd.DataFrame(index=pd.Index(makers, name="manufacturer"))
+    out["machines"] = n_mach
+    out["failures"] = f.groupby("manufacturer").size().reindex(makers, fill_value=0)
+    denom = out["machines"].where(out["machines"] > 0)
+    out["per_100"] = 100.0 * out["failures"] / denom
+    season = _season_of(f["reported_at"].dt.month)
+    for _, en, _, _ in SEASONS:
+        key = en.replace(" ", "_")
+        out[f"per_100_{key}"] = 100.0 * f[season == key].groupby("manufacturer").size().reindex(
+            makers, fill_value=0) / denom
+    out["per_100_off_season"] = 100.0 * f[season == "off_season"].groupby("manufacturer").size().reindex(
+        makers, fill_value=0) / denom
+    # warranty repairs and their parts cost
+    wf = f[f["in_warranty"].astype("boolean").fillna(False).astype(bool)] if "in_warranty" in f.columns else f.iloc[:0]
+    out["warranty_repairs"] = wf.groupby("manufacturer").size().reindex(makers, fill_value=0)
+    out["warranty_repairs_per_machine"] = out["warranty_repairs"] / denom
+    cost = pd.Series(np.nan, index=out.index)
+    if part_issues is not None:
+        pi = part_issues[(part_issues["kind"] == "repair") & part_issues["ticket_id"].notna()]
+        pi = pi.assign(ticket_id=pi["ticket_id"].astype(str), part_no=pi["part_no"].astype(str))
+        pi = pi.merge(wf[["ticket_id", "manufacturer"]].assign(ticket_id=lambda d: d["ticket_id"].astype(str)),
+                      on="ticket_id", how="inner")
+        price = pd.to_numeric(pi["unit_price"], errors="coerce") if "unit_price" in pi.columns else np.nan
+        if parts is not None:
+            uc = parts.assign(part_no=parts["part_no"].astype(str)).set_index("part_no")["unit_cost"]
+            unit = pd.to_numeric(pi["part_no"].map(uc), errors="coerce").fillna(price)
+        else:
+            unit = price
+        pi = pi.assign(_v=pd.to_numeric(pi["quantity"], errors="coerce").astype(float) * unit)
+        cost = pi.groupby("manufacturer")["_v"].sum().reindex(makers, fill_value=0.0)
+    out["warranty_parts_cost_per_machine"] = cost / denom
+
+    # early-life problems and fixes, on lives known at the end of the period
+    hist = tickets[pd.to_datetime(tickets["reported_at"]) < per.end]
+    lives = build_lives(hist, machines, component_parts, as_of=per.end)
+    early = pd.Series(0, index=out.index)
+    for (maker, _, _), g in lives.groupby(["manufacturer", "model", "component"], sort=True):
+        r = early_life_test(g["time"].to_numpy(float), g["censored"].to_numpy(float), g["entry"].to_numpy(float),
+                            alpha=alpha)
+        if r.flagged or (np.isfinite(r.shape_upper) and r.shape_upper < 1.0):
+            early[str(maker)] += 1
+    out["early_life_problems"] = early
+    # supply lead times
+    for c in ("receipts", "lead_time_mean_days", "lead_time_p90_days", "lead_time_agreed_days",
+              "on_time_receipts_share"):
+        out[c] = np.nan
+    if receipts is not None and len(receipts):
+        r = receipts.assign(supplier=receipts["supplier"].astype(str), received_on=pd.to_datetime(
+            receipts["received_on"]), ordered_on=pd.to_datetime(receipts["ordered_on"]))
+        r = r[r["supplier"].isin(makers) & (r["received_on"] >= per.start) & (r["received_on"] < per.end)]
+        r = r.assign(days=(r["received_on"] - r["ordered_on"]).dt.days.astype(float))
+        if parts is not None:
+            agreed = parts.assign(part_no=parts["part_no"].astype(str)).set_index("part_no")["lead_time_days"]
+            r = r.assign(agreed=pd.to_numeric(r["part_no"].astype(str).map(agreed), errors="coerce").astype(float))
+        else:
+            r = r.assign(agreed=np.nan)
+        g = r.groupby("supplier")
+        out["receipts"] = g.size().reindex(makers, fill_value=0)
+        out["lead_time_mean_days"] = g["days"].mean()
+        out["lead_time_p90_days"] = g["days"].quantile(0.9)
+        out["lead_time_agreed_days"] = g["agreed"].mean()
+        ok = r.assign(_ok=(r["days"] <= r["agreed"]).astype(float).where(r["agreed"].notna()))
+        out["on_time_receipts_share"] = ok.groupby("supplier")["_ok"].mean()
+    out["receipts"] = out["receipts"].fillna(0).astype(int)
+    # fixes
+    fixes = normalize_cut_ins(cut_ins)
+    model_maker = m.drop_duplicates("model").set_index(m.drop_duplicates("model")["model"].astype(str))["manufacturer"]
+    out["fixes_listed"] = 0
+    out["fixes_worked"] = 0
+    for fx in fixes.itertuples(index=False):
+        maker = model_maker.get(fx.model)
+        if maker is None:
+            continue
+        sub = lives[(lives["model"] == fx.model) & (lives["component"] == fx.component) & lives["build_date"].notna()]
+        out.loc[maker, "fixes_listed"] += 1
+        try:
+            res = compare_cut_in(sub.assign(build_date=pd.to_datetime(sub["build_date"])), fx.cut_in, entry="entry",
+                                 alpha=alpha)
+        except ZkValueError:
+            continue
+        out.loc[maker, "fixes_worked"] += int(res.improved)
+    table = out.reset_index()[list(SCORECARD_COLUMNS)]
+    return Scorecard(per.label, table, _render(table, per))
+
+
+def _render(table: pd.DataFrame, per: Period) -> str:
+    from zk_forecast.reports.charts import figure_to_data_uri, new_figure
+
+    fig, ax = new_figure(9, 4.2)
+    x = np.arange(len(table))
+    cols = [c for c in table.columns if c.startswith("per_100_")]
+    width = 0.8 / max(len(cols), 1)
+    for j, c in enumerate(cols):
+        zh, en = SCORECARD_COLUMNS[c]
+        ax.bar(x + (j - (len(cols) - 1) / 2) * width, table[c].fillna(0).to_numpy(float), width, label=f"{zh} {en}")
+    ax.set_xticks(x)
+    ax.set_xticklabels(table["manufacturer"].tolist())
+    ax.set_ylabel("每百台故障 failures / 100 machines")
+    ax.set_title("各厂家分农时故障率 Failures per 100 machines by season")
+    ax.legend(fontsize=7)
+    uri = figure_to_data_uri(fig)
+    shown = table.copy()
+    shown["on_time_receipts_share"] = 100.0 * shown["on_time_receipts_share"]
+    shown = shown.rename(columns={c: f"{zh} {en}" + (" (%)" if c == "on_time_receipts_share" else "")
+                                  for c, (zh, en) in SCORECARD_COLUMNS.items()})
+    header = (f"<h1>厂家综合评分表<span class=\"en\">Manufacturer scorecard — {esc(per.label)}</span></h1>"
+              f'<p class="note">期间 Period: {esc(per.start.date())} – {esc((per.end - pd.Timedelta(days=1)).date())}</p>')
+    secs = [
+        section("scorecard", "厂家对比", "Manufacturers side by side", [table_html(
+            shown.set_index("厂家 manufacturer").T.rename_axis("指标 measure").reset_index(), digits=2,
+            table_id="scorecard-table")]),
+        section("seasons", "分农时故障率", "Failures per 100 machines by season",
+                [figure_block(uri, "分农时故障率 failures by season")]),
+        section("method", "口径说明", "Method", [paragraph(
+            "三包配件成本 = 三包期内故障单的维修领用数量 × 配件成本价；供货周期 = 到货日期 − 订货日期（供应商为该厂家的入库单），"
+            "约定周期取配件档案的采购周期。",
+            "Warranty parts cost = repair issues on warranty failure tickets × the part's unit cost; lead time = "
+            "received_on − ordered_on of receipts supplied by the manufacturer, agreed = parts.lead_time_days.")]),
+    ]
+    return page(f"厂家综合评分表 Manufacturer scorecard {per.label}", header, secs)
+
+
+def write_scorecard(store_dir: str | Path, period: str | int, out_dir: str | Path, cut_ins: Any = None) -> Path:
+    """Read the store, build the scorecard and write its HTML; for ``zk-forecast report scorecard``.
+
+    Parameters
+    ----------
+    store_dir : str or Path
+        Processed store.
+    period : str or int
+        ``"2026Q3"``, ``"2026-07"`` or ``"2026"``.
+    out_dir : str or Path
+        Folder to write into.
+    cut_ins : DataFrame or list of (model, component, cut_in), optional
+        Design fixes to assess.
+
+    Returns
+    -------
+    Path
+    """
+    from zk_forecast.data import Store
+
+    store = Store(store_dir)
+    names = set(store.tables())
+
+    def read(name: str) -> pd.DataFrame | None:
+        return store.read(name) if name in names else None
+
+    tickets, machines = read("tickets"), read("machines")
+    if tickets is None or machines is None:
+        raise ZkValueError(f"The store {str(store_dir)!r} needs 'tickets' and 'machines'; run `zk-forecast ingest`.")
+    sc = manufacturer_scorecard(tickets, machines, period, part_issues=read("part_issues"), parts=read("parts"),
+                                receipts=read("receipts"), component_parts=read("component_parts"), cut_ins=cut_ins)
+    return sc.write(out_dir)

@@ -1,0 +1,315 @@
+"""A small, safe, deterministic xlsx/csv writer on openpyxl for the report workbooks.
+
+Every sheet gets: the header row (Chinese by default, through a header map chosen by the caller), a frozen header
+row, an auto filter over the data, a number format per column kind and column widths from the longest text
+(CJK characters count double).
+
+Safe text
+---------
+openpyxl stores any string starting with ``=`` as a formula. A part name such as ``=SUM(A1:A2)`` or ``-密封圈``
+must never be evaluated by Excel (formula injection), so every text cell whose first character is one of
+``= + - @`` (or a tab / carriage return) is written as a plain string cell (``data_type = "s"``) with Excel's
+quote prefix set: Excel shows the text as typed and never evaluates it. In the csv twin the same cells get a
+leading apostrophe ``'`` (Excel's own text marker), the OWASP advice for csv files.
+
+Determinism
+-----------
+Workbook properties (creator, created, modified) are fixed and the xlsx zip is rewritten with fixed timestamps
+and entry order, so the same frames give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import re
+import unicodedata
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from zk_forecast.errors import ZkValueError
+
+__all__ = ["FIXED_TIME", "NUMBER_FORMATS", "Sheet", "display_width", "is_formula_like", "safe_csv_text",
+           "write_csv", "write_sheet", "write_workbook"]
+
+#: Fixed workbook timestamp (created / modified, zip entries) for byte-identical output.
+FIXED_TIME = dt.datetime(2026, 1, 1, 0, 0, 0)
+_ZIP_TIME = (2026, 1, 1, 0, 0, 0)
+
+#: Column kind → Excel number format.
+NUMBER_FORMATS: Mapping[str, str] = {
+    "int": "0",
+    "money": "#,##0.00",
+    "share": "0.0%",
+    "float": "0.00",
+    "date": "yyyy-mm-dd",
+    "text": "@",
+}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+_MIN_WIDTH, _MAX_WIDTH = 6.0, 60.0
+
+
+def is_formula_like(text: str) -> bool:
+    """True when Excel would read ``text`` as a formula (or a DDE payload): it starts with ``= + - @``, tab or CR."""
+    return isinstance(text, str) and text.startswith(_FORMULA_START)
+
+
+def safe_csv_text(text: str) -> str:
+    """``text`` for a csv cell: formula-like text gets a leading apostrophe so Excel shows it as text."""
+    return "'" + text if is_formula_like(text) else text
+
+
+def display_width(text: str) -> int:
+    """Display width of ``text`` in character cells: wide and full-width (CJK) characters count 2."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+@dataclass
+class Sheet:
+    """One sheet of a workbook.
+
+    Attributes
+    ----------
+    name : str
+        Sheet title (at most 31 characters; ``[]:*?/\\`` are replaced).
+    frame : pandas.DataFrame
+        The rows; the index is not written (reset it first to keep it).
+    headers : mapping of column → header, optional
+        Header shown for each column (e.g. Chinese); columns not in the map show their own name.
+    kinds : mapping of column → kind, optional
+        ``"int"``, ``"money"``, ``"share"``, ``"float"``, ``"date"`` or ``"text"`` (:data:`NUMBER_FORMATS`);
+        columns not given are inferred from the dtype (integers ``int``, floats ``float``, dates ``date``,
+        the rest ``text``).
+    """
+
+    name: str
+    frame: pd.DataFrame
+    headers: Mapping[str, str] | None = None
+    kinds: Mapping[str, str] = field(default_factory=dict)
+
+
+def _kind_of(s: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(s):
+        return "text"
+    if pd.api.types.is_integer_dtype(s):
+        return "int"
+    if pd.api.types.is_float_dtype(s):
+        return "float"
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return "date"
+    return "text"
+
+
+def _value(v: Any, kind: str) -> Any:
+    """A Python value openpyxl can store: numpy scalars unboxed, NA → None, timestamps → date/datetime."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        if not math.isfinite(f):
+            return None
+        return int(round(f)) if kind == "int" and f == round(f) else f
+    if isinstance(v, (bool, np.bool_)):
+        return ("是" if v else "否") if kind == "text" else bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, pd.Timestamp):
+        return v.date() if kind == "date" and v == v.normalize() else v.to_pydatetime()
+    if isinstance(v, (int, float, dt.date, dt.datetime)):
+        return v
+    return _ILLEGAL.sub("", str(v))
+
+
+def _sheet_title(name: str) -> str:
+    t = re.sub(r"[\[\]:*?/\\]", "_", str(name))[:31]
+    return t or "Sheet"
+
+
+def _shown(v: Any, kind: str) -> str:
+    if v is None:
+        return ""
+    if kind == "money" and isinstance(v, (int, float)):
+        return f"{v:,.2f}"
+    if kind == "share" and isinstance(v, (int, float)):
+        return f"{100 * v:.1f}%"
+    if kind == "float" and isinstance(v, float):
+        return f"{v:.2f}"
+    if isinstance(v, dt.datetime):
+        return v.strftime("%Y-%m-%d %H:%M")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return str(v)
+
+
+def write_sheet(ws: Any, sheet: Sheet) -> None:
+    """Fill an openpyxl worksheet from a :class:`Sheet`: headers, safe values, formats, freeze, filter, widths.
+
+    Parameters
+    ----------
+    ws : openpyxl.worksheet.worksheet.Worksheet
+        An empty worksheet of a normal (not write-only) workbook.
+    sheet : Sheet
+        Rows, header map and column kinds.
+    """
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    df = sheet.frame
+    cols = [str(c) for c in df.columns]
+    headers = sheet.headers or {}
+    kinds = [sheet.kinds.get(c) or _kind_of(df[c]) for c in cols]
+    for k, c in zip(kinds, cols):
+        if k not in NUMBER_FORMATS:
+            raise ZkValueError(f"column {c!r} has kind {k!r}; use one of {sorted(NUMBER_FORMATS)}.")
+    widths = [float(display_width(str(headers.get(c, c)))) for c in cols]
+    bold = Font(bold=True)
+    for j, c in enumerate(cols, start=1):
+        cell = ws.cell(row=1, column=j)
+        _set_text(cell, _ILLEGAL.sub("", str(headers.get(c, c))))
+        cell.font = bold
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+    values = [df[c].to_numpy(dtype=object) for c in df.columns]
+    for i in range(len(df)):
+        r = i + 2
+        for j, (col, kind) in enumerate(zip(values, kinds), start=1):
+            v = _value(col[i], kind)
+            cell = ws.cell(row=r, column=j)
+            if isinstance(v, str):
+                _set_text(cell, v)
+            elif v is not None:
+                cell.value = v
+                if kind != "text":
+                    cell.number_format = NUMBER_FORMATS[kind]
+            if i < 2000:  # widths from the first rows are enough and keep big sheets fast
+                widths[j - 1] = max(widths[j - 1], float(display_width(_shown(v, kind))))
+    ws.freeze_panes = "A2"
+    if cols:
+        last = get_column_letter(len(cols))
+        ws.auto_filter.ref = f"A1:{last}{max(len(df) + 1, 1)}"
+    for j, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = min(_MAX_WIDTH, max(_MIN_WIDTH, w + 2.0))
+
+
+def _set_text(cell: Any, text: str) -> None:
+    """Store ``text`` as a string cell; formula-like text gets data_type "s" and the quote prefix."""
+    cell.value = text
+    if is_formula_like(text):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+def _freeze_zip(path: Path) -> None:
+    """Rewrite an xlsx so that its bytes depend only on its content: fixed timestamps, stable entry order."""
+    with zipfile.ZipFile(path) as src:
+        entries = [(info.filename, src.read(info.filename)) for info in src.infolist()]
+    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for name, data in entries:
+            if name == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp, data)
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            dst.writestr(info, data)
+    path.write_bytes(buf.getvalue())
+
+
+def write_workbook(path: str | Path, sheets: Sequence[Sheet], *, title: str | None = None) -> Path:
+    """Write sheets to one xlsx file with fixed properties and zip timestamps (byte-identical reruns).
+
+    Parameters
+    ----------
+    path : path-like
+        Target ``.xlsx``; parent folders are created.
+    sheets : sequence of Sheet
+        In order; at least one.
+    title : str, optional
+        Workbook title property.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    from openpyxl import Workbook
+
+    if not sheets:
+        raise ZkValueError("write_workbook needs at least one sheet.")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = Workbook()
+    wb.remove(wb.active)
+    wb.properties.creator = "zk_forecast"
+    wb.properties.lastModifiedBy = "zk_forecast"
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
+    if title:
+        wb.properties.title = title
+    used: set[str] = set()
+    for sh in sheets:
+        t = _sheet_title(sh.name)
+        k = 2
+        while t in used:
+            t = _sheet_title(f"{sh.name[:27]}_{k}")
+            k += 1
+        used.add(t)
+        write_sheet(wb.create_sheet(t), sh)
+    wb.save(path)
+    _freeze_zip(path)
+    return path
+
+
+def write_csv(path: str | Path, frame: pd.DataFrame, headers: Mapping[str, str] | None = None) -> Path:
+    """Write the csv twin of a sheet: UTF-8 with BOM (Excel opens Chinese correctly), ``\\r\\n`` line ends.
+
+    Formula-like text gets a leading apostrophe (:func:`safe_csv_text`); NaN is an empty field; floats are
+    written with up to 6 decimals.
+
+    Parameters
+    ----------
+    path : path-like
+        Target ``.csv``.
+    frame : pandas.DataFrame
+        Rows (index not written).
+    headers : mapping of column → header, optional
+        As :class:`Sheet`.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    headers = headers or {}
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([safe_csv_text(str(headers.get(str(c), str(c)))) for c in frame.columns])
+    cols = [frame[c].to_numpy(dtype=object) for c in frame.columns]
+    for row in zip(*cols):
+        out = []
+        for v in row:
+            x = _value(v, "text" if isinstance(v, (bool, np.bool_)) else "any")
+            if x is None:
+                out.append("")
+            elif isinstance(x, float):
+                out.append(f"{x:.6f}".rstrip("0").rstrip(".") if x != int(x) else str(int(x)))
+            elif isinstance(x, str):
+                out.append(safe_csv_text(x))
+            elif isinstance(x, dt.datetime):
+                out.append(x.isoformat(sep=" "))
+            else:
+                out.append(str(x))
+        w.writerow(out)
+    path.write_bytes(buf.getvalue().encode("utf-8-sig"))
+    return path
