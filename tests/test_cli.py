@@ -103,6 +103,9 @@ def test_report_commands_write_html(demo_run: tuple[Path, Path, int, str], tmp_p
     assert main(["report", "manufacturer", "--store", str(store), "--manufacturer", maker, "--period", "2026",
                  "--out", str(tmp_path)]) == 0
     assert main(["report", "service", "--store", str(store), "--period", "2026", "--out", str(tmp_path)]) == 0
+    assert main(["report", "restock", "--store", str(store), "--out", str(tmp_path)]) == 0
+    books = sorted(p.name for p in tmp_path.glob("*.xlsx"))
+    assert "wear_parts.xlsx" in books and sum(b.startswith("restock_") for b in books) == 4
     htmls = sorted(p.name for p in tmp_path.glob("*.html"))
     assert any(h.startswith("manufacturer_") for h in htmls) and any(h.startswith("service_") for h in htmls)
     assert main(["report", "manufacturer", "--store", str(store), "--period", "2026"]) == 2

@@ -55,8 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--out", required=True, help="输出文件 .csv/.parquet/.xlsx / output file")
 
     r = sub.add_parser("report", help="生成报告 / write a report")
-    r.add_argument("kind", choices=["manufacturer", "scorecard", "service"],
-                   help="manufacturer 厂家质量反馈 | scorecard 厂家评分 | service 服务承诺")
+    r.add_argument("kind", choices=["restock", "manufacturer", "scorecard", "service"],
+                   help="restock 补货单与易损件清单 | manufacturer 厂家质量反馈 | scorecard 厂家评分 | service 服务承诺")
+    r.add_argument("--fill-rate", type=float, default=0.95, help="满足率目标 / fill-rate target (restock)")
     r.add_argument("--store", default="data/processed", help="数据仓目录 / store folder")
     r.add_argument("--manufacturer", default=None, help="生产厂家 / manufacturer (for kind manufacturer)")
     r.add_argument("--period", default=None, help="期间 / period: 2026, 2026Q3 or 2026-07")
@@ -122,6 +123,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from zk_forecast.errors import ZkValueError
     from zk_forecast.reports import write_manufacturer_report, write_scorecard, write_service_report
 
+    if args.kind == "restock":
+        from zk_forecast.reports.from_store import write_restock_reports
+
+        paths = write_restock_reports(args.store, args.out, fill_rate=args.fill_rate)
+        for name, p in paths.items():
+            print(f"  {name:<12} {p}")
+        print(f"补货单与易损件清单已写入 / restock workbooks and the wear-part list written to {args.out}")
+        return EXIT_OK
     if args.kind == "manufacturer":
         if not args.manufacturer or not args.period:
             raise ZkValueError("report manufacturer needs --manufacturer NAME and --period (e.g. 2026Q3) "

@@ -11,6 +11,7 @@ from zk_forecast.reports.charts import (
     new_figure,
     setup_cjk_font,
 )
+from zk_forecast.reports.from_store import items_from_parts, write_restock_reports
 from zk_forecast.reports.manufacturer import (
     SEASONS,
     ManufacturerReport,
@@ -44,6 +45,8 @@ from zk_forecast.reports.workbook import (
 )
 
 __all__ = [
+    "items_from_parts",
+    "write_restock_reports",
     "SCORECARD_COLUMNS",
     "SEASONS",
     "SERVICE_SECTION_IDS",
