@@ -32,6 +32,10 @@ def test_demo_command_generates_and_ingests(demo_run: tuple[Path, Path, int, str
     assert (raw / "ground_truth.json").exists()
     assert "导入完成 / ingested" in out and "配件出库明细" in out
     assert set(zk.Store(store).tables()) >= {"depots", "parts", "machines", "tickets", "part_issues", "receipts", "stock"}
+    reports = {p.name for p in (store / "reports").iterdir()}
+    assert {"restock_YC01.xlsx", "wear_parts.xlsx", "service_2026Q3.html", "scorecard_2026Q3.html"} <= reports
+    assert sum(name.startswith("manufacturer_") for name in reports) >= 5
+    assert "reports written" in out
 
 
 def test_demo_rejects_are_exactly_the_planted_errors(demo_run: tuple[Path, Path, int, str]) -> None:
