@@ -52,11 +52,13 @@ def test_unknown_candidate_lists_the_valid_ones() -> None:
         AutoSelect(candidates=["sba", "prophet"]).fit(_intermittent(3, 30))
     with pytest.raises(ZkValueError, match="loss"):
         AutoSelect(loss="rmsse").fit(_intermittent(3, 30))
+    with pytest.raises(ZkValueError, match="bias_weight"):
+        AutoSelect(bias_weight=-1.0).fit(_intermittent(3, 30))
 
 
 def test_auto_combines_the_chosen_methods_per_series() -> None:
     y = _intermittent(40, 60)
-    est = AutoSelect(candidates=["sba", "tsb", "ses"]).fit(y)
+    est = AutoSelect(candidates=["sba", "tsb", "ses"], loss="mse").fit(y)
     assert est.choice_.shape == (40,)
     f = est.predict(3)
     fitted = est.fitted_
@@ -65,6 +67,7 @@ def test_auto_combines_the_chosen_methods_per_series() -> None:
         rows = est.choice_ == lab
         m = ESTIMATORS[lab]().fit(y[rows])
         np.testing.assert_allclose(f[rows], m.predict(3))
+        assert m.fitted_ is not None
         np.testing.assert_allclose(fitted[rows], m.fitted_)
     # the choice minimises each series' rolling-origin MSE
     res = est.evaluation_
@@ -72,6 +75,34 @@ def test_auto_combines_the_chosen_methods_per_series() -> None:
     best = np.asarray(res.methods)[np.argmin(res.smse, axis=0)]
     ok = np.isfinite(res.scale)
     assert (best[ok] == est.choice_[ok]).all()
+
+
+def test_default_loss_penalises_bias() -> None:
+    # the default loss is scaled MSE + bias_weight * scaled bias², and the default choice minimises it
+    y = _intermittent(60, 60, seed=7)
+    est = AutoSelect(candidates=["sba", "tsb", "ses", "mean"]).fit(y)
+    res = est.evaluation_
+    assert res is not None and est.loss == "mse_bias" and est.bias_weight == 8.0
+    score = res.smse + 8.0 * res.sbias**2
+    np.testing.assert_allclose(res.loss("mse_bias"), score)
+    np.testing.assert_allclose(res.loss("mse_bias", bias_weight=0.0), res.smse)
+    ok = np.isfinite(res.scale)
+    assert (np.asarray(res.methods)[np.argmin(score, axis=0)][ok] == est.choice_[ok]).all()
+    # with bias_weight=0 it is the plain MSE choice
+    plain = AutoSelect(candidates=["sba", "tsb", "ses", "mean"], bias_weight=0.0).fit(y)
+    assert (np.asarray(res.methods)[np.argmin(res.smse, axis=0)][ok] == plain.choice_[ok]).all()
+    # a candidate that is biased low over the inner origins loses to an unbiased one of equal MSE
+    chosen_bias = np.abs(res.sbias[[res.methods.index(c) for c in est.choice_[ok]], np.flatnonzero(ok)])
+    plain_bias = np.abs(res.sbias[[res.methods.index(c) for c in plain.choice_[ok]], np.flatnonzero(ok)])
+    assert chosen_bias.mean() <= plain_bias.mean()
+
+
+def test_default_candidates() -> None:
+    est = AutoSelect().fit(_intermittent(10, 40))
+    assert est.evaluation_ is not None and est.evaluation_.methods == ["ses", "tsb", "ses_0.1"]
+    assert set(est.choice_) <= {"ses", "tsb", "ses_0.1"}
+    f = est.predict(2)
+    assert f.shape == (10, 2) and np.isfinite(f).all()
 
 
 def test_obsolete_part_decays_toward_zero() -> None:
