@@ -232,3 +232,15 @@ def test_bad_settings_and_too_few_failures() -> None:
         laplace_test([1.0, 2.0], 3.0, alpha=5)
     few = trend_by(pd.DataFrame({"system": [1, 1], "time": [4.0, 4.0], "event": [1, 0]})).iloc[0]
     assert few["verdict"] == "not enough failures" and np.isnan(few["beta"])  # S = 0: the only failure at T
+
+
+def test_mcf_plot_takes_a_label() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from zk_forecast.failures.repairable import mcf
+
+    res = mcf(pd.DataFrame({"system": [1, 1, 2, 2], "time": [2.0, 5.0, 3.0, 6.0], "event": [1, 0, 1, 0]}),
+              system="system", time="time", event="event")
+    ax = res.plot(label="model A")
+    assert ax.get_legend_handles_labels()[1][0] == "model A"

@@ -212,7 +212,8 @@ class MCFResult:
         if ax is None:
             _, ax = plt.subplots()
         t = np.r_[0.0, self.table["time"].to_numpy()]
-        ax.step(t, np.r_[0.0, self.table["mcf"].to_numpy()], where="post", label="MCF", **kwargs)
+        kwargs.setdefault("label", "MCF")
+        ax.step(t, np.r_[0.0, self.table["mcf"].to_numpy()], where="post", **kwargs)
         for col in ("lower", "upper"):
             ax.step(t, np.r_[0.0, self.table[col].to_numpy()], where="post", linestyle="--", color="grey",
                     linewidth=0.8)
