@@ -114,3 +114,19 @@ def test_report_commands_write_html(demo_run: tuple[Path, Path, int, str], tmp_p
     assert any(h.startswith("manufacturer_") for h in htmls) and any(h.startswith("service_") for h in htmls)
     assert main(["report", "manufacturer", "--store", str(store), "--period", "2026"]) == 2
     assert "--manufacturer" in capsys.readouterr().err
+
+
+def test_init_and_nightly_commands(demo_run: tuple[Path, Path, int, str], tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from zk_forecast.config import load_config
+
+    cfg = tmp_path / "zk.toml"
+    assert main(["init", "--out", str(cfg)]) == 0
+    assert main(["init", "--out", str(cfg)]) == 2  # exists: refuses without --force
+    assert main(["init", "--out", str(cfg), "--force"]) == 0
+    load_config(cfg)  # the example is valid as written
+    bad = tmp_path / "bad.toml"
+    bad.write_text(cfg.read_text(encoding="utf-8") + "\n[nosuchsection]\nx = 1\n", encoding="utf-8")
+    assert main(["nightly", "--config", str(bad)]) == 2
+    captured = capsys.readouterr()
+    assert "nosuchsection" in captured.out + captured.err

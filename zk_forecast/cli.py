@@ -1,4 +1,4 @@
-"""The command line: ``zk-forecast demo | demo-data | ingest | plan | report``.
+"""The command line: ``zk-forecast demo | demo-data | ingest | plan | report | init | nightly``.
 
 Messages are in Chinese with English beside them. Bad input never ends in a traceback: the command prints what
 was wrong and how to fix it, and exits with 2.
@@ -46,6 +46,16 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--store", default="data/processed", help="数据仓目录 / store folder")
     i.add_argument("--mapping", default=None, help="列映射文件 (TOML) / column mapping file")
     i.add_argument("--json", action="store_true", help="输出 JSON / print one JSON object")
+    i.add_argument("--rebuild", action="store_true",
+                   help="清空数据仓后重新导入 / delete the store tables and ingest the raw exports again")
+
+    n = sub.add_parser("init", help="写出示例配置 / write a commented example zk.toml")
+    n.add_argument("--out", default="zk.toml", help="配置文件路径 / config path")
+    n.add_argument("--force", action="store_true", help="覆盖已有文件 / overwrite an existing file")
+
+    ni = sub.add_parser("nightly", help="夜间批处理 / the nightly batch: ingest → plan → publish restock lists")
+    ni.add_argument("--config", default="zk.toml", help="配置文件 / config file")
+    ni.add_argument("--rebuild", action="store_true", help="重建数据仓 / rebuild the store from the raw exports first")
 
     pl = sub.add_parser("plan", help="计算补货策略 / stock policies per part × depot")
     pl.add_argument("--history", required=True, help="需求历史 (unique_id, ds, y) / long demand history file")
@@ -102,12 +112,31 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from zk_forecast.data.ingest import ingest
 
     t0 = time.perf_counter()
-    result = ingest(args.raw_dir, args.store, mapping=args.mapping)
+    if args.rebuild:
+        from zk_forecast.pipeline import rebuild_store
+
+        result = rebuild_store(args.raw_dir, args.store, mapping=args.mapping)
+    else:
+        result = ingest(args.raw_dir, args.store, mapping=args.mapping)
     if args.json:
         print(result.to_json())
     else:
         _print_ingest(result, time.perf_counter() - t0)
     return EXIT_OK if result.ok else EXIT_USAGE
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from zk_forecast.config import write_example_config
+
+    path = write_example_config(args.out, overwrite=args.force)
+    print(f"示例配置已写入 / example config written to {path}")
+    return EXIT_OK
+
+
+def _cmd_nightly(args: argparse.Namespace) -> int:
+    from zk_forecast.pipeline import run_nightly
+
+    return int(run_nightly(args.config, rebuild=args.rebuild).exit_code)
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
@@ -192,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 failure, 2 bad usage or unreadable input)."""
     args = _parser().parse_args(argv)
     handlers = {"demo": _cmd_demo, "demo-data": _cmd_demo_data, "ingest": _cmd_ingest, "plan": _cmd_plan,
-                "report": _cmd_report}
+                "report": _cmd_report, "init": _cmd_init, "nightly": _cmd_nightly}
     try:
         return handlers[args.command](args)
     except ZkError as exc:

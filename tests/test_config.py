@@ -1,0 +1,89 @@
+"""Tests of zk_forecast.config: the example round-trips, bad keys and values name the key and the fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from zk_forecast.calendar import WorkingCalendar
+from zk_forecast.config import Config, config_from_dict, load_config, write_example_config
+from zk_forecast.errors import ConfigError
+
+BASE = {"paths": {"raw_dir": "raw", "store_dir": "store", "runs_dir": "runs"}}
+
+
+def test_example_config_loads(tmp_path: Path) -> None:
+    p = write_example_config(tmp_path / "zk.toml")
+    text = p.read_text(encoding="utf-8")
+    assert "中心库" in text and "central warehouse" in text
+    cfg = load_config(p)
+    assert isinstance(cfg, Config) and cfg.source == p
+    assert cfg.paths.runs_dir == tmp_path / "data/processed/runs"
+    assert cfg.depots.central == "YC01" and cfg.depots.transfer_days["GY01"] == 2
+    assert cfg.targets.wear_list == 0.95 and cfg.targets.other == 0.90
+    assert cfg.reports.period == "previous_quarter" and "manufacturer" in cfg.reports.scheduled
+    assert cfg.to_dict()["depots"]["transfer_days"] == {"GY01": 2, "PL01": 1, "QT01": 1}
+    with pytest.raises(ConfigError, match="already exists"):
+        write_example_config(p)
+
+
+def test_frozen() -> None:
+    cfg = config_from_dict(BASE)
+    with pytest.raises(AttributeError):
+        cfg.targets.wear_list = 0.5  # type: ignore[misc]
+
+
+def test_typo_suggests_closest_key() -> None:
+    with pytest.raises(ConfigError, match=r"targets\.wear_lst.*did you mean 'wear_list'"):
+        config_from_dict({**BASE, "targets": {"wear_lst": 0.9}})
+    with pytest.raises(ConfigError, match=r"did you mean 'reports'"):
+        config_from_dict({**BASE, "reprots": {}})
+
+
+@pytest.mark.parametrize(("doc", "key"), [
+    ({"targets": {"wear_list": 1.5}}, "targets.wear_list"),
+    ({"targets": {"other": "high"}}, "targets.other"),
+    ({"targets": {"review_period": 1.5}}, "targets.review_period"),
+    ({"forecast": {"methods": ["arima"]}}, "forecast.methods"),
+    ({"forecast": {"enabled": "yes"}}, "forecast.enabled"),
+    ({"depots": {"transfer_days": {"PL01": -1}}}, "depots.transfer_days.PL01"),
+    ({"calendar": {"holidays": ["2026-13-01"]}}, "calendar.holidays"),
+    ({"reports": {"period": "last_quarter"}}, "reports.period"),
+    ({"reports": {"scheduled": ["sevice"]}}, "reports.scheduled"),
+    ({"reports": {"lang": "fr"}}, "reports.lang"),
+])
+def test_bad_values_name_the_key(doc: dict[str, object], key: str) -> None:
+    with pytest.raises(ConfigError, match="fix") as exc:
+        config_from_dict({**BASE, **doc})
+    assert key in str(exc.value)
+
+
+def test_missing_path_named() -> None:
+    with pytest.raises(ConfigError, match=r"paths\.runs_dir"):
+        config_from_dict({"paths": {"raw_dir": "a", "store_dir": "b"}})
+
+
+def test_calendar_overrides() -> None:
+    cfg = config_from_dict({**BASE, "calendar": {"holidays": [dt.date(2026, 10, 12)], "workdays": ["2026-10-10"]}})
+    cal = cfg.calendar.working_calendar()
+    assert isinstance(cal, WorkingCalendar)
+    assert not cal.is_working_day("2026-10-12") and cal.is_working_day("2026-10-10")
+    with pytest.raises(ConfigError, match="calendar.holidays"):
+        config_from_dict({**BASE, "calendar": {"holidays": ["2026-10-12"], "workdays": ["2026-10-12"]}})
+
+
+def test_fixed_period_normalised_and_paths_relative(tmp_path: Path) -> None:
+    cfg = config_from_dict({**BASE, "reports": {"period": "2026-q3"}}, base_dir=tmp_path)
+    assert cfg.reports.period == "2026Q3"
+    assert cfg.paths.raw_dir == tmp_path / "raw"
+
+
+def test_bad_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="zk-forecast init"):
+        load_config(tmp_path / "nope.toml")
+    p = tmp_path / "bad.toml"
+    p.write_text("[paths\nraw_dir = 1", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(p)

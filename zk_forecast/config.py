@@ -1,0 +1,588 @@
+"""The nightly batch's configuration: a TOML file (``zk.toml``) → validated, frozen dataclasses.
+
+Every key is checked when the file is loaded, before any work starts. A bad value raises
+:class:`~zk_forecast.errors.ConfigError` naming the file, the key, the rule and the fix; a misspelt key names the
+closest known key. Relative paths are relative to the folder of the config file.
+
+``zk-forecast init`` writes a commented example (:func:`write_example_config`); its sections:
+
+``[paths]``
+    ``raw_dir`` (the day's exports), ``store_dir`` (the parquet store), ``runs_dir`` (one folder per run),
+    ``mapping`` (optional column mapping file).
+``[depots]``
+    ``central`` (the central warehouse id) and ``[depots.transfer_days]`` (branch id → working days from it).
+``[targets]``
+    Fill-rate targets: ``wear_list`` (parts on the wear-part list), ``other`` (every other part), ``central``
+    (the central warehouse in the two-echelon plan); ``review_period`` [weeks].
+``[lead_times]``
+    ``use_receipts`` (measured lead times from receipts), ``min_receipts``.
+``[forecast]``
+    ``enabled``, ``horizon`` [weeks], ``methods``, ``installed_base``.
+``[network]``
+    ``enabled``: two-echelon plan (central + branches) that decides which branch stocks which part.
+``[calendar]``
+    ``holidays`` / ``workdays``: dates that override the Chinese working-day calendar.
+``[reports]``
+    ``scheduled`` (``service``, ``scorecard``, ``manufacturer``), ``period`` (``previous_quarter``,
+    ``previous_month``, ``previous_year``, or a fixed label such as ``2026Q3``), ``cut_ins`` (optional CSV),
+    ``lang`` (``zh`` / ``en``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import difflib
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from zk_forecast.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+if TYPE_CHECKING:  # pragma: no cover - keeps the import light
+    from zk_forecast.calendar import WorkingCalendar
+
+__all__ = [
+    "CalendarConfig",
+    "Config",
+    "DepotsConfig",
+    "ForecastConfig",
+    "LeadTimesConfig",
+    "NetworkConfig",
+    "PathsConfig",
+    "REPORT_KINDS",
+    "PERIOD_RULES",
+    "ReportsConfig",
+    "TargetsConfig",
+    "config_from_dict",
+    "EXAMPLE_CONFIG",
+    "load_config",
+    "write_example_config",
+]
+
+#: Reports the batch can schedule.
+REPORT_KINDS = ("service", "scorecard", "manufacturer")
+#: Period rules relative to the run date (a fixed label such as ``2026Q3`` is accepted too).
+PERIOD_RULES = ("previous_month", "previous_quarter", "previous_year")
+_FORECAST_METHODS = ("auto", "croston", "sba", "sbj", "croston_opt", "tsb", "adida", "imapa", "ses", "naive",
+                     "mean", "ma")
+
+
+@dataclass(frozen=True)
+class PathsConfig:
+    """Where things are.
+
+    Attributes
+    ----------
+    raw_dir : Path
+        Folder of the day's ERP exports.
+    store_dir : Path
+        The parquet store (``zk-forecast ingest`` output).
+    runs_dir : Path
+        One sub-folder per run, plus the ``LATEST`` pointer, the ``latest`` link and the lock file.
+    mapping : Path or None
+        Column mapping file (TOML) for headers the built-in aliases do not know.
+    """
+
+    raw_dir: Path
+    store_dir: Path
+    runs_dir: Path
+    mapping: Path | None = None
+
+
+@dataclass(frozen=True)
+class DepotsConfig:
+    """The depots of the network.
+
+    Attributes
+    ----------
+    central : str
+        Id of the central warehouse (Yinchuan).
+    transfer_days : dict of str → float
+        Branch id → transfer time from the central warehouse [working days].
+    """
+
+    central: str = "YC01"
+    transfer_days: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TargetsConfig:
+    """Service targets.
+
+    Attributes
+    ----------
+    wear_list, other : float
+        Fill-rate targets in (0, 1) [probability] for wear-list parts and for every other part.
+    central : float
+        Fill-rate target of the central warehouse in the two-echelon plan [probability].
+    review_period : int
+        Review period ``R`` [weeks].
+    """
+
+    wear_list: float = 0.95
+    other: float = 0.90
+    central: float = 0.95
+    review_period: int = 1
+
+
+@dataclass(frozen=True)
+class LeadTimesConfig:
+    """Supplier lead times.
+
+    Attributes
+    ----------
+    use_receipts : bool
+        Use measured lead times from receipts for series with at least ``min_receipts`` receipts.
+    min_receipts : int
+        Receipts needed before the measured distribution replaces the parts master's ``lead_time_days``.
+    """
+
+    use_receipts: bool = True
+    min_receipts: int = 5
+
+
+@dataclass(frozen=True)
+class ForecastConfig:
+    """Demand forecasts written with each run.
+
+    Attributes
+    ----------
+    enabled : bool
+        Write ``forecasts.csv``.
+    horizon : int
+        Horizon [weeks].
+    methods : tuple of str
+        Method names of :func:`zk_forecast.demand.forecast.forecast`.
+    installed_base : bool
+        Forecast parts demand from the installed base (machine ages, life models), write ``installed_base.csv``
+        and let it inform the wear-part list.
+    """
+
+    enabled: bool = True
+    horizon: int = 13
+    methods: tuple[str, ...] = ("auto",)
+    installed_base: bool = True
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Two-echelon plan (:func:`zk_forecast.inventory.network.plan_network`).
+
+    Attributes
+    ----------
+    enabled : bool
+        Plan the network and write ``network.csv``; the restock workbooks then follow its stocking decisions.
+    """
+
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class CalendarConfig:
+    """Overrides of the Chinese working-day calendar.
+
+    Attributes
+    ----------
+    holidays, workdays : tuple of datetime.date
+        Extra non-working days and extra working days.
+    """
+
+    holidays: tuple[_dt.date, ...] = ()
+    workdays: tuple[_dt.date, ...] = ()
+
+    def working_calendar(self) -> WorkingCalendar:
+        """The :class:`~zk_forecast.calendar.WorkingCalendar` with these overrides."""
+        from zk_forecast.calendar import WorkingCalendar
+
+        return WorkingCalendar(holidays=list(self.holidays), workdays=list(self.workdays))
+
+
+@dataclass(frozen=True)
+class ReportsConfig:
+    """Reports written by each run besides the restock workbooks and the wear-part list.
+
+    Attributes
+    ----------
+    scheduled : tuple of str
+        Any of ``service``, ``scorecard``, ``manufacturer`` (one report per manufacturer).
+    period : str
+        ``previous_month``, ``previous_quarter``, ``previous_year`` (relative to the run date), or a fixed
+        label (``2026``, ``2026Q3``, ``2026-07``).
+    cut_ins : Path or None
+        CSV of design changes (``model``, ``component``, ``cut_in``) for the manufacturer reports and scorecard.
+    lang : {"zh", "en"}
+        Header language of the workbooks.
+    """
+
+    scheduled: tuple[str, ...] = REPORT_KINDS
+    period: str = "previous_quarter"
+    cut_ins: Path | None = None
+    lang: str = "zh"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration (see the module notes for each section).
+
+    Attributes
+    ----------
+    paths, depots, targets, lead_times, forecast, network, calendar, reports
+        The sections.
+    source : Path or None
+        The file it was read from.
+    """
+
+    paths: PathsConfig
+    depots: DepotsConfig = field(default_factory=DepotsConfig)
+    targets: TargetsConfig = field(default_factory=TargetsConfig)
+    lead_times: LeadTimesConfig = field(default_factory=LeadTimesConfig)
+    forecast: ForecastConfig = field(default_factory=ForecastConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    calendar: CalendarConfig = field(default_factory=CalendarConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
+    source: Path | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able settings (paths as strings, dates as ISO text), for the run manifest."""
+        def plain(v: Any) -> Any:
+            if isinstance(v, Path):
+                return str(v)
+            if isinstance(v, _dt.date):
+                return v.isoformat()
+            if isinstance(v, Mapping):
+                return {str(k): plain(x) for k, x in sorted(v.items())}
+            if isinstance(v, list | tuple):
+                return [plain(x) for x in v]
+            return v
+
+        out = {f.name: plain(dataclasses.asdict(getattr(self, f.name))) for f in dataclasses.fields(self)
+               if f.name != "source"}
+        out["source"] = str(self.source) if self.source else None
+        return out
+
+
+# ----------------------------------------------------------------------------------------------- validation
+_SECTIONS: dict[str, tuple[str, ...]] = {
+    "paths": ("raw_dir", "store_dir", "runs_dir", "mapping"),
+    "depots": ("central", "transfer_days"),
+    "targets": ("wear_list", "other", "central", "review_period"),
+    "lead_times": ("use_receipts", "min_receipts"),
+    "forecast": ("enabled", "horizon", "methods", "installed_base"),
+    "network": ("enabled",),
+    "calendar": ("holidays", "workdays"),
+    "reports": ("scheduled", "period", "cut_ins", "lang"),
+}
+
+
+class _Checker:
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, key: str, problem: str, fix: str) -> ConfigError:
+        return ConfigError(f"{self.source}: [{key}] {problem}; fix: {fix} / 配置错误：键 {key} 有误，{fix}")
+
+    def unknown(self, where: str, key: str, known: tuple[str, ...]) -> ConfigError:
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
+        hint = f"did you mean '{close[0]}'? / 是否应为 '{close[0]}'？" if close else \
+            f"known keys are {', '.join(known)} / 可用的键: {', '.join(known)}"
+        name = f"{where}.{key}" if where else key
+        return ConfigError(f"{self.source}: unknown key [{name}]; {hint}")
+
+    def table(self, doc: Mapping[str, Any], where: str, known: tuple[str, ...]) -> dict[str, Any]:
+        for k in doc:
+            if k not in known:
+                raise self.unknown(where, k, known)
+        return dict(doc)
+
+    def section(self, doc: Mapping[str, Any], name: str) -> dict[str, Any]:
+        sec = doc.get(name, {})
+        if not isinstance(sec, Mapping):
+            raise self.fail(name, f"must be a table ([{name}]), got {sec!r}", f"write it as a [{name}] section")
+        return self.table(sec, name, _SECTIONS[name])
+
+    def number(self, sec: Mapping[str, Any], where: str, key: str, default: float, *, lo: float, hi: float,
+               open_ends: bool, integer: bool = False) -> Any:
+        v = sec.get(key, default)
+        name = f"{where}.{key}"
+        kind = "a whole number" if integer else "a number"
+        if isinstance(v, bool) or not isinstance(v, int | float) or (integer and not isinstance(v, int)):
+            raise self.fail(name, f"must be {kind}, got {v!r}", f"set {key} = {default!r}")
+        ok = lo < v < hi if open_ends else lo <= v <= hi
+        if not ok:
+            rng = f"strictly between {lo} and {hi}" if open_ends else f"between {lo} and {hi}"
+            raise self.fail(name, f"must lie {rng}, got {v!r}", f"set {key} = {default!r}")
+        return v
+
+    def boolean(self, sec: Mapping[str, Any], where: str, key: str, default: bool) -> bool:
+        v = sec.get(key, default)
+        if not isinstance(v, bool):
+            raise self.fail(f"{where}.{key}", f"must be true or false, got {v!r}",
+                            f"set {key} = {str(default).lower()}")
+        return v
+
+    def text(self, sec: Mapping[str, Any], where: str, key: str, default: str | None) -> str | None:
+        v = sec.get(key, default)
+        if v is not None and not isinstance(v, str):
+            raise self.fail(f"{where}.{key}", f"must be text in quotes, got {v!r}", f'set {key} = "..."')
+        return v
+
+    def strings(self, sec: Mapping[str, Any], where: str, key: str, default: tuple[str, ...],
+                allowed: tuple[str, ...]) -> tuple[str, ...]:
+        v = sec.get(key, list(default))
+        name = f"{where}.{key}"
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise self.fail(name, f"must be a list of text, got {v!r}", f"set {key} = {list(default)!r}")
+        for x in v:
+            if x not in allowed:
+                close = difflib.get_close_matches(x, allowed, n=1, cutoff=0.5)
+                hint = f"did you mean '{close[0]}'?" if close else f"use some of {list(allowed)}"
+                raise self.fail(name, f"{x!r} is not one of {list(allowed)}", hint)
+        return tuple(v)
+
+    def dates(self, sec: Mapping[str, Any], where: str, key: str) -> tuple[_dt.date, ...]:
+        v = sec.get(key, [])
+        name = f"{where}.{key}"
+        if not isinstance(v, list):
+            raise self.fail(name, f"must be a list of dates, got {v!r}", f"set {key} = [2026-10-09]")
+        out: list[_dt.date] = []
+        for x in v:
+            if isinstance(x, _dt.datetime):
+                x = x.date()
+            elif isinstance(x, str):
+                try:
+                    x = _dt.date.fromisoformat(x.strip())
+                except ValueError:
+                    raise self.fail(name, f"{x!r} is not a date", "write dates as 2026-10-09") from None
+            if not isinstance(x, _dt.date):
+                raise self.fail(name, f"{x!r} is not a date", "write dates as 2026-10-09")
+            out.append(x)
+        return tuple(sorted(set(out)))
+
+    def path(self, sec: Mapping[str, Any], where: str, key: str, base: Path, default: str | None,
+             required: bool = False) -> Path | None:
+        v = self.text(sec, where, key, default)
+        if v is None or v.strip() == "":
+            if required:
+                raise self.fail(f"{where}.{key}", "is missing", f'add {key} = "..." under [{where}]')
+            return None
+        p = Path(v).expanduser()
+        return p if p.is_absolute() else base / p
+
+
+def config_from_dict(doc: Mapping[str, Any], *, base_dir: str | Path = ".", source: str = "config") -> Config:
+    """Validate a parsed TOML document into a :class:`Config`.
+
+    Parameters
+    ----------
+    doc : mapping
+        The parsed document (sections as nested mappings).
+    base_dir : path, default "."
+        Folder that relative paths are relative to.
+    source : str
+        Name used in error messages (the file name).
+
+    Returns
+    -------
+    Config
+
+    Raises
+    ------
+    ConfigError
+        A key is unknown (the closest known key is suggested) or a value breaks its rule.
+    """
+    ck = _Checker(source)
+    ck.table(doc, "", tuple(_SECTIONS))
+    base = Path(base_dir)
+
+    s = ck.section(doc, "paths")
+    raw = ck.path(s, "paths", "raw_dir", base, None, required=True)
+    store = ck.path(s, "paths", "store_dir", base, None, required=True)
+    runs = ck.path(s, "paths", "runs_dir", base, None, required=True)
+    assert raw is not None and store is not None and runs is not None
+    paths = PathsConfig(raw, store, runs, ck.path(s, "paths", "mapping", base, None))
+    if paths.runs_dir.resolve() == paths.store_dir.resolve():
+        raise ck.fail("paths.runs_dir", "is the same folder as store_dir", 'use a sub-folder, e.g. "data/processed/runs"')
+
+    s = ck.section(doc, "depots")
+    central = ck.text(s, "depots", "central", "YC01")
+    if not central:
+        raise ck.fail("depots.central", "is empty", 'set central = "YC01" (the central warehouse id)')
+    td = s.get("transfer_days", {})
+    if not isinstance(td, Mapping):
+        raise ck.fail("depots.transfer_days", f"must be a table of branch = days, got {td!r}",
+                      "write [depots.transfer_days] with lines like PL01 = 1")
+    transfer: dict[str, float] = {}
+    for k in td:
+        transfer[str(k)] = ck.number(td, "depots.transfer_days", k, 1, lo=0, hi=60, open_ends=False)
+    depots = DepotsConfig(central, dict(sorted(transfer.items())))
+
+    s = ck.section(doc, "targets")
+    targets = TargetsConfig(
+        wear_list=ck.number(s, "targets", "wear_list", 0.95, lo=0, hi=1, open_ends=True),
+        other=ck.number(s, "targets", "other", 0.90, lo=0, hi=1, open_ends=True),
+        central=ck.number(s, "targets", "central", 0.95, lo=0, hi=1, open_ends=True),
+        review_period=ck.number(s, "targets", "review_period", 1, lo=1, hi=52, open_ends=False, integer=True),
+    )
+
+    s = ck.section(doc, "lead_times")
+    lead = LeadTimesConfig(ck.boolean(s, "lead_times", "use_receipts", True),
+                           ck.number(s, "lead_times", "min_receipts", 5, lo=1, hi=10_000, open_ends=False,
+                                     integer=True))
+
+    s = ck.section(doc, "forecast")
+    fc = ForecastConfig(ck.boolean(s, "forecast", "enabled", True),
+                        ck.number(s, "forecast", "horizon", 13, lo=1, hi=104, open_ends=False, integer=True),
+                        ck.strings(s, "forecast", "methods", ("auto",), _FORECAST_METHODS),
+                        ck.boolean(s, "forecast", "installed_base", True))
+    if fc.enabled and not fc.methods:
+        raise ck.fail("forecast.methods", "is empty", 'set methods = ["auto"] or enabled = false')
+
+    s = ck.section(doc, "network")
+    net = NetworkConfig(ck.boolean(s, "network", "enabled", True))
+
+    s = ck.section(doc, "calendar")
+    cal = CalendarConfig(ck.dates(s, "calendar", "holidays"), ck.dates(s, "calendar", "workdays"))
+    both = sorted(set(cal.holidays) & set(cal.workdays))
+    if both:
+        raise ck.fail("calendar.holidays", f"{both[0].isoformat()} is also in calendar.workdays",
+                      "remove it from one of the two lists")
+
+    s = ck.section(doc, "reports")
+    period = ck.text(s, "reports", "period", "previous_quarter") or ""
+    if period not in PERIOD_RULES:
+        from zk_forecast.reports._html import parse_period
+
+        try:
+            period = parse_period(period).label
+        except ValueError:
+            close = difflib.get_close_matches(period, PERIOD_RULES, n=1, cutoff=0.5)
+            fix = f'did you mean "{close[0]}"?' if close else \
+                f'use one of {list(PERIOD_RULES)} or a label like "2026Q3"'
+            raise ck.fail("reports.period", f"{period!r} is neither a rule nor a period label", fix) from None
+    lang = ck.text(s, "reports", "lang", "zh")
+    if lang not in ("zh", "en"):
+        raise ck.fail("reports.lang", f"must be 'zh' or 'en', got {lang!r}", 'set lang = "zh"')
+    reports = ReportsConfig(ck.strings(s, "reports", "scheduled", REPORT_KINDS, REPORT_KINDS), period,
+                            ck.path(s, "reports", "cut_ins", base, None), lang)
+
+    return Config(paths, depots, targets, lead, fc, net, cal, reports, source=None)
+
+
+def load_config(path: str | Path | Config) -> Config:
+    """Read and validate a ``zk.toml``.
+
+    Parameters
+    ----------
+    path : path or Config
+        The TOML file (a :class:`Config` is returned unchanged).
+
+    Returns
+    -------
+    Config
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, is not valid TOML, or a key or value is wrong (the message names it and the fix).
+    """
+    if isinstance(path, Config):
+        return path
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file {p} does not exist; fix: write one with `zk-forecast init --out {p}` "
+                          f"/ 配置文件不存在，请先运行 zk-forecast init")
+    try:
+        doc = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML ({exc}); fix the line it names / 配置文件格式错误") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: not UTF-8 text; save it as UTF-8 / 请以 UTF-8 编码保存配置文件") from None
+    cfg = config_from_dict(doc, base_dir=p.parent, source=str(p))
+    return dataclasses.replace(cfg, source=p)
+
+
+EXAMPLE_CONFIG = """\
+# zk_forecast 夜间批处理配置 / nightly batch configuration
+# 用法 / usage:  zk-forecast nightly --config zk.toml
+# 相对路径相对于本文件所在目录 / relative paths are relative to this file's folder.
+
+[paths]
+raw_dir = "data/raw"                 # 每日 ERP 导出文件目录 / folder of the day's ERP exports
+store_dir = "data/processed"         # 数据仓 (parquet) / the parquet store
+runs_dir = "data/processed/runs"     # 每次运行一个子目录; LATEST 指向最近成功的运行 / one folder per run
+# mapping = "mapping.toml"           # 可选：列映射文件 / optional column mapping file
+
+[depots]
+central = "YC01"                     # 中心库 (银川) / the central warehouse id
+
+[depots.transfer_days]               # 中心库到各分库的调拨时间 [工作日] / transfer time from it [working days]
+PL01 = 1                             # 平罗分库 / Pingluo
+QT01 = 1                             # 青铜峡分库 / Qingtongxia
+GY01 = 2                             # 固原分库 / Guyuan
+
+[targets]
+wear_list = 0.95                     # 易损件清单内配件的满足率目标 / fill-rate target, wear-list parts
+other = 0.90                         # 其他配件 / every other part
+central = 0.95                       # 两级网络中中心库的满足率 / central warehouse, two-echelon plan
+review_period = 1                    # 盘点周期 [周] / review period [weeks]
+
+[lead_times]
+use_receipts = true                  # 用入库记录实测采购周期 / measure lead times from receipts
+min_receipts = 5                     # 至少几条入库记录才采用实测值 / receipts needed to use them
+
+[forecast]
+enabled = true                       # 输出需求预测 forecasts.csv / write demand forecasts
+horizon = 13                         # 预测期 [周] / horizon [weeks]
+methods = ["auto"]                   # 方法 / methods: auto, croston, sba, tsb, ses, ...
+installed_base = true                # 按保有量与寿命模型预测配件需求 / installed-base forecast (feeds the wear list)
+
+[network]
+enabled = true                       # 两级库存网络 (中心库 + 分库) / two-echelon plan
+
+[calendar]                           # 工作日历的补充 / overrides of the Chinese working-day calendar
+holidays = []                        # 额外休息日 / extra days off, e.g. [2026-10-09]
+workdays = []                        # 额外工作日 (调休) / extra working days, e.g. [2026-09-27]
+
+[reports]
+scheduled = ["service", "scorecard", "manufacturer"]   # 服务报告、厂家评分、厂家质量反馈 / reports per run
+period = "previous_quarter"          # previous_month | previous_quarter | previous_year | "2026Q3"
+# cut_ins = "cut_ins.csv"            # 可选：设计改进切换点 (model, component, cut_in) / design changes
+lang = "zh"                          # 表头语言 / header language: zh | en
+"""
+
+
+def write_example_config(path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write the commented example configuration (the body of ``zk-forecast init``).
+
+    Parameters
+    ----------
+    path : path
+        Where to write it (e.g. ``zk.toml``).
+    overwrite : bool, default False
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    ConfigError
+        The file exists and ``overwrite`` is False.
+    """
+    p = Path(path)
+    if p.exists() and not overwrite:
+        raise ConfigError(f"{p} already exists; fix: choose another --out or delete it first "
+                          f"/ 文件已存在，请换一个文件名或先删除")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(EXAMPLE_CONFIG, encoding="utf-8")
+    return p
