@@ -30,6 +30,7 @@ from openpyxl import Workbook
 
 from zk_forecast.data import demo_world as w
 from zk_forecast.errors import ZkValueError
+from zk_forecast._xlsx import freeze_xlsx
 from zk_forecast.schema import BOOL_FALSE, BOOL_TRUE, get_table
 
 __all__ = ["END", "SCALES", "DemoSummary", "generate"]
@@ -37,7 +38,6 @@ __all__ = ["END", "SCALES", "DemoSummary", "generate"]
 END = dt.date(2026, 10, 31)
 SCALES = tuple(w.SCALES)
 _FIXED_TIME = dt.datetime(2026, 10, 31, 0, 0, 0)
-_ZIP_TIME = (2026, 10, 31, 0, 0, 0)
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 
 CHANNEL_ZH = {"phone": "电话", "video": "视频", "onsite": "上门"}
@@ -142,23 +142,6 @@ def _write_csv(path: Path, df: pd.DataFrame, encoding: str, blank_before_row: in
     return len(df)
 
 
-def _freeze_zip(path: Path) -> None:
-    """Rewrite an xlsx so that its bytes depend only on its content: fixed timestamps, stable entry order."""
-    with zipfile.ZipFile(path) as src:
-        entries = [(info.filename, src.read(info.filename)) for info in src.infolist()]
-    stamp = _FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as dst:
-        for name, data in entries:
-            if name == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp, data)
-            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o600 << 16
-            dst.writestr(info, data)
-    path.write_bytes(buf.getvalue())
-
-
 def _write_xlsx(path: Path, sheet: str, df: pd.DataFrame) -> int:
     """Write ``df`` to one sheet (values as given: str, int, float, datetime.date or None) and freeze the bytes."""
     wb = Workbook(write_only=True)
@@ -171,7 +154,7 @@ def _write_xlsx(path: Path, sheet: str, df: pd.DataFrame) -> int:
     for row in zip(*cols):  # openpyxl writes cell by cell; this is I/O, not simulation
         ws.append([None if (v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))) else v for v in row])
     wb.save(path)
-    _freeze_zip(path)
+    freeze_xlsx(path, _FIXED_TIME)
     return len(df)
 
 

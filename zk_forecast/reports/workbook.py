@@ -26,7 +26,6 @@ import io
 import math
 import re
 import unicodedata
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from zk_forecast._xlsx import freeze_xlsx
 from zk_forecast.errors import ZkValueError
 
 __all__ = ["FIXED_TIME", "NUMBER_FORMATS", "Sheet", "display_width", "is_formula_like", "safe_csv_text",
@@ -42,7 +42,6 @@ __all__ = ["FIXED_TIME", "NUMBER_FORMATS", "Sheet", "display_width", "is_formula
 
 #: Fixed workbook timestamp (created / modified, zip entries) for byte-identical output.
 FIXED_TIME = dt.datetime(2026, 1, 1, 0, 0, 0)
-_ZIP_TIME = (2026, 1, 1, 0, 0, 0)
 
 #: Column kind → Excel number format.
 NUMBER_FORMATS: Mapping[str, str] = {
@@ -207,23 +206,6 @@ def _set_text(cell: Any, text: str) -> None:
         cell.quotePrefix = True
 
 
-def _freeze_zip(path: Path) -> None:
-    """Rewrite an xlsx so that its bytes depend only on its content: fixed timestamps, stable entry order."""
-    with zipfile.ZipFile(path) as src:
-        entries = [(info.filename, src.read(info.filename)) for info in src.infolist()]
-    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as dst:
-        for name, data in entries:
-            if name == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp, data)
-            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o600 << 16
-            dst.writestr(info, data)
-    path.write_bytes(buf.getvalue())
-
-
 def write_workbook(path: str | Path, sheets: Sequence[Sheet], *, title: str | None = None) -> Path:
     """Write sheets to one xlsx file with fixed properties and zip timestamps (byte-identical reruns).
 
@@ -265,7 +247,7 @@ def write_workbook(path: str | Path, sheets: Sequence[Sheet], *, title: str | No
         used.add(t)
         write_sheet(wb.create_sheet(t), sh)
     wb.save(path)
-    _freeze_zip(path)
+    freeze_xlsx(path, FIXED_TIME)
     return path
 
 

@@ -1,0 +1,42 @@
+"""Byte-for-byte reproducible xlsx files.
+
+openpyxl stamps the save time into ``docProps/core.xml`` and into every zip entry; a workbook written twice from the
+same data therefore differs. :func:`freeze_xlsx` rewrites a saved workbook with a fixed time in both places and a
+stable entry order, so the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import re
+import zipfile
+from pathlib import Path
+
+__all__ = ["freeze_xlsx"]
+
+
+def freeze_xlsx(path: Path, when: _dt.datetime) -> None:
+    """Rewrite the xlsx at ``path`` so that its bytes depend only on its content.
+
+    Parameters
+    ----------
+    path : Path
+        A workbook saved by openpyxl; rewritten in place.
+    when : datetime
+        The time written as created/modified and as every zip entry's time stamp.
+    """
+    with zipfile.ZipFile(path) as src:
+        entries = [(info.filename, src.read(info.filename)) for info in src.infolist()]
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    zip_time = (when.year, when.month, when.day, when.hour, when.minute, when.second)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for name, data in entries:
+            if name == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp, data)
+            info = zipfile.ZipInfo(name, date_time=zip_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            dst.writestr(info, data)
+    path.write_bytes(buf.getvalue())
