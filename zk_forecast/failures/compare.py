@@ -292,7 +292,10 @@ def _lives(time: Any, censored: Any, entry: Any, name: str) -> tuple[np.ndarray,
 def _profile_scale(k: float, t: np.ndarray, c: np.ndarray, e: np.ndarray) -> float:
     """Weibull scale maximising the likelihood at shape ``k``: ``(sum (t^k - entry^k) / failures) ** (1/k)``."""
     r = float((c == 0).sum())
-    return float((np.sum(t**k - e**k) / r) ** (1.0 / k)) if r > 0 else float("inf")
+    if r == 0:
+        return float("inf")
+    m = float(t.max())  # scaled by the largest time so that t**k cannot overflow for a large shape
+    return m * float((np.sum((t / m) ** k - (e / m) ** k) / r) ** (1.0 / k))
 
 
 def _loglik(k: float, scale: float, t: np.ndarray, c: np.ndarray, e: np.ndarray) -> float:
