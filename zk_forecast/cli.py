@@ -177,40 +177,47 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     import json
+    import re
     from pathlib import Path
 
     import pandas as pd
 
+    from zk_forecast.config import EXAMPLE_CONFIG
     from zk_forecast.data import demo
-    from zk_forecast.data.ingest import ingest
-    from zk_forecast.data.store import Store
-    from zk_forecast.reports import (
-        write_manufacturer_report,
-        write_restock_reports,
-        write_scorecard,
-        write_service_report,
-    )
+    from zk_forecast.pipeline import run_nightly
 
     t0 = time.perf_counter()
     summary = demo.generate(args.out, scale="small", seed=args.seed)
     print(f"演示数据已生成 / demo exports written to {summary.out_dir} ({sum(summary.files.values())} rows)")
-    result = ingest(summary.out_dir, args.store)
-    _print_ingest(result, time.perf_counter() - t0)
-    if not result.ok:
-        return EXIT_USAGE
-    out = Path(args.store) / "reports"
+    store = Path(args.store).resolve()
+    store.mkdir(parents=True, exist_ok=True)
     # the demo's design change, as a manufacturer's change notice would list it
     fix = json.loads(summary.ground_truth.read_text(encoding="utf-8"))["planted_effects"]["design_fix"]
-    cut_ins = pd.DataFrame({"model": [fix["model"]], "component": [fix["component"]],
-                            "cut_in": [fix["cut_in_build_date"]]})
-    written = list(write_restock_reports(args.store, out).values())
-    written.append(write_service_report(args.store, _DEMO_PERIOD, out))
-    written.append(write_scorecard(args.store, _DEMO_PERIOD, out, cut_ins=cut_ins))
-    for maker in sorted(Store(args.store).read("machines")["manufacturer"].dropna().unique()):
-        written.append(write_manufacturer_report(args.store, str(maker), _DEMO_PERIOD, out, cut_ins=cut_ins))
-    print(f"报告已写入 / reports written to {out} ({time.perf_counter() - t0:.0f} s):")
-    for p in written:
-        print(f"  {p}")
+    cut_ins = store / "demo_cut_ins.csv"
+    pd.DataFrame({"model": [fix["model"]], "component": [fix["component"]],
+                  "cut_in": [fix["cut_in_build_date"]]}).to_csv(cut_ins, index=False)
+    settings = {"raw_dir": Path(summary.out_dir).resolve().as_posix(), "store_dir": store.as_posix(),
+                "runs_dir": (store / "runs").as_posix()}
+    text = EXAMPLE_CONFIG
+    for key, value in settings.items():
+        text = re.sub(rf'^{key} = "[^"]*"', f'{key} = "{value}"', text, count=1, flags=re.M)
+    text = re.sub(r'^period = "[^"]*"', f'period = "{_DEMO_PERIOD}"', text, count=1, flags=re.M)
+    text = text.replace("[reports]\n", f'[reports]\ncut_ins = "{cut_ins.as_posix()}"\n', 1)
+    config = store / "zk_demo.toml"
+    config.write_text(text, encoding="utf-8")
+    result = run_nightly(config)
+    if not result.ok:
+        return int(result.exit_code)
+    run_dir = result.run_dir
+    assert run_dir is not None
+    files = result.manifest.get("inputs", {}).get("files", [])
+    print(f"导入 / ingested: {'文件 / file':<30} {'读入 in':>9} {'导入 loaded':>11} {'拒收 rejected':>13}")
+    for f in files:
+        print(f"  {f['file']:<38} {f.get('rows_in', 0):>9} {f.get('rows_loaded', 0):>11} {f.get('rows_rejected', 0):>13}")
+    print(f"夜间批处理已发布 / the nightly batch published {run_dir} ({time.perf_counter() - t0:.0f} s):")
+    for p in sorted(q for q in run_dir.rglob("*") if q.is_file() and q.suffix in (".xlsx", ".html", ".csv")):
+        print(f"  {p.relative_to(run_dir)}")
+    print(f"配置 / config: {config}")
     return EXIT_OK
 
 

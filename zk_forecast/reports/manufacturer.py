@@ -102,7 +102,7 @@ def normalize_cut_ins(cut_ins: Any) -> pd.DataFrame:
 
     Parameters
     ----------
-    cut_ins : DataFrame, sequence of (model, component, cut_in) or of mappings, or None
+    cut_ins : DataFrame, path of a CSV, sequence of (model, component, cut_in) or of mappings, or None
         The fixes; ``cut_in`` is the first build date with the fix.
 
     Returns
@@ -117,6 +117,12 @@ def normalize_cut_ins(cut_ins: Any) -> pd.DataFrame:
     cols = ["model", "component", "cut_in"]
     if cut_ins is None:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    if isinstance(cut_ins, (str, Path)):  # a CSV file of the fixes
+        path = Path(cut_ins)
+        if not path.is_file():
+            raise ZkValueError(f"cut-in file {str(path)!r} does not exist; give a CSV with columns model, component, "
+                               "cut_in / 设计改进切换点文件不存在")
+        cut_ins = pd.read_csv(path, encoding="utf-8-sig", dtype=str)
     if isinstance(cut_ins, pd.DataFrame):
         df = cut_ins.copy()
     elif isinstance(cut_ins, Sequence) and not isinstance(cut_ins, str):
