@@ -11,13 +11,14 @@ import html
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from zk_forecast.errors import ZkValueError
 
-__all__ = ["CSS", "Period", "esc", "figure_block", "heading", "page", "paragraph", "parse_period", "section",
+__all__ = ["CSS", "Period", "esc", "figure_block", "heading", "page", "paragraph", "parse_period", "section", "write_page",
            "table_html"]
 
 #: Print-friendly CSS: A4 portrait, tables that do not split rows, sections that start on a fresh page in print.
@@ -196,6 +197,15 @@ class Period:
 
 
 _PERIOD_RE = re.compile(r"^\s*(\d{4})(?:\s*[-]?\s*[Qq]([1-4])|-(\d{1,2}))?\s*$")
+
+
+def write_page(out_dir: str | Path, name: str, html: str) -> Path:
+    """Write ``html`` as ``<out_dir>/<name>.html`` (UTF-8, folder created) and return the path."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{name}.html"
+    path.write_text(html, encoding="utf-8")
+    return path
 
 
 def parse_period(period: Any) -> Period:

@@ -41,6 +41,7 @@ from zk_forecast.reports._html import (
     parse_period,
     section,
     table_html,
+    write_page,
 )
 
 __all__ = [
@@ -85,12 +86,8 @@ class ManufacturerReport:
 
     def write(self, out_dir: str | Path) -> Path:
         """Write ``manufacturer_<name>_<period>.html`` (UTF-8) into ``out_dir`` and return its path."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
         safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in self.manufacturer)
-        path = out / f"manufacturer_{safe}_{self.period}.html"
-        path.write_text(self.html, encoding="utf-8")
-        return path
+        return write_page(out_dir, f"manufacturer_{safe}_{self.period}", self.html)
 
     def _repr_html_(self) -> str:
         return self.html

@@ -29,6 +29,7 @@ from zk_forecast.reports._html import (
     parse_period,
     section,
     table_html,
+    write_page,
 )
 from zk_forecast.reports.manufacturer import SEASONS, _in_service, normalize_cut_ins
 
@@ -74,11 +75,7 @@ class Scorecard:
 
     def write(self, out_dir: str | Path) -> Path:
         """Write ``scorecard_<period>.html`` into ``out_dir`` and return its path."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        path = out / f"scorecard_{self.period}.html"
-        path.write_text(self.html, encoding="utf-8")
-        return path
+        return write_page(out_dir, f"scorecard_{self.period}", self.html)
 
     def _repr_html_(self) -> str:
         return self.html

@@ -25,6 +25,7 @@ from zk_forecast.reports._html import (
     parse_period,
     section,
     table_html,
+    write_page,
 )
 from zk_forecast.service import Promises, ServiceKPIs, service_kpis
 
@@ -56,11 +57,7 @@ class ServiceReport:
 
     def write(self, out_dir: str | Path) -> Path:
         """Write ``service_<period>.html`` (UTF-8) into ``out_dir`` and return its path."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        path = out / f"service_{self.period}.html"
-        path.write_text(self.html, encoding="utf-8")
-        return path
+        return write_page(out_dir, f"service_{self.period}", self.html)
 
     def _repr_html_(self) -> str:
         return self.html
