@@ -22,9 +22,10 @@ demand kinds (repair, maintenance, counter_sale, return).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 __all__ = [
     "BOOL_FALSE",
@@ -36,6 +37,7 @@ __all__ = [
     "ForeignKey",
     "Table",
     "get_table",
+    "require_columns",
 ]
 
 KINDS = ("str", "int", "float", "date", "datetime", "bool", "enum")
@@ -490,3 +492,37 @@ def get_table(name: str) -> Table:
             f"There is no canonical table {name!r}. The tables are: {', '.join(TABLES)}. "
             "Check the table name in the mapping file."
         ) from None
+
+
+def require_columns(df: Any, name: str, columns: Iterable[str]) -> Any:
+    """Check that ``df`` is a DataFrame holding ``columns``; return it unchanged.
+
+    Parameters
+    ----------
+    df : DataFrame
+        A table passed by the caller.
+    name : str
+        The table's name, used in the message (``tickets``, ``lives``...).
+    columns : iterable of str
+        Columns the caller needs.
+
+    Raises
+    ------
+    zk_forecast.errors.ZkTypeError
+        ``df`` is not a DataFrame.
+    zk_forecast.errors.ZkValueError
+        Columns are missing; the message names them, the columns there are, and the fix.
+    """
+    import pandas as pd
+
+    from zk_forecast.errors import ZkTypeError, ZkValueError
+
+    if not isinstance(df, pd.DataFrame):
+        raise ZkTypeError(f"`{name}` must be a pandas DataFrame (the canonical {name} table); got {type(df).__name__}.")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ZkValueError(
+            f"The {name} table lacks column(s) {missing}; it has {list(df.columns)}. Fix: pass the canonical "
+            f"{name} table (zk_forecast.data.Store(...).read({name!r})) or rename your columns to these names."
+        )
+    return df

@@ -52,7 +52,8 @@ from scipy import sparse
 from zk_forecast.calendar import normalize_freq, period_range
 from zk_forecast.errors import ZkTypeError, ZkValueError
 from zk_forecast.failures.groups import fit_groups
-from zk_forecast.failures.lives import _check_profile, _days, _require, _timestamp, profile_hours
+from zk_forecast.failures.lives import _check_profile, _days, _timestamp, profile_hours
+from zk_forecast.schema import require_columns
 
 __all__ = ["InstalledBaseForecaster", "expected_renewals", "weibull_renewal_table"]
 
@@ -314,10 +315,10 @@ class InstalledBaseForecaster:
         self
         """
         levels, _ = self._check_settings()
-        _require(lives, "lives", ["serial_no", "model", "component", "time", "censored", "entry", "end_hours",
+        require_columns(lives, "lives", ["serial_no", "model", "component", "time", "censored", "entry", "end_hours",
                                   "usage_factor"])
-        _require(machines, "machines", ["serial_no", "model", "depot_id", "sale_date"])
-        _require(component_parts, "component_parts", ["model", "component", "part_no"])
+        require_columns(machines, "machines", ["serial_no", "model", "depot_id", "sale_date"])
+        require_columns(component_parts, "component_parts", ["model", "component", "part_no"])
         if "as_of" not in lives.attrs:
             raise ZkValueError("`lives` carries no attrs['as_of']; build it with build_lives(...).")
         self.as_of_ = pd.Timestamp(lives.attrs["as_of"])
@@ -348,7 +349,7 @@ class InstalledBaseForecaster:
                                 weibayes_shape=self.weibayes_shape)
             par = fitted[["shape", "scale", "status", "n_failures"]].copy()
         elif isinstance(models, pd.DataFrame):
-            _require(models, "models", ["shape", "scale"])
+            require_columns(models, "models", ["shape", "scale"])
             par = models[["shape", "scale"]].copy()
             par["status"] = models["status"] if "status" in models else "ok"
         elif isinstance(models, Mapping):
@@ -493,7 +494,7 @@ class InstalledBaseForecaster:
         return rows.reset_index(drop=True), hours
 
     def _check_sales(self, fs: Any, ds: pd.DatetimeIndex) -> pd.DataFrame:
-        fs = _require(fs, "future_sales", ["ds", "model", "depot_id", "quantity"]).copy()
+        fs = require_columns(fs, "future_sales", ["ds", "model", "depot_id", "quantity"]).copy()
         fs["model"] = fs["model"].astype(str)
         fs["ds"] = pd.to_datetime(fs["ds"])
         q = pd.to_numeric(fs["quantity"], errors="coerce")

@@ -57,6 +57,7 @@ from numpy.typing import NDArray
 from scipy import optimize
 
 from zk_forecast.errors import ZkTypeError, ZkValueError
+from zk_forecast.schema import require_columns
 
 __all__ = ["build_lives", "machine_hours", "usage_profile"]
 
@@ -85,18 +86,6 @@ _KEY = np.int64(1 << 20)  # day numbers since 1970 stay far below this
 
 
 # ------------------------------------------------------------------------------------------------- helpers
-def _require(df: Any, name: str, columns: list[str]) -> pd.DataFrame:
-    if not isinstance(df, pd.DataFrame):
-        raise ZkTypeError(f"`{name}` must be a pandas DataFrame (the canonical {name} table); got {type(df).__name__}.")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ZkValueError(
-            f"The {name} table lacks column(s) {missing}; it has {list(df.columns)}. "
-            f"Fix: pass the canonical {name} table (zk_forecast.data.Store(...).read({name!r}))."
-        )
-    return df
-
-
 def _days(values: Any) -> IntArray:
     """Day numbers since 1970-01-01 (time of day dropped); NaT becomes the smallest int64."""
     arr = pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[ns]")
@@ -256,8 +245,8 @@ class _Readings:
 
 
 def _prepare(tickets: Any, machines: Any, as_of: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
-    tickets = _require(tickets, "tickets", ["serial_no", "reported_at", "machine_hours"])
-    machines = _require(machines, "machines", ["serial_no", "model", "sale_date"])
+    tickets = require_columns(tickets, "tickets", ["serial_no", "reported_at", "machine_hours"])
+    machines = require_columns(machines, "machines", ["serial_no", "model", "sale_date"])
     if machines["serial_no"].duplicated().any():
         dup = machines.loc[machines["serial_no"].duplicated(), "serial_no"].iloc[0]
         raise ZkValueError(f"The machines table lists serial_no {dup!r} twice; serial numbers must be unique.")
@@ -441,7 +430,7 @@ def build_lives(
     ...                     store.read("component_parts"))  # doctest: +SKIP
     >>> fit_groups(lives, ["model", "component"], "time", censored="censored", entry="entry")  # doctest: +SKIP
     """
-    _require(tickets, "tickets", ["serial_no", "reported_at", "kind", "component", "machine_hours"])
+    require_columns(tickets, "tickets", ["serial_no", "reported_at", "kind", "component", "machine_hours"])
     tickets, machines, as_of_ts = _prepare(tickets, machines, as_of)
     _check_shrinkage(shrinkage_hours)
     prof = _check_profile(usage) if usage is not None else usage_profile(tickets, machines, as_of=as_of_ts)
@@ -475,7 +464,7 @@ def build_lives(
     # machine x component pairs: from component_parts and from the failures themselves
     models = m["model"].astype(str)
     if component_parts is not None:
-        _require(component_parts, "component_parts", ["model", "component"])
+        require_columns(component_parts, "component_parts", ["model", "component"])
         pairs = component_parts[["model", "component"]].astype(str).drop_duplicates()
     else:
         pairs = pd.DataFrame({"model": models.to_numpy()[fail["code"].to_numpy()],

@@ -61,7 +61,8 @@ import pandas as pd
 from scipy import stats
 
 from zk_forecast.calendar import WorkingCalendar
-from zk_forecast.errors import ZkTypeError, ZkValueError
+from zk_forecast.errors import ZkValueError
+from zk_forecast.schema import require_columns
 
 __all__ = [
     "CRITERIA",
@@ -238,17 +239,6 @@ def time_varying_load(rate: Any, durations: Any, *, periodic: bool = True) -> np
 
 
 # --------------------------------------------------------------------------------------------- estimation
-def _require(df: Any, name: str, cols: list[str]) -> pd.DataFrame:
-    if not isinstance(df, pd.DataFrame):
-        raise ZkTypeError(f"'{name}' must be the canonical {name} DataFrame; got {type(df).__name__}. "
-                          f"Use Store(path).read({name!r}).")
-    miss = [c for c in cols if c not in df.columns]
-    if miss:
-        raise ZkValueError(f"The {name} table lacks columns {miss}; it needs {cols}. Read it with "
-                           f"Store(path).read({name!r}).")
-    return df
-
-
 def late_repairs(tickets: pd.DataFrame, *, promise_days: int = 3, as_of: Any = None,
                  calendar: WorkingCalendar | None = None) -> pd.DataFrame:
     """The warranty repairs that broke the promise, with their loan durations.
@@ -271,7 +261,7 @@ def late_repairs(tickets: pd.DataFrame, *, promise_days: int = 3, as_of: Any = N
         One row per late repair: ``ticket_id``, ``serial_no``, ``reported_at``, ``deadline``, ``resolved_at``,
         ``open`` (bool), ``working_days`` [working days], ``loan_days`` [days] (> 0).
     """
-    _require(tickets, "tickets", ["ticket_id", "serial_no", "reported_at", "resolved_at", "kind", "in_warranty"])
+    require_columns(tickets, "tickets", ["ticket_id", "serial_no", "reported_at", "resolved_at", "kind", "in_warranty"])
     if isinstance(promise_days, bool) or not isinstance(promise_days, (int, np.integer)) or promise_days < 0:
         raise ZkValueError(f"'promise_days' must be a whole number of working days >= 0; got {promise_days!r}.")
     cal = calendar if calendar is not None else WorkingCalendar()
@@ -397,8 +387,8 @@ class LoanerPool:
             raise ZkValueError(f"The 'criterion' parameter of LoanerPool must be one of {CRITERIA}; "
                                f"got {self.criterion!r} instead.")
         by = [self.by] if isinstance(self.by, str) else list(self.by)
-        _require(machines, "machines", ["serial_no", "sale_date", *by])
-        _require(tickets, "tickets", ["reported_at"])
+        require_columns(machines, "machines", ["serial_no", "sale_date", *by])
+        require_columns(tickets, "tickets", ["reported_at"])
         as_of = pd.Timestamp(self.as_of) if self.as_of is not None else pd.Timestamp(tickets["reported_at"].max())
         start = pd.Timestamp(tickets["reported_at"].min())
         late = late_repairs(tickets, promise_days=self.promise_days, as_of=as_of, calendar=self.calendar)

@@ -44,6 +44,7 @@ import pandas as pd
 
 from zk_forecast.calendar import WorkingCalendar, default_calendar, period_start
 from zk_forecast.errors import ZkTypeError, ZkValueError
+from zk_forecast.schema import require_columns
 from zk_forecast.service.commitments import DEFAULT_PROMISES, Promises
 
 __all__ = ["KPI_COLUMNS", "ServiceKPIs", "service_kpis", "wear_list_keys"]
@@ -75,19 +76,6 @@ KPI_COLUMNS: Mapping[str, tuple[str, str]] = {
 _GROUPS = {"by_depot_month": ["depot_id", "month"], "by_engineer": ["depot_id", "engineer"], "overall": []}
 
 
-def _require(df: Any, name: str, columns: Iterable[str]) -> pd.DataFrame:
-    """Check that ``df`` is a DataFrame with ``columns``; the error names the missing ones and the fix."""
-    if not isinstance(df, pd.DataFrame):
-        raise ZkTypeError(f"`{name}` must be a pandas DataFrame (the canonical {name} table); got {type(df).__name__}.")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ZkValueError(
-            f"The {name} table lacks column(s) {missing}; it has {list(df.columns)}. Fix: pass the canonical "
-            f"{name} table (zk_forecast.data.Store(...).read({name!r})) or rename your columns to these names."
-        )
-    return df
-
-
 def _datetime(df: pd.DataFrame, col: str, name: str) -> pd.Series:
     try:
         return pd.to_datetime(df[col])
@@ -109,7 +97,7 @@ def wear_list_keys(wear_list: Any) -> tuple[set[str], set[tuple[str, str]]]:
     if wear_list is None:
         return set(), set()
     if isinstance(wear_list, pd.DataFrame):
-        _require(wear_list, "wear_list", ["part_no"])
+        require_columns(wear_list, "wear_list", ["part_no"])
         wl = wear_list
         if "listed" in wl.columns:
             wl = wl[wl["listed"].fillna(False).astype(bool)]
@@ -242,7 +230,7 @@ def service_kpis(
     """
     p = _promises(promises)
     cal = calendar if calendar is not None else default_calendar()
-    _require(tickets, "tickets", ["ticket_id", "depot_id", "reported_at", "kind"])
+    require_columns(tickets, "tickets", ["ticket_id", "depot_id", "reported_at", "kind"])
     t = pd.DataFrame({
         "ticket_id": tickets["ticket_id"].astype(str).to_numpy(),
         "depot_id": tickets["depot_id"].astype(object).to_numpy(),
@@ -297,7 +285,7 @@ def service_kpis(
     parts = pd.DataFrame(columns=[*ctx, "part_no", "on_wear_list", "working_days", "on_time"])
     unlinked = 0
     if part_issues is not None:
-        _require(part_issues, "part_issues", ["ticket_id", "part_no", "issued_on", "kind"])
+        require_columns(part_issues, "part_issues", ["ticket_id", "part_no", "issued_on", "kind"])
         pi = part_issues[part_issues["kind"].isin(list(part_kinds)) & part_issues["ticket_id"].notna()]
         if "quantity" in pi.columns:
             pi = pi[pd.to_numeric(pi["quantity"], errors="coerce").fillna(0).to_numpy() > 0]

@@ -25,7 +25,8 @@ import pandas as pd
 
 from zk_forecast.calendar import normalize_freq, period_start
 from zk_forecast.errors import ZkValueError
-from zk_forecast.service.kpis import _datetime, _require
+from zk_forecast.schema import require_columns
+from zk_forecast.service.kpis import _datetime
 
 __all__ = ["PRICE_COLUMNS", "PriceDifferences", "price_differences"]
 
@@ -131,7 +132,7 @@ def price_differences(
         raise ZkValueError(f"The 'tolerance' parameter must be a fraction in [0, 1) such as 0.005 (= 0.5 %); "
                            f"got {tolerance!r} instead.")
     canonical = normalize_freq(freq)
-    _require(part_issues, "part_issues", ["issued_on", "depot_id", "part_no", "kind", "unit_price"])
+    require_columns(part_issues, "part_issues", ["issued_on", "depot_id", "part_no", "kind", "unit_price"])
     pi = part_issues[part_issues["kind"].isin(list(kinds)) & part_issues["unit_price"].notna()]
     qty = (pd.to_numeric(pi["quantity"], errors="coerce").fillna(0).to_numpy(dtype=float)
            if "quantity" in pi.columns else np.ones(len(pi)))

@@ -42,7 +42,8 @@ import pandas as pd
 
 from zk_forecast.errors import ZkValueError
 from zk_forecast.failures.lives import machine_hours, profile_hours, usage_profile
-from zk_forecast.service.kpis import _datetime, _require
+from zk_forecast.schema import require_columns
+from zk_forecast.service.kpis import _datetime
 
 __all__ = ["REMINDER_COLUMNS", "Reminders", "maintenance_due"]
 
@@ -153,9 +154,9 @@ def maintenance_due(
     -------
     Reminders
     """
-    _require(machines, "machines", ["serial_no", "model", "depot_id", "sale_date"])
-    _require(tickets, "tickets", ["ticket_id", "serial_no", "reported_at", "kind", "machine_hours"])
-    _require(maintenance_plans, "maintenance_plans", ["model", "service", "interval_hours", "interval_days",
+    require_columns(machines, "machines", ["serial_no", "model", "depot_id", "sale_date"])
+    require_columns(tickets, "tickets", ["ticket_id", "serial_no", "reported_at", "kind", "machine_hours"])
+    require_columns(maintenance_plans, "maintenance_plans", ["model", "service", "interval_hours", "interval_days",
                                                       "part_no", "quantity"])
     for name, value in (("horizon_days", horizon_days), ("follow_up_days", follow_up_days)):
         if value is None and name == "follow_up_days":
@@ -223,7 +224,7 @@ def _maintenance_rows(m: pd.DataFrame, t: pd.DataFrame, info: pd.DataFrame, plan
     mt = mt.assign(ticket_id=mt["ticket_id"].astype(str)).merge(info[["serial_no", "model"]], on="serial_no")
     done = mt.merge(levels[["model", "service"]], on="model")
     if part_issues is not None and len(done):
-        _require(part_issues, "part_issues", ["ticket_id", "part_no", "kind"])
+        require_columns(part_issues, "part_issues", ["ticket_id", "part_no", "kind"])
         used = part_issues[part_issues["kind"] == "maintenance"][["ticket_id", "part_no"]].dropna().astype(str)
         used = used.drop_duplicates().assign(_has=True)
         need = done[["ticket_id", "model", "service"]].merge(plans[["model", "service", "part_no"]],
