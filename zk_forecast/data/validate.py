@@ -373,8 +373,8 @@ def check_table(
             already = _already_reported(probs, header_of.get(col.name, col.name))
             probs.add(missing & ~already, header_of.get(col.name, col.name), "", "required value missing / 必填项为空")
 
-    _table_rules(table, out, probs, header_of, blank)
-    _time_order(table, out, probs, header_of, blank)
+    _table_rules(table, out, probs, header_of)
+    _time_order(table, out, probs, header_of)
     warnings: list[str] = []
     _foreign_keys(table, out, probs, header_of, refs, warnings)
     data = pa.table({c.name: _plain(out[c.name]) for c in table.columns})
@@ -475,7 +475,7 @@ def _np(a: pa.Array) -> np.ndarray:
 
 
 def _table_rules(
-    table: Table, out: dict[str, pa.Array], probs: _Problems, header_of: dict[str, str], blank: np.ndarray
+    table: Table, out: dict[str, pa.Array], probs: _Problems, header_of: dict[str, str]
 ) -> None:
     if table.name != "part_issues":
         return
@@ -494,7 +494,7 @@ def _table_rules(
 
 
 def _time_order(
-    table: Table, out: dict[str, pa.Array], probs: _Problems, header_of: dict[str, str], blank: np.ndarray
+    table: Table, out: dict[str, pa.Array], probs: _Problems, header_of: dict[str, str]
 ) -> None:
     for early, late in table.time_order:
         a, b = out[early], out[late]
