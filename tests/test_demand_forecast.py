@@ -149,3 +149,21 @@ def test_renamed_columns_and_conventions() -> None:
     assert list(out.columns) == ["part", "week", "sba"]
     with pytest.raises(ZkValueError, match="conventions"):
         forecast(_df(), 1, ["sba"], conventions="python")
+
+
+def test_forecast_panel_equals_forecast_of_the_long_frame() -> None:
+    # the nightly batch forecasts build_panel's Panel directly; same numbers as the long route
+    from zk_forecast.demand.forecast import forecast_panel
+    from zk_forecast.demand.panel import Panel
+
+    rng = np.random.default_rng(1)
+    n, t = 50, 70
+    y = ((rng.random((n, t)) < 0.3) * rng.geometric(0.4, (n, t))).astype(float)
+    for i in range(n):
+        y[i, : rng.integers(0, 30)] = np.nan  # series listed at different times
+    ds = pd.date_range("2024-01-01", periods=t, freq="W-MON")
+    long = pd.DataFrame({"unique_id": np.repeat([f"S{i:02d}" for i in range(n)], t), "ds": np.tile(ds, n),
+                         "y": y.ravel()}).dropna()
+    a = forecast(long, 5, methods=["auto", "sba"], level=[90])
+    b = forecast_panel(Panel.from_long(long), 5, methods=["auto", "sba"], level=[90])
+    pd.testing.assert_frame_equal(a, b)

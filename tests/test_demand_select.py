@@ -148,3 +148,36 @@ def test_forecast_auto_hook() -> None:
     out = forecast(df, h=2, methods=["auto", "sba"], level=[80])
     assert {"auto", "auto-lo-80", "auto-hi-80"} <= set(out.columns)
     assert np.isfinite(out["auto"]).all()
+
+
+@pytest.mark.parametrize("conventions", ["zk", "statsforecast", "r"])
+def test_rolling_origin_without_refit_equals_refit_for_fixed_constants(conventions: str) -> None:
+    # fixed-constant filters use only the data before each period: one pass gives the refitted forecasts
+    from zk_forecast.demand.models import SES
+
+    rng = np.random.default_rng(3)
+    n, t = 60, 90
+    y = ((rng.random((n, t)) < rng.uniform(0.05, 0.7, n)[:, None]) * rng.geometric(0.3, (n, t))).astype(float)
+    for i in range(n):
+        y[i, : rng.integers(0, 40)] = np.nan
+    methods = ["naive", "mean", "ma", "croston", "sba", "sbj", "tsb", SES(alpha=0.2, alias="ses_0.2")]
+    a = rolling_origin(y, methods, conventions=conventions, n_origins=12)
+    b = rolling_origin(y, methods, conventions=conventions, n_origins=12, refit=False)
+    np.testing.assert_array_equal(np.isnan(a.forecasts), np.isnan(b.forecasts))
+    np.testing.assert_allclose(a.forecasts, b.forecasts, rtol=0, atol=1e-12)
+
+
+def test_rolling_origin_without_refit_keeps_the_first_origins_ses_alpha() -> None:
+    # hand route: alpha optimised on the periods before the first origin, then SES run over everything
+    from zk_forecast.demand import methods as m
+    from zk_forecast.demand.models import SES
+
+    rng = np.random.default_rng(4)
+    y = rng.poisson(3.0, (5, 40)).astype(float)
+    res = rolling_origin(y, ["ses"], n_origins=6, refit=False)
+    first = int(res.origins[0])
+    alpha = SES().fit(y[:, :first]).alpha_
+    _, fit = m.ses_paths(y, np.zeros(5, dtype=np.int64), np.asarray(alpha), True)
+    np.testing.assert_allclose(res.forecasts[0, :, :, 0], fit[:, res.origins])
+    with pytest.raises(ZkValueError, match="h=1"):
+        rolling_origin(y, ["ses"], h=2, refit=False)

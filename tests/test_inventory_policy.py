@@ -154,3 +154,28 @@ def test_model_agrees_with_simulator(Q: int) -> None:
     assert sim.total["mean_item_fill_rate"] == pytest.approx(res["fill_rate"].mean(), abs=0.004)
     assert sim.total["cycle_service"] == pytest.approx(res["cycle_service"].mean(), abs=0.004)
     assert sim.items["avg_on_hand"].mean() == pytest.approx(res["on_hand"].mean(), rel=0.01)
+
+
+def test_compound_mixture_equals_the_mixture_of_lead_time_demand_pmfs() -> None:
+    # frequency-domain mixture vs the direct sum over lead-time values of LeadTimeDemand pmfs (same process)
+    from zk_forecast.demand.distributions import LeadTimeDemand
+    from zk_forecast.inventory.policy import compound_mixture_pmfs, mix_lead_times
+
+    rng = np.random.default_rng(5)
+    n, t = 30, 80
+    y = ((rng.random((n, t)) < rng.uniform(0.05, 0.8, n)[:, None]) * rng.geometric(0.3, (n, t))).astype(float)
+    est = LeadTimeDemand().fit(y)
+    w = rng.dirichlet(np.ones(5), n) * (rng.random((n, 1)) < 0.7)
+    w[w.sum(axis=1) == 0, 3] = 1.0  # some series with a fixed lead time of 3 periods
+    w[0] = [1, 0, 0, 0, 0]  # L = 0
+    for R in (1, 2):
+        a, b, f = compound_mixture_pmfs(est.p_, est.size_pmf_, w, R)
+        a0, b0 = mix_lead_times(est.pmf, w, R)
+        f0 = est.pmf(np.full(n, R))
+        for got, want in ((a, a0), (b, b0), (f, f0)):
+            k = max(got.shape[1], want.shape[1])
+            np.testing.assert_allclose(np.pad(got, ((0, 0), (0, k - got.shape[1]))),
+                                       np.pad(want, ((0, 0), (0, k - want.shape[1]))), atol=5e-9)
+            # (both fold an upper tail of at most 1e-9 into their last bin: one after mixing, one per lead time)
+        np.testing.assert_allclose(a.sum(axis=1), 1.0)
+        assert b[0, 0] == 1.0

@@ -40,7 +40,7 @@ SUPPORTED_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".xls")
 HEADER_SCAN_ROWS = 30
 
 _XLSX_MAGIC = b"PK\x03\x04"
-#: What openpyxl lets escape from a damaged workbook: a bad zip, a bad deflate stream, XML cut short, a missing part.
+#: What can escape from reading a damaged workbook: a bad zip, a bad deflate stream, XML cut short, a missing part.
 _XLSX_ERRORS: tuple[type[BaseException], ...] = (
     zipfile.BadZipFile, zlib.error, ElementTree.ParseError, KeyError, IndexError, AttributeError, OSError,
     ValueError, EOFError, TypeError,
@@ -461,33 +461,36 @@ def _cell_text(v: object) -> str | None:
 def _read_xlsx(
     path: Path, raw: bytes, *, sheet: str | None, header_score: Callable[[list[str]], int] | None
 ) -> RawTable:
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
+    # python-calamine (Rust) reads the cached cell values, like openpyxl's data_only mode, about 20 times faster;
+    # rows and columns start at A1 (skip_empty_area=False) so that spreadsheet row numbers stay exact.
+    from python_calamine import CalamineError, CalamineWorkbook
 
+    damaged = _XLSX_ERRORS + (CalamineError,)
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except _XLSX_ERRORS + (InvalidFileException,) as exc:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(raw))
+        names_in_book = list(wb.sheet_names)
+    except damaged as exc:
         raise ReadError(
             f"{path.name}: the workbook is damaged or incomplete ({exc.__class__.__name__}); "
             "export it again / 工作簿已损坏或不完整，请重新导出"
         ) from None
     try:
         if sheet is not None:
-            if sheet not in wb.sheetnames:
+            if sheet not in names_in_book:
                 raise ReadError(
-                    f"{path.name}: there is no sheet {sheet!r}; the sheets are {', '.join(wb.sheetnames)}. "
+                    f"{path.name}: there is no sheet {sheet!r}; the sheets are {', '.join(names_in_book)}. "
                     "Fix the sheet name in the mapping file."
                 )
-            candidates = [wb[sheet]]
+            candidates = [sheet]
         else:
-            candidates = list(wb.worksheets)
+            candidates = names_in_book
         chosen = None
-        for ws in candidates:
+        for title in candidates:
             try:
-                rows = [list(r) for r in ws.iter_rows(values_only=True)]
-            except _XLSX_ERRORS as exc:
+                rows = wb.get_sheet_by_name(title).to_python(skip_empty_area=False)
+            except damaged as exc:
                 raise ReadError(
-                    f"{path.name}: sheet {ws.title!r} cannot be read ({exc.__class__.__name__}); export it again"
+                    f"{path.name}: sheet {title!r} cannot be read ({exc.__class__.__name__}); export it again"
                 ) from None
             texts = [[_cell_text(v) for v in r] for r in rows]
             h = _pick_header(texts, header_score)
@@ -495,7 +498,7 @@ def _read_xlsx(
                 continue
             cells = [c for c in (texts[h] or []) if c]
             if chosen is None or (header_score is not None and header_score(cells) > 0):
-                chosen = (ws.title, texts, h)
+                chosen = (title, texts, h)
                 if header_score is None or header_score(cells) > 0:
                     break
     finally:

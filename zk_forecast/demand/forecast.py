@@ -45,7 +45,7 @@ from zk_forecast.demand.methods import CONVENTIONS
 from zk_forecast.demand.models import ESTIMATORS
 from zk_forecast.errors import ZkTypeError, ZkValueError
 
-__all__ = ["forecast"]
+__all__ = ["forecast", "forecast_panel"]
 
 
 def _estimators(methods: Any, conventions: str) -> list[Any]:
@@ -309,8 +309,64 @@ def forecast(
         codes = np.repeat(np.arange(n), run_end - run_first)
         y.ravel()[codes * width + (width - 1) - (last[codes] - period)] = values
 
+    ids_out = uniques.to_numpy() if hasattr(uniques, "to_numpy") else np.asarray(uniques)
+    return _run(y, ids_out, last, h, estimators, levels, canonical, id_col, time_col)
+
+
+def forecast_panel(panel: Any, h: int, methods: Sequence[Any] | str | Any = ("auto",),
+                   level: Sequence[float] | None = None, conventions: str = "zk") -> pd.DataFrame:
+    """:func:`forecast` for a :class:`~zk_forecast.demand.panel.Panel`, without going through long format.
+
+    The same forecasts as ``forecast(panel.to_long(), ...)`` when the panel has no missing window: a series starts
+    at its first non-missing period; a NaN cell after it (a missing window) counts as zero demand here, as an
+    absent row does in long format; every series' forecasts start after the panel's last period.
+
+    Parameters
+    ----------
+    panel : Panel
+        Demand [units per period], series × periods (``build_panel`` output).
+    h : int
+        Forecast horizon [periods], >= 1.
+    methods, level, conventions
+        As for :func:`forecast`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``unique_id``, ``ds`` and one column per method (and interval bounds), series in panel order.
+    """
+    if not isinstance(h, (int, np.integer)) or isinstance(h, bool) or h < 1:
+        raise ZkValueError(f"The 'h' parameter must be an int >= 1 [periods]. Got {h!r} instead.")
+    if conventions not in CONVENTIONS:
+        raise ZkValueError(
+            f"The 'conventions' parameter must be one of {list(CONVENTIONS)}. Got {conventions!r} instead."
+        )
+    levels = [] if level is None else list(level)
+    for lv in levels:
+        if not isinstance(lv, (int, float, np.integer, np.floating)) or not 0 < lv < 100:
+            raise ZkValueError(f"Each 'level' must be a coverage in percent in (0, 100). Got {lv!r} instead.")
+    estimators = _estimators(methods, conventions)
+    values = np.asarray(panel.values, dtype=np.float64)
+    if values.size == 0:
+        raise ZkValueError("The panel has no cells; there is no demand history to forecast from.")
+    if np.any(values < 0):
+        raise ZkValueError("The panel has negative demand; net returns first (build_panel does).")
+    started = np.maximum.accumulate(~np.isnan(values), axis=1)
+    keep = started.any(axis=1)
+    y = np.where(started & np.isnan(values), 0.0, values)[keep]
+    canonical = normalize_freq(panel.freq)
+    end = _period_number(np.asarray(panel.periods[-1:].to_numpy(), dtype="datetime64[ns]"), canonical)
+    if end is None:  # pragma: no cover - panels are built on period starts
+        raise ZkValueError("The panel's periods are not period starts.")
+    last = np.full(y.shape[0], int(end[0]))
+    ids = np.asarray(panel.unique_id, dtype=object)[keep]
+    return _run(y, ids, last, int(h), estimators, levels, canonical, "unique_id", "ds")
+
+
+def _run(y: np.ndarray, ids: np.ndarray, last: np.ndarray, h: int, estimators: list[Any], levels: list[float],
+         canonical: str, id_col: str, time_col: str) -> pd.DataFrame:
     out: dict[str, Any] = {
-        id_col: np.repeat(uniques.to_numpy() if hasattr(uniques, "to_numpy") else np.asarray(uniques), h),
+        id_col: np.repeat(ids, h),
         time_col: _period_dates((last[:, None] + np.arange(1, h + 1)[None, :]).ravel(), canonical),
     }
     zs = [NormalDist().inv_cdf(0.5 + float(lv) / 200.0) for lv in levels]

@@ -218,6 +218,7 @@ def rolling_origin(
     groups: Any = None,
     period: int = 12,
     phase: int = 0,
+    refit: bool = True,
 ) -> RollingOriginResult:
     """Evaluate methods over rolling forecast origins (refitting at each origin), vectorised over series.
 
@@ -239,6 +240,13 @@ def rolling_origin(
         For methods given by name.
     groups, period, phase
         For ``"seasonal"``: group label per series, cycle length [periods], season position of column 0.
+    refit : bool, default True
+        ``False`` (with ``h=1``): parameters are estimated once, on the periods before the first origin, and the
+        forecasts at every origin are read off one pass of the method over the whole history (the updating of
+        the level with new data is kept; the parameters are not re-estimated). Exactly the refitted forecasts
+        for methods without estimated parameters (naive, mean, moving average, SES / Croston / SBA / SBJ / TSB
+        with given constants); SES with optimised ``alpha`` keeps the alpha of the first origin; other methods
+        are refitted at each origin as with ``True``. One pass instead of ``n_origins`` fits.
 
     Returns
     -------
@@ -275,12 +283,21 @@ def rolling_origin(
         scale = np.nanmean(np.where(np.isnan(a[:, : origins[0]]).all(axis=1, keepdims=True), np.nan,
                                     a[:, : origins[0]]), axis=1) if origins[0] > 0 else np.full(n, np.nan)
     scale = np.where(np.isfinite(scale) & (scale > 0), scale, np.nan)
+    if not isinstance(refit, bool):
+        raise ZkValueError(f"The 'refit' parameter must be True or False. Got {refit!r} instead.")
+    if not refit and int(h) != 1:
+        raise ZkValueError(f"refit=False reads one-step forecasts off a single pass and needs h=1; got h={h}. "
+                           "Use refit=True for longer horizons.")
     fc = np.full((len(methods), n, origins.size, int(h)), np.nan)
-    for j, o in enumerate(origins):
-        train = a[:, :o]
-        for i, m in enumerate(methods):
+    for i, m in enumerate(methods):
+        est = make_estimator(m, conventions=conventions, groups=groups, period=period, phase=phase)
+        one_pass = None if refit else _one_step_pass(est, a, int(origins[0]))
+        if one_pass is not None:
+            fc[i, :, :, 0] = one_pass[:, origins]
+            continue
+        for j, o in enumerate(origins):
             est = make_estimator(m, conventions=conventions, groups=groups, period=period, phase=phase)
-            fc[i, :, j, :] = np.asarray(est.fit(train, fitted=False).predict(int(h)), dtype=np.float64)
+            fc[i, :, j, :] = np.asarray(est.fit(a[:, :o], fitted=False).predict(int(h)), dtype=np.float64)
     actual = np.stack([a[:, o:o + int(h)] for o in origins], axis=1)  # (n, n_origins, h)
     # an actual before the series starts is not observed; a NaN inside the series is missing: both skipped
     err = fc - actual[None]
@@ -292,6 +309,32 @@ def rolling_origin(
         mae = np.where(cnt > 0, np.abs(e0).sum(axis=(2, 3)) / cnt, np.nan)
         bias = np.where(cnt > 0, e0.sum(axis=(2, 3)) / cnt, np.nan)
     return RollingOriginResult(labels, origins, int(h), scale, mse, mae, bias, fc)
+
+
+def _one_step_pass(est: Any, a: np.ndarray, first_origin: int) -> np.ndarray | None:
+    """One-step forecasts of every period from a single pass (``rolling_origin(refit=False)``), or None.
+
+    Only for estimators whose fitted value of period ``t`` uses the data before ``t`` alone with parameters
+    that do not depend on the data (fixed constants), and for SES with its ``alpha`` optimised on the periods
+    before ``first_origin``.
+    """
+    from zk_forecast.demand import methods as _m
+    from zk_forecast.demand.models import SBA, SBJ, SES, TSB, Croston, HistoricMean, MovingAverage, Naive
+
+    if isinstance(est, SES) and est.alpha is None:
+        x, start = _m.prepare(a[:, :first_origin])
+        seqs, lengths = _m.left_align(x, start)
+        alphas = np.full(a.shape[0], 0.5)
+        ok = lengths > 0
+        if ok.any():
+            _, alphas[ok] = _m.ses_ragged(seqs[ok], lengths[ok], None, (0.01, 0.99))
+        xa, start_a = _m.prepare(a)
+        _, fit = _m.ses_paths(xa, start_a, alphas, True)
+        return fit
+    if type(est) in (Naive, HistoricMean, MovingAverage, SES, Croston, SBA, SBJ, TSB):
+        est.fit(a, fitted=True)
+        return np.asarray(est.fitted_, dtype=np.float64)
+    return None
 
 
 def _sbc(a: np.ndarray) -> np.ndarray:
@@ -397,6 +440,11 @@ class AutoSelect:
     conventions : {"zk", "statsforecast", "r"}, default "zk"
         For candidates given by name.
     alias : str, default "auto"
+    refit : bool, default True
+        Re-estimate the candidates' parameters at every origin (``True``) or once, before the first origin, with
+        the forecasts of all origins read off one pass (``False``, :func:`rolling_origin`; needs ``h=1``): the
+        same choice for the default candidates except through SES's optimised alpha, at a fraction of the work
+        (the nightly batch uses it).
 
     Attributes
     ----------
@@ -434,6 +482,7 @@ class AutoSelect:
         phase: int = 0,
         conventions: str = "zk",
         alias: str = "auto",
+        refit: bool = True,
     ) -> None:
         self.candidates = candidates
         self.h = h
@@ -450,6 +499,7 @@ class AutoSelect:
         self.phase = phase
         self.conventions = conventions
         self.alias = alias
+        self.refit = refit
 
     choice_: np.ndarray
     chosen_: np.ndarray
@@ -461,7 +511,7 @@ class AutoSelect:
     forecast_level_: np.ndarray
     fitted_: np.ndarray | None
     _PARAMS = ("candidates", "h", "n_origins", "loss", "bias_weight", "select", "shrinkage", "combine", "default",
-               "min_train", "groups", "period", "phase", "conventions", "alias")
+               "min_train", "groups", "period", "phase", "conventions", "alias", "refit")
 
     def get_params(self) -> dict[str, Any]:
         """The settings given to ``__init__``, by name."""
@@ -520,7 +570,7 @@ class AutoSelect:
         try:
             res = rolling_origin(a, cands, h=self.h, n_origins=self.n_origins, min_train=self.min_train,
                                  conventions=self.conventions, groups=self.groups, period=self.period,
-                                 phase=self.phase)
+                                 phase=self.phase, refit=self.refit)
         except ZkValueError as exc:
             if "Too few periods" not in str(exc):
                 raise
