@@ -47,3 +47,19 @@ def test_bad_network_input() -> None:
         plan_network(d, p, dep.assign(role="branch"))
     with pytest.raises(ZkValueError, match="'P9'"):
         plan_network(pd.concat([d, pd.DataFrame({"part_no": ["P9"], "depot_id": ["PL"], "rate": [1.0]})]), p, dep)
+
+
+def test_poisson_pmf_equals_scipy_over_a_wide_range_of_means() -> None:
+    # reference: scipy.stats.poisson.pmf on the same grid, the tail folded into the last bin as poisson_pmf does
+    from scipy import stats
+
+    from zk_forecast.inventory.network import poisson_pmf
+
+    mu = np.r_[0.0, 1e-6, np.random.default_rng(2).gamma(0.3, 3.0, 9000), 40.0, 850.0]
+    got = poisson_pmf(mu)
+    ref = stats.poisson.pmf(np.arange(got.shape[1])[None, :], mu[:, None])
+    ref[:, -1] += np.maximum(1.0 - ref.sum(axis=1), 0.0)
+    # each block of similar means is cut at its own 1 - 1e-10 quantile: cells differ by at most that tail
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-12)
+    assert got[0, 0] == 1.0

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from zk_forecast.errors import ZkValueError
 from zk_forecast.inventory.policy import expected_backorders, reorder_policy
@@ -45,7 +45,19 @@ def poisson_pmf(mean: Any, tail: float = 1e-10) -> np.ndarray:
     if np.any(~np.isfinite(mu)) or np.any(mu < 0):
         raise ZkValueError("Poisson means must be finite and >= 0 [units].")
     top = int(stats.poisson.ppf(1 - tail, mu.max(initial=0.0))) + 2
-    p = stats.poisson.pmf(np.arange(top)[None, :], mu[:, None])
+    p = np.zeros((mu.size, top))
+    # rows in blocks of similar mean, each block only as wide as its own largest mean needs
+    order = np.argsort(mu, kind="stable")
+    log_fact = special.gammaln(np.arange(top) + 1.0)
+    for b in range(0, mu.size, 4096):
+        rows = order[b:b + 4096]
+        m = mu[rows][:, None]
+        w = min(int(stats.poisson.ppf(1 - tail, float(m.max()))) + 2, top)
+        k = np.arange(w)[None, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logp = k * np.log(m) - m - log_fact[:w][None, :]
+        block = np.exp(np.where(m > 0, logp, np.where(k == 0, 0.0, -np.inf)))
+        p[rows, :w] = block
     p[:, -1] += np.maximum(1.0 - p.sum(axis=1), 0.0)
     return p
 
