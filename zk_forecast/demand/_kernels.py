@@ -6,8 +6,9 @@ no reassociation, no fused multiply-add), so results agree bit for bit:
 * :func:`golden_ses` - statsforecast's golden-section search of the SES sum of squared errors, run in lockstep
   over blocks of sequences of similar length (time-major block buffer, so the inner loop over sequences
   vectorises), then the SES forecast with the chosen constant;
-* :func:`ses_last` - the SES forecast with given constants;
-* :func:`croston_rows`, :func:`tsb_rows` - Croston's and TSB's recursions over each row of the time grid;
+* :func:`ses_last` - the SES forecast with given constants; :func:`ses_rows` - SES levels with fitted values;
+* :func:`croston_rows`, :func:`tsb_rows`, :func:`tsb_fitted_rows` - Croston's and TSB's recursions over each
+  row of the time grid;
 * :func:`demand_csr`, :func:`bucket_csr`, :func:`row_demand_stats` - compressed sequences (demand sizes and
   intervals, bucket sums) in CSR layout: values of sequence ``k`` in ``values[offsets[k]:offsets[k + 1]]``.
 """
@@ -232,6 +233,54 @@ def tsb_rows(x, start, alpha_d, alpha_p, exact_single, z_out, prob_out):
             prob = 1.0 if x[r, t_end - 1] > 0 else 0.0
         if exact_single and cnt == 1:
             z = z0
+        z_out[r] = z
+        prob_out[r] = prob
+
+
+@numba.njit(cache=True)
+def ses_rows(x, start, alpha, want_fit, fit_out, level_out):
+    """SES levels on each row of the time grid (as the numpy ``ses_paths``): the level before each period
+    into ``fit_out`` (when ``want_fit``) and the level after the last period into ``level_out``."""
+    n, t_end = x.shape
+    for r in range(n):
+        a = alpha[r]
+        comp = 1.0 - a
+        s = start[r]
+        level = 0.0
+        for t in range(t_end):
+            if want_fit:
+                fit_out[r, t] = level
+            if s <= t:
+                xt = x[r, t]
+                prev = xt if s == t else level
+                level = a * xt + comp * prev
+        if s == t_end - 1:
+            level = x[r, t_end - 1]
+        level_out[r] = level
+
+
+@numba.njit(cache=True)
+def tsb_fitted_rows(x, start, alpha_d, alpha_p, fit_out, z_out, prob_out):
+    """TSB on each row with the one-step fitted value ``prob * z`` before each period (as the numpy ``tsb``)."""
+    n, t_end = x.shape
+    cd = 1.0 - alpha_d
+    cp = 1.0 - alpha_p
+    for r in range(n):
+        s = start[r]
+        z = 0.0
+        prob = 0.0
+        seen = False
+        for t in range(t_end):
+            fit_out[r, t] = prob * z
+            v = x[r, t]
+            d = v > 0
+            occ = 1.0 if d else 0.0
+            if s <= t:
+                prev = occ if s == t else prob
+                prob = alpha_p * occ + cp * prev
+            if d:
+                z = alpha_d * v + cd * (z if seen else v)
+                seen = True
         z_out[r] = z
         prob_out[r] = prob
 

@@ -409,18 +409,15 @@ def ses_paths(
     the level before each period (``NaN`` up to each row's first period).
     """
     n_series, n_periods = x.shape
-    comp = 1.0 - alpha
-    level = np.zeros(n_series)
-    fit = np.full_like(x, np.nan) if fitted else None
-    for t in range(n_periods):
-        if fit is not None:
-            fit[:, t] = level
-        xt = x[:, t]
-        prev = np.where(start == t, xt, level)
-        level = np.where(start <= t, alpha * xt + comp * prev, level)
-    level = np.where(start == n_periods - 1, x[:, -1], level)
-    if fit is not None:
-        mask_fitted(fit, start)
+    # compiled row loop (_kernels.ses_rows), the same operations as: for each period t, fitted = level; from
+    # the row's start on, level = alpha * x_t + (1 - alpha) * (x_t at the start, else level)
+    level = np.empty(n_series)
+    fit = np.empty_like(x) if fitted else np.empty((0, 0))
+    _k.ses_rows(np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(start, dtype=np.int64),
+                np.ascontiguousarray(np.broadcast_to(alpha, (n_series,)), dtype=np.float64), fitted, fit, level)
+    if not fitted:
+        return level, None
+    mask_fitted(fit, start)
     return level, fit
 
 

@@ -324,20 +324,14 @@ def tsb(
         z_fast, prob_fast = np.empty(n_series), np.empty(n_series)
         _k.tsb_rows(x, start, float(alpha_d), float(alpha_p), sf, z_fast, prob_fast)
         return MethodResult(no_history(prob_fast * z_fast, start, n_periods), None, params)
-    cd, cp = 1.0 - alpha_d, 1.0 - alpha_p
-    z = np.zeros(n_series)
-    prob = np.zeros(n_series)
-    seen = np.zeros(n_series, dtype=bool)
-    fit = np.empty_like(x) if fitted else None
-    for t in range(n_periods):
-        if fit is not None:
-            fit[:, t] = prob * z
-        xt = x[:, t]
-        d = xt > 0
-        occ = d.astype(np.float64)
-        prob = np.where(start <= t, alpha_p * occ + cp * np.where(start == t, occ, prob), prob)
-        z = np.where(d, alpha_d * xt + cd * np.where(seen, z, xt), z)
-        seen |= d
+    # compiled row loop (_kernels.tsb_fitted_rows): fitted = prob * z before each period; from the row's start
+    # on prob = alpha_p * occ + (1 - alpha_p) * (occ at the start, else prob); in a demand period
+    # z = alpha_d * x_t + (1 - alpha_d) * (z, or x_t at the first demand)
+    z = np.empty(n_series)
+    prob = np.empty(n_series)
+    fit = np.empty_like(x)
+    _k.tsb_fitted_rows(np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(start, dtype=np.int64),
+                       float(alpha_d), float(alpha_p), fit, z, prob)
     single = start == n_periods - 1
     prob = np.where(single, (x[:, -1] > 0).astype(np.float64), prob)
     if sf:
