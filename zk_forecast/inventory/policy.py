@@ -391,6 +391,8 @@ def reorder_policy(pmf_lr: Any, pmf_l: Any, pmf_r: Any, target: Any, *, service:
     B = add_undershoot(b, J)
     out: dict[str, np.ndarray] = {}
     S = np.zeros(n, dtype=np.int64)
+    none = mean_r <= 0
+    fill, cycle, on_hand = np.empty(n), np.empty(n), np.empty(n)
     # widths per series: sort so chunks hold similar supports
     width = np.maximum(_support(A), _support(B)) + 1
     width = np.maximum(width, q)
@@ -413,13 +415,14 @@ def reorder_policy(pmf_lr: Any, pmf_l: Any, pmf_r: Any, target: Any, *, service:
         lv = np.arange(K)[None, :]
         ok = (met >= tg[idx][:, None] - 1e-12) & (lv >= q[idx][:, None] - 1)
         ok[:, -1] = True
-        S[idx] = np.maximum(np.argmax(ok, axis=1), q[idx] - 1)
-    s = S - q
-    none = mean_r <= 0
-    S[none], s[none] = 0, -1
-    out["fill_rate"] = base_stock_fill_rate(A, B, mean_r, S)
-    out["cycle_service"] = cycle_service_level(A, S)
-    out["on_hand"] = expected_on_hand(A, S)
+        S[idx] = np.where(none[idx], 0, np.maximum(np.argmax(ok, axis=1), q[idx] - 1))
+        # the measures at the chosen level, on the chunk's columns (K covers both supports: nothing is cut)
+        a_k, b_k = A[idx, :K], B[idx, :K]
+        fill[idx] = base_stock_fill_rate(a_k, b_k, mean_r[idx], S[idx])
+        cycle[idx] = cycle_service_level(a_k, S[idx])
+        on_hand[idx] = expected_on_hand(a_k, S[idx])
+    s = np.where(none, -1, S - q)
+    out["fill_rate"], out["cycle_service"], out["on_hand"] = fill, cycle, on_hand
     out["reorder_point"], out["order_up_to"], out["mean_r"] = s, S, mean_r
     return out
 
