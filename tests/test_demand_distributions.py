@@ -10,6 +10,7 @@ from zk_forecast.demand.distributions import (
     LeadTimeDemand,
     LeadTimeDistribution,
     lead_time_pmf,
+    recency_weights,
     truncate_tail,
 )
 from zk_forecast.errors import ZkTypeError, ZkValueError
@@ -207,3 +208,83 @@ def test_estimator_conventions_and_errors() -> None:
         lead_time_pmf(0.5, [0.5, 0.6], 2)
     with pytest.raises(ZkValueError, match="n_series = 3"):
         lead_time_pmf(np.array([0.1, 0.2]), np.tile(ONE, (3, 1)), 2)
+
+
+def test_recency_weights_by_hand() -> None:
+    # ages 2, 1, 0 with half-life 1 period: 1/4, 1/2, 1; a missing period weighs 0 (hand calculation)
+    np.testing.assert_array_equal(recency_weights(np.ones((1, 3), dtype=bool), 1.0), [[0.25, 0.5, 1.0]])
+    np.testing.assert_array_equal(recency_weights([[True, False, True]], 2.0), [[0.5, 0.0, 1.0]])
+    np.testing.assert_array_equal(recency_weights([[True, False]], None), [[1.0, 0.0]])
+
+
+def test_half_life_weighted_occurrence_and_sizes_by_hand() -> None:
+    # half-life 1, four periods: weights 1/8, 1/4, 1/2, 1 (ages 3..0); demands 2 (weight 1/8) and 4 (weight 1).
+    # p = (1/8 + 1) / (15/8) = 0.6; mean size = (2/8 + 4) / (9/8) = 34/9; reliability-weighted variance
+    # (1/8 (16/9)² + (2/9)²) / (9/8 - (65/64) / (9/8)) = (4/9) / (2/9) = 2 (two points: (4 - 2)² / 2 whatever the
+    # weights); effective demands (9/8)² / (65/64) = 81/65, effective periods (15/8)² / (85/64) = 45/17.
+    est = LeadTimeDemand(half_life=1.0).fit(np.array([[2.0, 0.0, 0.0, 4.0]]))
+    assert est.p_[0] == pytest.approx(0.6, rel=1e-14)
+    assert est.size_mean_[0] == pytest.approx(34 / 9, rel=1e-14)
+    assert est.size_var_[0] == pytest.approx(2.0, rel=1e-12)
+    assert est.effective_demands_[0] == pytest.approx(81 / 65, rel=1e-14)
+    assert est.effective_periods_[0] == pytest.approx(45 / 17, rel=1e-14)
+    assert est.n_demands_[0] == 2 and est.size_family_[0] == "poisson"  # 81/65 effective demands < min_sizes
+    # the mean over L periods is L p mean size: 5 × 0.6 × 34/9 = 34/3
+    assert est.mean(5)[0] == pytest.approx(34 / 3, rel=1e-8)
+    emp = LeadTimeDemand(half_life=1.0, size="empirical").fit(np.array([[2.0, 0.0, 0.0, 4.0]]))
+    np.testing.assert_allclose(emp.size_pmf_[0, :5], [0, 0, 1 / 9, 0, 8 / 9], atol=1e-15)  # weights 1/8 : 1
+
+
+def test_half_life_none_is_the_plain_average() -> None:
+    # property: no half-life = equal weights (p = demand periods / observed periods, sizes' mean and ddof=1
+    # variance), and a very long half-life converges to it
+    rng = np.random.default_rng(21)
+    y = np.where(rng.random((40, 90)) < rng.uniform(0.05, 0.8, (40, 1)), 1 + rng.negative_binomial(1, 0.3, (40, 90)),
+                 0.0)
+    y[rng.random(y.shape) < 0.1] = np.nan
+    est = LeadTimeDemand().fit(y)
+    occ = np.nan_to_num(y) > 0
+    np.testing.assert_array_equal(est.p_, occ.sum(axis=1) / (~np.isnan(y)).sum(axis=1))
+    np.testing.assert_array_equal(est.effective_demands_, occ.sum(axis=1))
+    for i in range(3):
+        sz = y[i][occ[i]]
+        assert est.size_mean_[i] == pytest.approx(sz.mean(), rel=1e-14)
+        assert est.size_var_[i] == pytest.approx(sz.var(ddof=1), rel=1e-12)
+    L = rng.integers(1, 9, 40)
+    far = LeadTimeDemand(half_life=1e12).fit(y)
+    np.testing.assert_allclose(far.pmf(L), est.pmf(L), atol=1e-9)
+    np.testing.assert_array_equal(far.size_family_, est.size_family_)
+
+
+def test_half_life_raises_quantile_after_a_level_shift() -> None:
+    # 60 weeks at one demand of 1 every 5 weeks, then 20 weeks at a demand of 3 every other week: the recent
+    # level is higher, so recency weighting must give a higher 95 % quantile over 4 weeks than equal weights
+    y = np.r_[np.tile([1.0, 0, 0, 0, 0], 12), np.tile([3.0, 0], 10)][None, :]
+    flat = LeadTimeDemand().fit(y)
+    recent = LeadTimeDemand(half_life=8).fit(y)
+    assert recent.p_[0] > flat.p_[0] and recent.size_mean_[0] > flat.size_mean_[0]
+    assert recent.quantile(0.95, 4)[0] > flat.quantile(0.95, 4)[0]
+    boot_flat = LeadTimeDemand(method="bootstrap", jitter=False, random_state=0).fit(y)
+    boot_recent = LeadTimeDemand(method="bootstrap", jitter=False, half_life=8, random_state=0).fit(y)
+    assert boot_recent.mean(4)[0] > boot_flat.mean(4)[0] + 1.0  # recent sizes 3 drawn far more often than 1
+
+
+def test_half_life_bootstrap_weights_by_hand() -> None:
+    # half-life 1: the transition into period t weighs 2^-(4 - t); y = 0 1 0 0 1 (ages 4..0).
+    # From no demand: 0→1 (into t=1, weight 1/8), 0→0 (t=3, 1/2), 0→1 (t=4, 1): p01 = (1/8 + 1) / (13/8) = 9/13.
+    # From demand: 1→0 (t=2, 1/4): p11 = 0. Sizes 1 (weight 1/8) and 9 (weight 1): with 2^-30 on the old size
+    # instead, every draw is the recent 9.
+    b = LeadTimeDemand(method="bootstrap", half_life=1.0).fit(np.array([[0.0, 1, 0, 0, 1]]))
+    assert b.p01_[0] == pytest.approx(9 / 13, rel=1e-14) and b.p11_[0] == 0.0
+    y = np.zeros((1, 32))
+    y[0, 0], y[0, -1] = 1.0, 9.0
+    d = LeadTimeDemand(method="bootstrap", half_life=1.0, jitter=False, n_samples=2000, random_state=4).fit(y)
+    pmf = d.pmf(3)[0]
+    assert set(np.flatnonzero(pmf)) <= {0, 9, 18, 27}
+
+
+def test_half_life_must_be_positive() -> None:
+    for bad in (0, -3.0, float("nan"), float("inf"), "26", True):
+        with pytest.raises(ZkValueError, match="'half_life'"):
+            LeadTimeDemand(half_life=bad).fit(np.ones((1, 4)))  # type: ignore[arg-type]
+    assert "half_life=13" in repr(LeadTimeDemand(half_life=13))

@@ -155,3 +155,51 @@ def test_window_fits_the_last_periods_only() -> None:
 def test_window_must_be_positive_int(bad: object) -> None:
     with pytest.raises(ZkValueError, match="window"):
         plan(_history(), _items(), window=bad)  # type: ignore[arg-type]
+
+
+def test_panel_history_gives_the_same_policies_as_long_history() -> None:
+    # the nightly batch passes build_panel's Panel; a long frame of the same cells must give the same plan
+    from zk_forecast.demand.panel import Panel
+
+    rng = np.random.default_rng(11)
+    n, t = 40, 60
+    y = (rng.random((n, t)) < rng.uniform(0.05, 0.6, n)[:, None]) * rng.geometric(0.4, (n, t))
+    ids = [f"P{i:03d}|YC01" for i in range(n)]
+    ds = pd.date_range("2024-01-01", periods=t, freq="W-MON")
+    long = pd.DataFrame({"unique_id": np.repeat(ids, t), "ds": np.tile(ds, n), "y": y.ravel().astype(float)})
+    panel = Panel.from_long(long, freq="W-MON")
+    items = pd.DataFrame({"lead_time": rng.integers(0, 6, n), "unit_cost": rng.uniform(5, 500, n)},
+                         index=pd.Index(ids, name="unique_id"))
+    a = plan(long, items, fill_rate=0.93)
+    b = plan(panel, items, fill_rate=0.93)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_panel_history_with_an_unknown_series_is_refused() -> None:
+    from zk_forecast.demand.panel import Panel
+
+    long = pd.DataFrame({"unique_id": ["A|YC01", "B|YC01"], "ds": pd.to_datetime(["2024-01-01"] * 2), "y": [1.0, 2.0]})
+    items = pd.DataFrame({"lead_time": [1]}, index=pd.Index(["A|YC01"], name="unique_id"))
+    with pytest.raises(ZkValueError, match="B\\|YC01"):
+        plan(Panel.from_long(long), items)
+
+
+def test_half_life_follows_a_level_rise() -> None:
+    # A: 1 unit every 4th week for 20 weeks, then 2 units every week for 6 weeks (the level rose); B: 2 every week.
+    a = [1.0, 0.0, 0.0, 0.0] * 5 + [2.0] * 6
+    rows = [("A", d, y) for d, y in zip(DS, a, strict=True)] + [("B", d, 2.0) for d in DS]
+    hist = pd.DataFrame(rows, columns=["unique_id", "ds", "y"])
+    items = pd.DataFrame({"lead_time": [2, 2], "unit_cost": [1.0, 1.0]}, index=pd.Index(["A", "B"]))
+    flat = plan(hist, items, fill_rate=0.95, half_life=None)
+    recent = plan(hist, items, fill_rate=0.95, half_life=4)
+    assert recent.loc["A", "reorder_point"] > flat.loc["A", "reorder_point"]
+    # B: the same demand in every week, whatever its weight → the same policy
+    assert recent.loc["B", "reorder_point"] == flat.loc["B", "reorder_point"]
+    assert recent.loc["B", "order_up_to"] == flat.loc["B", "order_up_to"]
+    assert (recent["expected_fill_rate"] >= 0.95 - 1e-12).all()
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), "52", True])
+def test_half_life_must_be_positive(bad: object) -> None:
+    with pytest.raises(ZkValueError, match="half_life"):
+        plan(_history(), _items(), half_life=bad)  # type: ignore[arg-type]

@@ -30,6 +30,17 @@ Fitted sizes (``size=``)
     20, four times the largest size seen and twenty times the mean size (a bound on memory for very
     over-dispersed fits); the mass beyond is folded into that last bin.
 
+Recency weights (``half_life=``)
+    With ``half_life = h`` [periods] a period ``a`` periods before the last column weighs ``w = 0.5 ** (a / h)``
+    (:func:`recency_weights`): ``p = Σ w·[demand] / Σ w`` over the observed periods (an exponentially smoothed
+    demand rate that follows level changes), and the size mean and variance are weighted by the ``w`` of the
+    demand periods. The variance uses reliability weights, ``Σ w (x - mean)² / (V1 - V2 / V1)`` with
+    ``V1 = Σ w`` and ``V2 = Σ w²`` (unbiased; ``ddof=1`` when all weights are equal), and ``size="auto"`` counts
+    the *effective* number of demands ``V1² / V2`` (Kish) against ``min_sizes``: old demands that hardly weigh
+    do not make a variance look well estimated. ``"empirical"`` sizes are weighted frequencies; the bootstrap
+    weighs each Markov transition by the period it leads to and draws past sizes in proportion to their
+    weights. ``half_life=None`` (default) weighs every period 1: the plain averages above, unchanged.
+
 Truncation: every pmf is cut at the smallest ``k`` whose upper-tail mass ``P(D > k)`` is at most ``tail``
 (default 1e-9 [probability]) and that tail mass is added to bin ``k``, so rows are non-negative and sum to 1.
 Rows are padded with zeros to a common width ``K``; memory is ``n_series × K × 8`` bytes.
@@ -46,7 +57,7 @@ from scipy import stats
 
 from zk_forecast.errors import ZkTypeError, ZkValueError
 
-__all__ = ["LeadTimeDemand", "LeadTimeDistribution", "lead_time_pmf", "truncate_tail"]
+__all__ = ["LeadTimeDemand", "LeadTimeDistribution", "lead_time_pmf", "recency_weights", "truncate_tail"]
 
 _SIZE_TAIL = 1e-12
 _FFT_BUDGET = 1 << 22  # complex cells per FFT chunk (64 MB)
@@ -253,6 +264,10 @@ class LeadTimeDemand:
         Jitter bootstrap sizes as Willemain et al. (2004).
     tail : float, default 1e-9
         Upper-tail mass folded into the last bin of a fitted pmf [probability].
+    half_life : float or None, default None
+        Recency weighting [periods]: a period ``a`` periods before the last one weighs ``0.5 ** (a / half_life)``
+        in the demand probability, the size moments and (bootstrap) the transitions and size draws (module
+        notes). None: every period weighs the same.
     random_state : int, numpy.random.Generator or None, default None
         Seed of the bootstrap; an int gives identical results on every call.
 
@@ -260,8 +275,18 @@ class LeadTimeDemand:
     ----------
     n_series_ : int
     p_ : numpy.ndarray, shape (n_series,)
-        Demand probability per period, demand periods / observed periods [probability per period].
+        Demand probability per period, demand periods / observed periods [probability per period] (weighted
+        by recency with ``half_life``).
     n_demands_ : numpy.ndarray of int, shape (n_series,)
+        Periods with demand [periods].
+    effective_periods_ : numpy.ndarray, shape (n_series,)
+        Effective number of observed periods ``(Σ w)² / Σ w²`` [periods]; the observed periods without
+        ``half_life``.
+    effective_demands_ : numpy.ndarray, shape (n_series,)
+        Effective number of demands, the same over the demand periods [periods] ("fitted").
+    size_mean_, size_var_ : numpy.ndarray, shape (n_series,)
+        Weighted mean [units] and variance [units²] of the sizes before a family is fitted; NaN without demand
+        ("fitted").
     size_family_ : numpy.ndarray of str, shape (n_series,)
         ``"poisson"``, ``"nbinom"``, ``"geometric"``, ``"empirical"`` or ``"none"`` (no demand) ("fitted").
     size_pmf_ : numpy.ndarray, shape (n_series, S)
@@ -272,6 +297,8 @@ class LeadTimeDemand:
         Demand in the last observed period ("bootstrap").
     sizes_, size_offsets_ : numpy.ndarray
         Past non-zero sizes of all series, concatenated, and where each series' run starts ("bootstrap").
+    size_weights_ : numpy.ndarray or None
+        Cumulative recency weights of ``sizes_`` (None without ``half_life``) ("bootstrap").
 
     Examples
     --------
@@ -291,6 +318,7 @@ class LeadTimeDemand:
         n_samples: int = 1000,
         jitter: bool = True,
         tail: float = 1e-9,
+        half_life: float | None = None,
         random_state: Any = None,
     ) -> None:
         self.method = method
@@ -299,12 +327,13 @@ class LeadTimeDemand:
         self.n_samples = n_samples
         self.jitter = jitter
         self.tail = tail
+        self.half_life = half_life
         self.random_state = random_state
 
     def __repr__(self) -> str:
         return (f"LeadTimeDemand(method={self.method!r}, size={self.size!r}, min_sizes={self.min_sizes}, "
                 f"n_samples={self.n_samples}, jitter={self.jitter}, tail={self.tail}, "
-                f"random_state={self.random_state!r})")
+                f"half_life={self.half_life!r}, random_state={self.random_state!r})")
 
     def _validate(self) -> None:
         if self.method not in _METHODS:
@@ -319,6 +348,11 @@ class LeadTimeDemand:
                 raise ZkValueError(f"The {name!r} parameter of LeadTimeDemand must be an int >= 1; "
                                    f"got {v!r} instead.")
         _check_tail(self.tail)
+        h = self.half_life
+        if h is not None and (isinstance(h, bool) or not isinstance(h, (int, float, np.integer, np.floating))
+                              or not np.isfinite(h) or h <= 0):
+            raise ZkValueError(f"The 'half_life' parameter of LeadTimeDemand must be a number > 0 [periods] or None "
+                               f"(all periods weigh the same); got {h!r} instead. Use e.g. half_life=26 for weeks.")
 
     def fit(self, y: Any) -> LeadTimeDemand:
         """Learn occurrence and sizes from demand histories.
@@ -343,28 +377,38 @@ class LeadTimeDemand:
         obs = ~np.isnan(a)
         sizes2d = np.where(obs & (a > 0), np.maximum(np.rint(np.where(obs, a, 0.0)), 1.0), 0.0)
         occ = sizes2d > 0
-        n_obs = obs.sum(axis=1)
+        w = recency_weights(obs, self.half_life)
+        v1 = w.sum(axis=1)
         self.n_series_ = a.shape[0]
         self.n_demands_ = occ.sum(axis=1)
-        self.p_ = np.where(n_obs > 0, self.n_demands_ / np.maximum(n_obs, 1), 0.0)
+        self.effective_periods_ = _effective_n(w)
+        self.p_ = np.where(v1 > 0, np.where(occ, w, 0.0).sum(axis=1) / np.where(v1 > 0, v1, 1.0), 0.0)
         if self.method == "fitted":
-            self._fit_sizes(sizes2d, occ)
+            self._fit_sizes(sizes2d, occ, w)
         else:
-            self._fit_bootstrap(obs, occ, sizes2d)
+            self._fit_bootstrap(obs, occ, sizes2d, w)
         return self
 
-    def _fit_sizes(self, sizes2d: np.ndarray, occ: np.ndarray) -> None:
+    def _fit_sizes(self, sizes2d: np.ndarray, occ: np.ndarray, w: np.ndarray) -> None:
         n_d = self.n_demands_
-        k = np.maximum(n_d, 1)
-        mean = np.where(n_d > 0, sizes2d.sum(axis=1) / k, 1.0)
+        ws = np.where(occ, w, 0.0)  # weights of the demands
+        w1 = ws.sum(axis=1)
+        n_eff = _effective_n(ws)  # = n_d when all weights are equal
+        mean = np.where(n_d > 0, (ws * sizes2d).sum(axis=1) / np.where(w1 > 0, w1, 1.0), 1.0)
         dev = np.where(occ, sizes2d - mean[:, None], 0.0)
-        var = np.where(n_d > 1, (dev * dev).sum(axis=1) / np.maximum(n_d - 1, 1), 0.0)
+        # reliability weights: sum w (x - mean)² / (V1 - V2 / V1) is unbiased; ddof=1 for equal weights
+        two = n_eff > 1.0 + 1e-9
+        denom = np.where(two, w1 - (ws * ws).sum(axis=1) / np.where(w1 > 0, w1, 1.0), 1.0)
+        var = np.where(two, (ws * dev * dev).sum(axis=1) / np.where(two, denom, 1.0), 0.0)
+        self.effective_demands_ = n_eff
+        self.size_mean_ = np.where(n_d > 0, mean, np.nan)
+        self.size_var_ = np.where(n_d > 0, var, np.nan)
         biggest = sizes2d.max(axis=1, initial=1.0)
         lam = np.maximum(mean - 1.0, 0.0)
         over = var > lam + 1e-12
         fam = np.full(n_d.shape, self.size if self.size != "nbinom" else "poisson", dtype=object)
         if self.size in ("auto", "nbinom"):
-            use_nb = over & (n_d >= (self.min_sizes if self.size == "auto" else 2))
+            use_nb = over & (n_eff >= (self.min_sizes if self.size == "auto" else 2) - 1e-9)
             fam = np.where(use_nb, "nbinom", "poisson").astype(object)
         fam[n_d == 0] = "none"
         cap = np.ceil(np.maximum(np.maximum(4 * biggest, 20 * mean), 20)).astype(np.int64)  # largest size kept
@@ -387,8 +431,8 @@ class LeadTimeDemand:
             rows_all = rows_all[np.argsort(top[rows_all], kind="stable")]  # similar widths together
             for b in range(0, rows_all.size, 4096):
                 rows = rows_all[b:b + 4096]
-                w = int(top[rows].max()) + 1
-                ks = np.arange(w, dtype=np.float64)[None, :]
+                wd = int(top[rows].max()) + 1
+                ks = np.arange(wd, dtype=np.float64)[None, :]
                 if name == "poisson":
                     block = stats.poisson.pmf(ks - 1, lam[rows][:, None])
                 elif name == "nbinom":
@@ -398,9 +442,10 @@ class LeadTimeDemand:
                 else:
                     rr, cc = np.nonzero(occ[rows])
                     vals = sizes2d[rows][rr, cc].astype(np.int64)
-                    block = np.zeros((rows.size, w))
-                    np.add.at(block, (rr, np.minimum(vals, w - 1)), 1.0)
-                pmf[rows, :w] = block
+                    block = np.zeros((rows.size, wd))
+                    top_w = ws[rows].max(axis=1)  # 1 for equal weights: plain counts
+                    np.add.at(block, (rr, np.minimum(vals, wd - 1)), ws[rows][rr, cc] / top_w[rr])
+                pmf[rows, :wd] = block
         pmf[fam == "none", 1] = 1.0
         # fold everything above each series' top into its top bin
         above = np.arange(width)[None, :] > top[:, None]
@@ -410,20 +455,23 @@ class LeadTimeDemand:
         self.size_family_ = fam.astype(str)
         self.size_pmf_ = pmf / pmf.sum(axis=1, keepdims=True)
 
-    def _fit_bootstrap(self, obs: np.ndarray, occ: np.ndarray, sizes2d: np.ndarray) -> None:
+    def _fit_bootstrap(self, obs: np.ndarray, occ: np.ndarray, sizes2d: np.ndarray, w: np.ndarray) -> None:
         pair = obs[:, :-1] & obs[:, 1:]  # transitions between adjacent observed periods only
         prev, nxt = occ[:, :-1], occ[:, 1:]
-        n0 = (pair & ~prev).sum(axis=1)
-        n01 = (pair & ~prev & nxt).sum(axis=1)
-        n1 = (pair & prev).sum(axis=1)
-        n11 = (pair & prev & nxt).sum(axis=1)
-        self.p01_ = np.where(n0 > 0, n01 / np.maximum(n0, 1), self.p_)
-        self.p11_ = np.where(n1 > 0, n11 / np.maximum(n1, 1), self.p_)
+        wt = w[:, 1:]  # a transition weighs as the period it leads to
+        n0 = np.where(pair & ~prev, wt, 0.0).sum(axis=1)
+        n01 = np.where(pair & ~prev & nxt, wt, 0.0).sum(axis=1)
+        n1 = np.where(pair & prev, wt, 0.0).sum(axis=1)
+        n11 = np.where(pair & prev & nxt, wt, 0.0).sum(axis=1)
+        self.p01_ = np.where(n0 > 0, n01 / np.where(n0 > 0, n0, 1.0), self.p_)
+        self.p11_ = np.where(n1 > 0, n11 / np.where(n1 > 0, n1, 1.0), self.p_)
         last = obs.shape[1] - 1 - np.argmax(obs[:, ::-1], axis=1)
         self.last_state_ = obs.any(axis=1) & occ[np.arange(occ.shape[0]), last]
         rr, cc = np.nonzero(occ)
         self.sizes_ = sizes2d[rr, cc].astype(np.int64)
         self.size_offsets_ = np.r_[0, np.cumsum(self.n_demands_)].astype(np.int64)
+        # cumulative recency weights of the sizes (None: equal weights, drawn by index as published)
+        self.size_weights_ = None if self.half_life is None else np.cumsum(w[rr, cc])
 
     # ------------------------------------------------------------------------------------------ output
     def _check_fitted(self) -> None:
@@ -496,7 +544,14 @@ class LeadTimeDemand:
                 rr, ss = np.nonzero(occ & live)
                 if rr.size:
                     row = idx[rr]
-                    pick = self.size_offsets_[row] + (rng.random(rr.size) * counts[row]).astype(np.int64)
+                    if self.size_weights_ is None:
+                        pick = self.size_offsets_[row] + (rng.random(rr.size) * counts[row]).astype(np.int64)
+                    else:  # draw a past size with probability proportional to its recency weight
+                        cw = self.size_weights_
+                        lo, hi = self.size_offsets_[row], self.size_offsets_[row + 1] - 1
+                        base = np.where(lo > 0, cw[np.maximum(lo - 1, 0)], 0.0)
+                        u = base + rng.random(rr.size) * (cw[hi] - base)
+                        pick = np.clip(np.searchsorted(cw, u, side="right"), lo, hi)
                     x = self.sizes_[pick]
                     if self.jitter:
                         j = 1 + np.trunc(x + rng.standard_normal(rr.size) * np.sqrt(x)).astype(np.int64)
@@ -511,6 +566,45 @@ class LeadTimeDemand:
         for idx, pc in pieces:
             out[idx, :pc.shape[1]] = pc
         return out
+
+
+# ---------------------------------------------------------------------------------------------- weights
+def recency_weights(observed: Any, half_life: float | None) -> np.ndarray:
+    """Exponential recency weights of the periods of each history.
+
+    A period ``a`` periods before the last one (the last column) weighs ``0.5 ** (a / half_life)``; missing
+    periods weigh 0.
+
+    Parameters
+    ----------
+    observed : array-like of bool, shape (n_series, n_periods)
+        True where the period was observed [-].
+    half_life : float or None
+        Age at which a period weighs half as much as the last one [periods]; None gives every observed period
+        weight 1 (the plain averages).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_series, n_periods)
+        Weights in [0, 1] [-].
+
+    Examples
+    --------
+    >>> recency_weights(np.ones((1, 3), dtype=bool), 1.0)
+    array([[0.25, 0.5 , 1.  ]])
+    """
+    obs = np.asarray(observed, dtype=bool)
+    if half_life is None:
+        return obs.astype(np.float64)
+    age = np.arange(obs.shape[-1] - 1, -1, -1, dtype=np.float64)
+    return np.where(obs, np.exp2(-age / float(half_life)), 0.0)
+
+
+def _effective_n(w: np.ndarray) -> np.ndarray:
+    """Kish's effective sample size ``(Σ w)² / Σ w²`` per row [-]; the count for equal weights, 0 for none."""
+    s1 = w.sum(axis=1)
+    s2 = (w * w).sum(axis=1)
+    return np.where(s2 > 0, s1 * s1 / np.where(s2 > 0, s2, 1.0), 0.0)
 
 
 # ---------------------------------------------------------------------------------------------- checks
