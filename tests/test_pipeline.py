@@ -248,3 +248,20 @@ def test_progress_display_on_a_terminal_and_log_lines_otherwise() -> None:
     lines = plain.getvalue().splitlines()
     assert len(lines) == 3 and all(line[:4].isdigit() and "[nightly]" in line for line in lines)
     assert "\r" not in plain.getvalue()
+
+
+def test_a_failing_report_in_the_background_process_fails_the_run_at_reports(site: tuple[Path, Path]) -> None:
+    # the scorecard reads a cut-ins file without the columns it needs: the report process fails, the batch
+    # reports step "reports", the last published run stays
+    config, work = site
+    runs = work / "runs"
+    before = (runs / LATEST_FILE).read_text(encoding="utf-8")
+    bad = work / "cut_ins.csv"
+    bad.write_text("wrong,columns\n1,2\n", encoding="utf-8")
+    text = config.read_text(encoding="utf-8").replace('scheduled = []', 'scheduled = ["scorecard"]')
+    config.write_text(text + 'cut_ins = "cut_ins.csv"\n', encoding="utf-8")
+    res = run_nightly(config, stream=io.StringIO())
+    assert res.exit_code == EXIT_FAILED and res.step == "reports", res
+    assert "cut" in (res.error or "").lower()
+    assert (runs / LATEST_FILE).read_text(encoding="utf-8") == before
+    assert res.run_dir is not None and res.run_dir.name.endswith(".failed")

@@ -35,6 +35,14 @@ seen by the last published run but gone now; the store tables with rows and sha2
 package versions, each step's seconds and the outputs (relative paths, sha256, bytes). The same inputs give
 byte-identical outputs; only the clock fields listed in ``manifest["clock_fields"]`` differ between runs.
 
+Two processes
+-------------
+The scheduled reports need only the store: as soon as ``ingest`` has finished they are written by a second
+process (``spawn``), while this one goes on with the panel, forecasts and policies (the machine has two cores).
+The ``reports`` step waits for that process; its time in the manifest is the wait, and
+``reports_process_seconds`` the process's own time. A report that fails fails the run at step ``reports``; a
+failed run stops the report process, and a report process whose batch was killed ends by itself.
+
 Progress goes to stdout: a one-line progress display when stdout is a terminal, plain timestamped log lines when
 it is not (cron). Every line is also kept in ``run.log`` inside the run folder.
 
@@ -81,7 +89,8 @@ LATEST_FILE = "LATEST"
 LATEST_LINK = "latest"
 RUNNING_MARKER = ".running"
 PAUSE_ENV = "ZK_FORECAST_PAUSE_IN_STEP"
-CLOCK_FIELDS = ("run_id", "started_at", "finished_at", "steps[].seconds", "total_seconds", "host", "pid",
+CLOCK_FIELDS = ("run_id", "started_at", "finished_at", "steps[].seconds", "reports_process_seconds", "total_seconds",
+                "host", "pid",
                 "stale_lock_cleared", "abandoned_runs", "inputs.store_tables[].sha256")
 _VERSIONED = ("zk_forecast", "numpy", "pandas", "scipy", "pyarrow", "openpyxl", "matplotlib")
 
@@ -436,17 +445,19 @@ class _Run:
         self.data["tickets"] = read("tickets") if "tickets" in tables else None
         self.data["component_parts"] = read("component_parts") if "component_parts" in tables else None
         self.data["receipts"] = read("receipts") if "receipts" in tables else None
-        hist = build_panel(self.data["issues"], self.data["parts"]).to_long()
-        self.data["history"] = hist[hist["y"].notna()].reset_index(drop=True)
+        # the panel stays an array (series × weeks): forecasts and policies read it directly
+        self.data["panel"] = build_panel(self.data["issues"], self.data["parts"])
 
     def forecast(self) -> None:
         if not self.cfg.forecast.enabled:
             self.progress.log("forecast disabled in config / 配置中已关闭预测")
             return
-        from zk_forecast.demand.forecast import forecast
+        from zk_forecast.demand.forecast import forecast_panel
+        from zk_forecast.demand.select import AutoSelect
 
-        fc = forecast(self.data["history"], h=self.cfg.forecast.horizon, methods=list(self.cfg.forecast.methods),
-                      freq="W-MON")
+        # auto: the candidates' parameters are estimated once before the inner origins (one pass, not twelve)
+        methods = [AutoSelect(refit=False) if m == "auto" else m for m in self.cfg.forecast.methods]
+        fc = forecast_panel(self.data["panel"], h=self.cfg.forecast.horizon, methods=methods)
         self._csv(fc, "forecasts.csv")
 
     def installed_base(self) -> None:
@@ -483,8 +494,8 @@ class _Run:
         from zk_forecast.reports.from_store import items_from_parts
 
         d, t = self.data, self.cfg.targets
-        hist = d["history"]
-        items = items_from_parts(pd.Index(sorted(hist["unique_id"].unique())), d["parts"])
+        panel = d["panel"]
+        items = items_from_parts(pd.Index(sorted(panel.unique_id.astype(str))), d["parts"])
         wl = d["wear_depot"].frame
         listed = set(wl.loc[wl["listed"].astype(bool), "part_no"].astype(str) + "|"
                       + wl.loc[wl["listed"].astype(bool), "key"].astype(str))
@@ -492,7 +503,7 @@ class _Run:
         kw: dict[str, Any] = {}
         if self.cfg.lead_times.use_receipts and d["receipts"] is not None:
             kw = {"receipts": d["receipts"], "min_receipts": self.cfg.lead_times.min_receipts}
-        pol = plan(hist, items, fill_rate={"wear_list": t.wear_list, "other": t.other},
+        pol = plan(panel, items, fill_rate={"wear_list": t.wear_list, "other": t.other},
                    review_period=t.review_period, **kw)
         d["policies"] = pol
         self._csv(pol.reset_index() if pol.index.name else pol, "policies.csv")
@@ -521,10 +532,12 @@ class _Run:
         depots = pd.DataFrame({"role": ["central" if i == cfg.depots.central else "branch" for i in ids],
                                "transfer_days": tdays, "transfer_time": np.ceil(tdays / 5.0)},
                               index=pd.Index(ids, name="depot_id"))
-        hist = d["history"]
-        last = hist["ds"].max()
-        recent = hist[hist["ds"] > last - pd.Timedelta(weeks=52)]
-        rate = recent.groupby("unique_id")["y"].mean()
+        panel = d["panel"]
+        recent = panel.values[:, -52:]  # the last 52 weeks [units per week]; series listed in them only
+        seen = ~np.isnan(recent).all(axis=1)
+        with np.errstate(invalid="ignore"):
+            mean = np.nanmean(np.where(seen[:, None], recent, 0.0), axis=1)
+        rate = pd.Series(mean[seen], index=pd.Index(panel.unique_id.astype(str)[seen], name="unique_id")).sort_index()
         part_depot = rate.index.to_series().str.split("|", n=1, expand=True)
         demand = pd.DataFrame({"part_no": part_depot[0].to_numpy(), "depot_id": part_depot[1].to_numpy(),
                                "rate": rate.to_numpy(dtype=float)})
@@ -563,13 +576,97 @@ class _Run:
         if "scorecard" in rc.scheduled:
             write_scorecard(store, period, out, cut_ins=cut)
         if "manufacturer" in rc.scheduled:
+            if "machines" not in self.data:
+                from zk_forecast.data.store import Store
+
+                self.data["machines"] = Store(store).read("machines")
             makers = self.data["machines"]["manufacturer"].dropna().astype(str).unique()
             for maker in sorted(makers):
                 write_manufacturer_report(store, maker, period, out, cut_ins=cut)
 
     # helpers -----------------------------------------------------------------------------------------
     def _csv(self, df: Any, name: str) -> None:
-        df.to_csv(self.dir / name, index=False, lineterminator="\n")
+        """UTF-8 CSV through pyarrow's writer (a million rows in about a second); dates as YYYY-MM-DD."""
+        import pyarrow as pa
+        from pyarrow import csv as pacsv
+
+        frame = df.copy()
+        for c in frame.columns:
+            if frame[c].dtype.kind == "M":
+                frame[c] = frame[c].dt.date
+            elif frame[c].dtype == object:
+                frame[c] = frame[c].astype("string")
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        pacsv.write_csv(table, self.dir / name, pacsv.WriteOptions(quoting_style="needed"))
+
+
+def _reports_worker(cfg: Config, run_dir: str, today: _dt.date, parent: int, queue: Any) -> None:
+    """Body of the background process that writes the scheduled reports (they read the store only).
+
+    Sends ``{"seconds", "report_period"}`` or ``{"error"}`` back through ``queue``; exits when the parent dies
+    (a killed batch must not leave a process writing into its abandoned run folder).
+    """
+    import threading
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, daemon=True).start()
+    import io
+
+    t0 = time.perf_counter()
+    try:
+        run = _Run(cfg, Path(run_dir), _Progress(io.StringIO(), 1), today)
+        run.reports()
+        queue.put({"seconds": time.perf_counter() - t0, "report_period": run.manifest.get("report_period")})
+    except BaseException as exc:  # reported to the parent, which fails the run at step "reports"
+        msg = str(exc) or exc.__class__.__name__
+        if not isinstance(exc, ZkError):
+            msg = f"{exc.__class__.__name__}: {msg}"
+        queue.put({"error": msg})
+
+
+class _Background:
+    """The scheduled reports, written by a second process while the batch goes on (two cores: reports need only
+    the store, so they start as soon as ingest has finished)."""
+
+    def __init__(self, cfg: Config, run_dir: Path, today: _dt.date) -> None:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")
+        self.queue = ctx.Queue()
+        self.proc = ctx.Process(target=_reports_worker, args=(cfg, str(run_dir), today, os.getpid(), self.queue),
+                                daemon=True)
+        self.proc.start()
+
+    def result(self) -> dict[str, Any]:
+        import queue as _queue
+
+        try:
+            while True:
+                try:
+                    got: dict[str, Any] = self.queue.get(timeout=1.0)
+                    break
+                except _queue.Empty:
+                    if not self.proc.is_alive():
+                        code = self.proc.exitcode
+                        try:
+                            got = self.queue.get(timeout=1.0)
+                            break
+                        except _queue.Empty:
+                            got = {"error": f"the report process ended without a result (exit code {code})"}
+                            break
+        finally:
+            self.proc.join(timeout=30)
+        return got
+
+    def stop(self) -> None:
+        if self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join(timeout=10)
 
 
 def _versions() -> dict[str, str]:
@@ -673,6 +770,7 @@ def run_nightly(config: str | Path | Config, *, rebuild: bool = False, stream: T
         return RunResult(EXIT_LOCKED, step="lock", error=str(exc))
     started = now or _dt.datetime.now()
     run_dir: Path | None = None
+    background: _Background | None = None
     step = "prepare"
     try:
         abandoned = _clean_leftovers(runs_dir, progress)
@@ -691,10 +789,20 @@ def run_nightly(config: str | Path | Config, *, rebuild: bool = False, stream: T
             if pause.startswith(step + ":"):
                 time.sleep(float(pause.split(":", 1)[1]))
             t0 = time.perf_counter()
-            getattr(run, step)()
+            if step == "reports" and background is not None:
+                got = background.result()
+                background = None
+                if "error" in got:
+                    raise StepError("reports", got["error"])
+                run.manifest["report_period"] = got["report_period"]
+                run.manifest["reports_process_seconds"] = round(float(got["seconds"]), 3)
+            else:
+                getattr(run, step)()
             secs = time.perf_counter() - t0
             run.manifest["steps"].append({"name": step, "seconds": round(secs, 3)})
             progress.step_done(step, secs)
+            if step == "ingest" and cfg.reports.scheduled:
+                background = _Background(cfg, run_dir, run.today)
         step = "publish"
         progress.step(step)
         t0 = time.perf_counter()
@@ -721,6 +829,8 @@ def run_nightly(config: str | Path | Config, *, rebuild: bool = False, stream: T
                      f"{run_dir / 'reports'}")
         return RunResult(EXIT_OK, run_dir=run_dir, manifest=manifest)
     except BaseException as exc:
+        if background is not None:
+            background.stop()
         failed_step = exc.step if isinstance(exc, StepError) else step
         msg = str(exc) or exc.__class__.__name__
         if not isinstance(exc, ZkError):
