@@ -492,7 +492,9 @@ def _read_xlsx(
                 raise ReadError(
                     f"{path.name}: sheet {title!r} cannot be read ({exc.__class__.__name__}); export it again"
                 ) from None
-            texts = [[_cell_text(v) for v in r] for r in rows]
+            # text cells (most of them) kept as they are, the rest through _cell_text
+            texts = [[v if type(v) is str and v and not v.isspace() else _cell_text(v) for v in r]
+                     for r in rows]
             h = _pick_header(texts, header_score)
             if h < 0:
                 continue
