@@ -13,7 +13,7 @@ import re
 import zipfile
 from pathlib import Path
 
-__all__ = ["freeze_xlsx"]
+__all__ = ["freeze_xlsx", "write_xlsx_entries"]
 
 
 def freeze_xlsx(path: Path, when: _dt.datetime) -> None:
@@ -29,12 +29,30 @@ def freeze_xlsx(path: Path, when: _dt.datetime) -> None:
     with zipfile.ZipFile(path) as src:
         entries = [(info.filename, src.read(info.filename)) for info in src.infolist()]
     stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = []
+    for name, data in entries:
+        if name == "docProps/core.xml":
+            data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp, data)
+        out.append((name, data))
+    write_xlsx_entries(path, out, when)
+
+
+def write_xlsx_entries(path: Path, entries: list[tuple[str, bytes]], when: _dt.datetime) -> None:
+    """Write the parts of an xlsx package as a zip with fixed entry times and attributes, in the given order.
+
+    Parameters
+    ----------
+    path : Path
+        Target file (overwritten).
+    entries : list of (name, bytes)
+        Zip entry names and contents, in order.
+    when : datetime
+        Every zip entry's time stamp.
+    """
     zip_time = (when.year, when.month, when.day, when.hour, when.minute, when.second)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as dst:
         for name, data in entries:
-            if name == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp, data)
             info = zipfile.ZipInfo(name, date_time=zip_time)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o600 << 16

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from zk_forecast.errors import ZkTypeError, ZkValueError
-from zk_forecast.failures import build_lives, compare_cut_in, early_life_test, fit_groups
+from zk_forecast.failures import build_lives, compare_cut_in, fit_groups
 from zk_forecast.reports._html import (
     Period,
     esc,
@@ -43,6 +43,7 @@ from zk_forecast.reports._html import (
     table_html,
     write_page,
 )
+from zk_forecast.reports._tables import early_life_memo
 
 __all__ = [
     "SEASONS",
@@ -235,7 +236,7 @@ def _weibull(lives: pd.DataFrame, level: float) -> pd.DataFrame:
 def _early_life(lives: pd.DataFrame, weib: pd.DataFrame, level: float, alpha: float) -> pd.DataFrame:
     rows = []
     for (model, comp), g in lives.groupby(["model", "component"], sort=True):
-        r = early_life_test(g["time"].to_numpy(float), g["censored"].to_numpy(float), g["entry"].to_numpy(float),
+        r = early_life_memo(g["time"].to_numpy(float), g["censored"].to_numpy(float), g["entry"].to_numpy(float),
                             alpha=alpha, level=level)
         below = bool(np.isfinite(r.shape_upper) and r.shape_upper < 1.0)
         rows.append({"model": model, "component": comp, "failures": r.failures, "shape": r.shape,
@@ -423,6 +424,7 @@ def manufacturer_report(
     level: float = 0.95,
     alpha: float = 0.05,
     top: int = 10,
+    lives: pd.DataFrame | None = None,
 ) -> ManufacturerReport:
     """Build the feedback report of one manufacturer for one period.
 
@@ -448,6 +450,10 @@ def manufacturer_report(
         Significance level of the early-life and fix tests.
     top : int
         Number of improvement requests listed.
+    lives : DataFrame, optional
+        The component lives of all machines known at the end of the period, when already built
+        (``build_lives`` on the tickets reported before the period end, ``as_of`` the period end); default built
+        here.
 
     Returns
     -------
@@ -475,8 +481,10 @@ def manufacturer_report(
     pareto = _pareto(fail_p, base)
     trend = _trend(fail, mach, per)
 
-    t_hist = tickets[pd.to_datetime(tickets["reported_at"]) < per.end]
-    lives_all = build_lives(t_hist, machines, component_parts, as_of=per.end)
+    if lives is None:
+        t_hist = tickets[pd.to_datetime(tickets["reported_at"]) < per.end]
+        lives = build_lives(t_hist, machines, component_parts, as_of=per.end)
+    lives_all = lives
     lives = lives_all[lives_all["manufacturer"].astype(str) == str(manufacturer)].reset_index(drop=True)
     weib = _weibull(lives, level)
     early = _early_life(lives, weib, level, alpha)
@@ -624,7 +632,7 @@ def _render(name: str, per: Period, mach: pd.DataFrame, in_service: pd.DataFrame
 
 
 def write_manufacturer_report(store_dir: str | Path, manufacturer: str, period: str | int, out_dir: str | Path,
-                              cut_ins: Any = None) -> Path:
+                              cut_ins: Any = None, *, tables: Any = None) -> Path:
     """Read the store, build the manufacturer's report and write it; the CLI's ``report manufacturer``.
 
     Parameters
@@ -639,22 +647,27 @@ def write_manufacturer_report(store_dir: str | Path, manufacturer: str, period: 
         Folder to write into (created if missing).
     cut_ins : DataFrame, list of (model, component, cut_in), str or Path, optional
         Design fixes to judge; a path is read as a CSV with columns ``model``, ``component``, ``cut_in``.
+    tables : StoreTables or mapping of table name → DataFrame, optional
+        Tables already read, shared with the other reports of the run (see
+        :func:`~zk_forecast.reports.service_report.write_service_report`); the component lives are built once
+        for all manufacturers.
 
     Returns
     -------
     Path
         The HTML file written.
     """
-    from zk_forecast.data import Store
+    from zk_forecast.reports._tables import store_tables
 
-    store = Store(store_dir)
-    names = set(store.tables())
+    st = store_tables(store_dir, tables)
     for need in ("tickets", "machines"):
-        if need not in names:
+        if need not in st:
             raise ZkValueError(f"The store {str(store_dir)!r} has no {need!r} table; run `zk-forecast ingest` first.")
     if isinstance(cut_ins, str | Path):
         cut_ins = pd.read_csv(cut_ins, dtype=str, encoding="utf-8-sig")
-    cp = store.read("component_parts") if "component_parts" in names else None
-    rep = manufacturer_report(store.read("tickets"), store.read("machines"), manufacturer, period,
-                              component_parts=cp, cut_ins=cut_ins)
+    tickets, machines = st.get("tickets"), st.get("machines")
+    assert tickets is not None and machines is not None
+    per = parse_period(period)
+    rep = manufacturer_report(tickets, machines, manufacturer, period, component_parts=st.get("component_parts"),
+                              cut_ins=cut_ins, lives=st.lives(per.end))
     return rep.write(out_dir)

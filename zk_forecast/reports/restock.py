@@ -134,6 +134,21 @@ def _round_up(q: np.ndarray, moq: np.ndarray, pack: np.ndarray) -> np.ndarray:
     return (np.ceil(q / pack - 1e-9) * pack).astype(np.int64)
 
 
+def _reasons(below: np.ndarray, wear: np.ndarray, over: np.ndarray, notes: pd.Series, tx: Mapping[str, str],
+             lang: str) -> list[str]:
+    """Reason text per line: below reorder point, wear-list minimum, planner override (with its note), joined."""
+    sep = tx["sep"]
+    # the four below × wear combinations, then the override part where there is one
+    combos = np.array(["", tx["wear"], tx["below"], tx["below"] + sep + tx["wear"]], dtype=object)
+    out = combos[2 * below.astype(np.intp) + wear.astype(np.intp)]
+    rows = np.flatnonzero(over)
+    if len(rows):
+        note = notes.astype("string").fillna("").to_numpy(dtype=object)[rows]
+        text = [tx["override"] + (f"（{n}）" if lang == "zh" and n else f" ({n})" if n else "") for n in note.tolist()]
+        out[rows] = [f"{b}{sep}{t}" if b else t for b, t in zip(out[rows].tolist(), text)]
+    return out.tolist()
+
+
 def restock_table(policies: pd.DataFrame, stock: pd.DataFrame, parts: pd.DataFrame, *,
                   network: pd.DataFrame | None = None, wear_list: Any = None, overrides: pd.DataFrame | None = None,
                   lang: str = "zh", central: str = "YC01", season: str | None = None) -> pd.DataFrame:
@@ -209,15 +224,7 @@ def restock_table(policies: pd.DataFrame, stock: pd.DataFrame, parts: pd.DataFra
     qty = _round_up(raw, pi["moq"].to_numpy(), pi["pack_size"].to_numpy())
     cost = pi["unit_cost"].to_numpy(dtype=np.float64)
 
-    reasons = []
-    notes = df["note"].astype("string").fillna("").to_numpy(dtype=object)
-    for b, w_, o, note in zip(below, wear, over, notes):
-        r = [tx["below"]] if b else []
-        if w_:
-            r.append(tx["wear"])
-        if o:
-            r.append(tx["override"] + (f"（{note}）" if lang == "zh" and note else f" ({note})" if note else ""))
-        reasons.append(tx["sep"].join(r))
+    reasons = _reasons(below, wear, over, df["note"], tx, lang)
 
     central_has: set[str] = set()
     if network is not None:

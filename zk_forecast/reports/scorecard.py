@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from zk_forecast.errors import ZkValueError
-from zk_forecast.failures import build_lives, compare_cut_in, early_life_test
+from zk_forecast.failures import build_lives, compare_cut_in
 from zk_forecast.reports._html import (
     Period,
     esc,
@@ -31,6 +31,7 @@ from zk_forecast.reports._html import (
     table_html,
     write_page,
 )
+from zk_forecast.reports._tables import early_life_memo
 from zk_forecast.reports.manufacturer import SEASONS, _in_service, normalize_cut_ins
 
 __all__ = ["SCORECARD_COLUMNS", "Scorecard", "manufacturer_scorecard", "write_scorecard"]
@@ -97,6 +98,7 @@ def manufacturer_scorecard(
     component_parts: pd.DataFrame | None = None,
     cut_ins: Any = None,
     alpha: float = 0.05,
+    lives: pd.DataFrame | None = None,
 ) -> Scorecard:
     """All manufacturers side by side for one period.
 
@@ -116,6 +118,10 @@ def manufacturer_scorecard(
         Design fixes to assess.
     alpha : float
         Significance level of the early-life and fix tests.
+    lives : DataFrame, optional
+        The component lives of all machines known at the end of the period, when already built
+        (``build_lives`` on the tickets reported before the period end, ``as_of`` the period end); default built
+        here.
 
     Returns
     -------
@@ -166,11 +172,12 @@ def manufacturer_scorecard(
     out["warranty_parts_cost_per_machine"] = cost / denom
 
     # early-life problems and fixes, on lives known at the end of the period
-    hist = tickets[pd.to_datetime(tickets["reported_at"]) < per.end]
-    lives = build_lives(hist, machines, component_parts, as_of=per.end)
+    if lives is None:
+        hist = tickets[pd.to_datetime(tickets["reported_at"]) < per.end]
+        lives = build_lives(hist, machines, component_parts, as_of=per.end)
     early = pd.Series(0, index=out.index)
     for (maker, _, _), g in lives.groupby(["manufacturer", "model", "component"], sort=True):
-        r = early_life_test(g["time"].to_numpy(float), g["censored"].to_numpy(float), g["entry"].to_numpy(float),
+        r = early_life_memo(g["time"].to_numpy(float), g["censored"].to_numpy(float), g["entry"].to_numpy(float),
                             alpha=alpha)
         if r.flagged or (np.isfinite(r.shape_upper) and r.shape_upper < 1.0):
             early[str(maker)] += 1
@@ -255,7 +262,8 @@ def _render(table: pd.DataFrame, per: Period) -> str:
     return page(f"厂家综合评分表 Manufacturer scorecard {per.label}", header, secs)
 
 
-def write_scorecard(store_dir: str | Path, period: str | int, out_dir: str | Path, cut_ins: Any = None) -> Path:
+def write_scorecard(store_dir: str | Path, period: str | int, out_dir: str | Path, cut_ins: Any = None, *,
+                    tables: Any = None) -> Path:
     """Read the store, build the scorecard and write its HTML; for ``zk-forecast report scorecard``.
 
     Parameters
@@ -268,22 +276,22 @@ def write_scorecard(store_dir: str | Path, period: str | int, out_dir: str | Pat
         Folder to write into.
     cut_ins : DataFrame or list of (model, component, cut_in), optional
         Design fixes to assess.
+    tables : StoreTables or mapping of table name → DataFrame, optional
+        Tables already read, shared with the other reports of the run (see
+        :func:`~zk_forecast.reports.service_report.write_service_report`).
 
     Returns
     -------
     Path
     """
-    from zk_forecast.data import Store
+    from zk_forecast.reports._tables import store_tables
 
-    store = Store(store_dir)
-    names = set(store.tables())
-
-    def read(name: str) -> pd.DataFrame | None:
-        return store.read(name) if name in names else None
-
-    tickets, machines = read("tickets"), read("machines")
+    st = store_tables(store_dir, tables)
+    tickets, machines = st.get("tickets"), st.get("machines")
     if tickets is None or machines is None:
         raise ZkValueError(f"The store {str(store_dir)!r} needs 'tickets' and 'machines'; run `zk-forecast ingest`.")
-    sc = manufacturer_scorecard(tickets, machines, period, part_issues=read("part_issues"), parts=read("parts"),
-                                receipts=read("receipts"), component_parts=read("component_parts"), cut_ins=cut_ins)
+    per = parse_period(period)
+    sc = manufacturer_scorecard(tickets, machines, period, part_issues=st.get("part_issues"), parts=st.get("parts"),
+                                receipts=st.get("receipts"), component_parts=st.get("component_parts"),
+                                cut_ins=cut_ins, lives=st.lives(per.end))
     return sc.write(out_dir)

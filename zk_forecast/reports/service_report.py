@@ -202,7 +202,8 @@ def _render(kpis: ServiceKPIs, sel: pd.DataFrame, per: Period, target: float) ->
     return page(f"售后服务承诺达成报告 Service report {per.label}", header, secs)
 
 
-def write_service_report(store_dir: str | Path, period: str | int | None, out_dir: str | Path) -> Path:
+def write_service_report(store_dir: str | Path, period: str | int | None, out_dir: str | Path, *,
+                         tables: Any = None) -> Path:
     """Read the store, build the service report and write it; for ``zk-forecast report service``.
 
     Parameters
@@ -213,16 +214,19 @@ def write_service_report(store_dir: str | Path, period: str | int | None, out_di
         As in :func:`service_report`.
     out_dir : str or Path
         Folder to write into.
+    tables : StoreTables or mapping of table name → DataFrame, optional
+        Tables already read (``Store.read`` output), shared with the other reports of the run; by default the
+        tables of the last report on the same, unchanged store are reused, else the store is read.
 
     Returns
     -------
     Path
     """
-    from zk_forecast.data import Store
+    from zk_forecast.reports._tables import store_tables
 
-    store = Store(store_dir)
-    names = set(store.tables())
-    if "tickets" not in names:
+    st = store_tables(store_dir, tables)
+    if "tickets" not in st:
         raise ZkValueError(f"The store {str(store_dir)!r} has no 'tickets' table; run `zk-forecast ingest` first.")
-    issues = store.read("part_issues") if "part_issues" in names else None
-    return service_report(store.read("tickets"), issues, period).write(out_dir)
+    tickets = st.get("tickets")
+    assert tickets is not None
+    return service_report(tickets, st.get("part_issues"), period).write(out_dir)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from zk_forecast.errors import ZkValueError
@@ -42,7 +43,9 @@ def _frame(wl: Any, lang: str, season: str | None) -> pd.DataFrame:
     f = wl.frame
     if season is not None:
         f = f[(f["season"] == season) | (f["season_zh"] == season)]
-    rep["承诺等级"] = [promise_class(bool(x), lang) for x in f["listed"].to_numpy()]
+    listed = f["listed"].to_numpy()
+    flags = listed if listed.dtype == np.bool_ else np.array([bool(x) for x in listed.tolist()], dtype=bool)
+    rep["承诺等级"] = np.where(flags, promise_class(True, lang), promise_class(False, lang)).tolist()
     rep["建议数量"] = pd.to_numeric(rep["建议数量"], errors="coerce").round().astype("Int64")
     return rep.rename(columns=_EN) if lang == "en" else rep
 

@@ -12,6 +12,12 @@ must never be evaluated by Excel (formula injection), so every text cell whose f
 quote prefix set: Excel shows the text as typed and never evaluates it. In the csv twin the same cells get a
 leading apostrophe ``'`` (Excel's own text marker), the OWASP advice for csv files.
 
+Speed
+-----
+:func:`write_workbook` writes the package column by column through :mod:`zk_forecast.reports._xlsxpkg` (the same
+parts, byte for byte, that openpyxl writes cell by cell through :func:`write_sheet`, which stays the fallback and
+the public per-worksheet API); :func:`write_csv` converts a column at a time, each distinct value once.
+
 Determinism
 -----------
 Workbook properties (creator, created, modified) are fixed and the xlsx zip is rewritten with fixed timestamps
@@ -34,8 +40,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from zk_forecast._xlsx import freeze_xlsx
+from zk_forecast._xlsx import freeze_xlsx, write_xlsx_entries
 from zk_forecast.errors import ZkValueError
+from zk_forecast.reports import _xlsxpkg
 
 __all__ = ["FIXED_TIME", "NUMBER_FORMATS", "Sheet", "display_width", "is_formula_like", "safe_csv_text",
            "write_csv", "write_sheet", "write_workbook"]
@@ -69,6 +76,8 @@ def safe_csv_text(text: str) -> str:
 
 def display_width(text: str) -> int:
     """Display width of ``text`` in character cells: wide and full-width (CJK) characters count 2."""
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
@@ -223,20 +232,11 @@ def write_workbook(path: str | Path, sheets: Sequence[Sheet], *, title: str | No
     pathlib.Path
         ``path``.
     """
-    from openpyxl import Workbook
-
     if not sheets:
         raise ZkValueError("write_workbook needs at least one sheet.")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = Workbook()
-    wb.remove(wb.active)
-    wb.properties.creator = "zk_forecast"
-    wb.properties.lastModifiedBy = "zk_forecast"
-    wb.properties.created = FIXED_TIME
-    wb.properties.modified = FIXED_TIME
-    if title:
-        wb.properties.title = title
+    titles: list[str] = []
     used: set[str] = set()
     for sh in sheets:
         t = _sheet_title(sh.name)
@@ -245,10 +245,94 @@ def write_workbook(path: str | Path, sheets: Sequence[Sheet], *, title: str | No
             t = _sheet_title(f"{sh.name[:27]}_{k}")
             k += 1
         used.add(t)
+        titles.append(t)
+    try:
+        entries = _fast_parts(titles, sheets, title)
+    except _xlsxpkg.Unsupported:
+        _write_openpyxl(path, titles, sheets, title)
+        freeze_xlsx(path, FIXED_TIME)
+    else:
+        write_xlsx_entries(path, entries, FIXED_TIME)
+    return path
+
+
+def _kinds(sheet: Sheet, cols: list[str]) -> list[str]:
+    kinds = [sheet.kinds.get(c) or _kind_of(sheet.frame[c]) for c in cols]
+    for k, c in zip(kinds, cols):
+        if k not in NUMBER_FORMATS:
+            raise ZkValueError(f"column {c!r} has kind {k!r}; use one of {sorted(NUMBER_FORMATS)}.")
+    return kinds
+
+
+def _column_widths(sheet: Sheet, cols: list[str], kinds: list[str]) -> list[float]:
+    """Column widths as :func:`write_sheet` sets them: header and the first 2000 rows, CJK counted double."""
+    headers = sheet.headers or {}
+    out = []
+    for j, (c, kind) in enumerate(zip(cols, kinds)):
+        w = float(display_width(str(headers.get(c, c))))
+        head = sheet.frame.iloc[:2000, j]
+        arr = _plain_values(head)
+        if arr is not None:  # one width per distinct value
+            def width(v: Any, k: str = kind) -> int:
+                return display_width(_shown(_value(v, k), k))
+
+            shown = _xlsxpkg.per_unique(arr, width)
+            w = max([w, *(float(x) for x in shown.tolist())])
+        else:
+            for v in head.to_numpy(dtype=object).tolist():
+                w = max(w, float(display_width(_shown(_value(v, kind), kind))))
+        out.append(min(_MAX_WIDTH, max(_MIN_WIDTH, w + 2.0)))
+    return out
+
+
+def _plain_values(s: pd.Series) -> np.ndarray | None:
+    """The non-missing values of ``s`` as a float64, int64 or str-object array, or None for any other column."""
+    dtype = s.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iuf" and dtype.itemsize == 8:
+        arr = s.to_numpy()
+        return arr[~np.isnan(arr)] if dtype.kind == "f" else arr
+    if pd.api.types.is_string_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+        obj = s.to_numpy(dtype=object)
+        present = obj[~pd.isna(obj)]
+        if all(type(v) is str for v in present.tolist()):
+            return present
+    return None
+
+
+def _fast_parts(titles: list[str], sheets: Sequence[Sheet], title: str | None) -> list[tuple[str, bytes]]:
+    """The workbook's zip entries, written column-wise by :mod:`zk_forecast.reports._xlsxpkg`."""
+    styles = _xlsxpkg.new_styles()
+    parts, n_rows, n_cols = [], [], []
+    for sh in sheets:
+        df = sh.frame
+        cols = [str(c) for c in df.columns]
+        if not cols or len(set(cols)) != len(cols):
+            raise _xlsxpkg.Unsupported("no columns or duplicate column names")
+        kinds = _kinds(sh, cols)
+        headers = sh.headers or {}
+        head = [_ILLEGAL.sub("", str(headers.get(c, c))) for c in cols]
+        converted = [_xlsxpkg.convert_column(df.iloc[:, j], k, NUMBER_FORMATS[k]) for j, k in enumerate(kinds)]
+        parts.append(_xlsxpkg.sheet_xml(styles, head, converted, len(df), _column_widths(sh, cols, kinds)))
+        n_rows.append(len(df))
+        n_cols.append(len(cols))
+    return _xlsxpkg.workbook_parts(titles, parts, styles, n_rows, n_cols, title=title, created=FIXED_TIME)
+
+
+def _write_openpyxl(path: Path, titles: list[str], sheets: Sequence[Sheet], title: str | None) -> None:
+    """Cell-by-cell openpyxl writer: the fallback for frames the fast writer does not cover."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    wb.properties.creator = "zk_forecast"
+    wb.properties.lastModifiedBy = "zk_forecast"
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
+    if title:
+        wb.properties.title = title
+    for t, sh in zip(titles, sheets):
         write_sheet(wb.create_sheet(t), sh)
     wb.save(path)
-    freeze_xlsx(path, FIXED_TIME)
-    return path
 
 
 def write_csv(path: str | Path, frame: pd.DataFrame, headers: Mapping[str, str] | None = None) -> Path:
@@ -277,21 +361,58 @@ def write_csv(path: str | Path, frame: pd.DataFrame, headers: Mapping[str, str] 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow([safe_csv_text(str(headers.get(str(c), str(c)))) for c in frame.columns])
-    cols = [frame[c].to_numpy(dtype=object) for c in frame.columns]
-    for row in zip(*cols):
-        out = []
-        for v in row:
-            x = _value(v, "text" if isinstance(v, (bool, np.bool_)) else "any")
-            if x is None:
-                out.append("")
-            elif isinstance(x, float):
-                out.append(f"{x:.6f}".rstrip("0").rstrip(".") if x != int(x) else str(int(x)))
-            elif isinstance(x, str):
-                out.append(safe_csv_text(x))
-            elif isinstance(x, dt.datetime):
-                out.append(x.isoformat(sep=" "))
-            else:
-                out.append(str(x))
-        w.writerow(out)
+    cols = [_csv_column(frame.iloc[:, j]) for j in range(frame.shape[1])]
+    w.writerows(zip(*cols))
     path.write_bytes(buf.getvalue().encode("utf-8-sig"))
     return path
+
+
+def _csv_field(v: Any) -> str:
+    """One csv field: the value rules of :func:`_value`, floats with up to 6 decimals, safe text."""
+    x = _value(v, "text" if isinstance(v, (bool, np.bool_)) else "any")
+    if x is None:
+        return ""
+    if isinstance(x, float):
+        return _csv_number(x)
+    if isinstance(x, str):
+        return safe_csv_text(x)
+    if isinstance(x, dt.datetime):
+        return x.isoformat(sep=" ")
+    return str(x)
+
+
+def _csv_number(x: float) -> str:
+    """A finite float for csv: whole numbers without decimals, else up to 6 decimals without trailing zeros."""
+    return f"{x:.6f}".rstrip("0").rstrip(".") if x != int(x) else str(int(x))
+
+
+def _csv_column(s: pd.Series) -> list[str]:
+    """The csv fields of one column (as :func:`_csv_field` per value, by dtype a column at a time)."""
+    dtype = s.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return [_csv_field(v) for v in s.to_numpy(dtype=object).tolist()]
+    if pd.api.types.is_bool_dtype(dtype):
+        na = s.isna().to_numpy()
+        vals = s.fillna(False).to_numpy(dtype=bool)
+        return np.where(na, "", np.where(vals, "是", "否")).tolist()
+    if pd.api.types.is_integer_dtype(dtype) and not s.hasnans:
+        return _xlsxpkg.per_unique(s.to_numpy(), str).tolist()
+    if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype):
+        out = np.full(len(s), "", dtype=object)
+        if pd.api.types.is_integer_dtype(dtype):  # nullable integers: exact digits
+            ok = ~s.isna().to_numpy()
+            out[ok] = [str(int(v)) for v in s.to_numpy(dtype=object)[ok].tolist()]
+            return out.tolist()
+        f = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        ok = np.isfinite(f)
+        out[ok] = _xlsxpkg.per_unique(f[ok], _csv_number)
+        return out.tolist()
+    obj = s.to_numpy(dtype=object)
+    if pd.api.types.is_string_dtype(dtype) or (isinstance(dtype, np.dtype) and dtype.kind == "O"):
+        na = pd.isna(obj)
+        present = obj[~na]
+        if all(type(v) is str for v in present.tolist()):
+            out = np.full(len(obj), "", dtype=object)
+            out[~na] = _xlsxpkg.per_unique(present, lambda t: safe_csv_text(_ILLEGAL.sub("", t)))
+            return out.tolist()
+    return [_csv_field(v) for v in obj.tolist()]
