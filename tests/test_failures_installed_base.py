@@ -9,6 +9,8 @@ import pytest
 from zk_forecast.errors import ZkValueError
 from zk_forecast.failures.installed_base import (
     InstalledBaseForecaster,
+    _renewal_kernel,
+    _Table,
     expected_renewals,
     weibull_renewal_table,
 )
@@ -52,6 +54,61 @@ def test_expected_renewals_delayed_process_matches_simulation() -> None:
     exp = expected_renewals([0.0, 5000.0], np.tile(u, (2, 1)), [1.0, 1.0], [500.0, 500.0])
     assert exp[:, 0] == pytest.approx((1 - np.exp(-0.4)) * 1.2, rel=1e-3)
     assert exp == pytest.approx(np.full((2, u.size - 1), 200.0 / 500.0), rel=0.012)
+
+
+def _renewal_reference(age: np.ndarray, hours: np.ndarray, shape: np.ndarray, scale: np.ndarray, curve: np.ndarray,
+                       curves: np.ndarray, step: np.ndarray, tol: float = 1e-7) -> np.ndarray:
+    """The former array version of the renewal kernel (one row per machine x draw), kept as the reference."""
+    n, nb = hours.shape
+    w = nb - 1
+    z0 = (age / scale) ** shape
+    surv = np.exp(z0[:, None] - ((age[:, None] + hours) / scale[:, None]) ** shape[:, None])
+    p = surv[:, :-1] - surv[:, 1:]
+    mid = 0.5 * (hours[:, :-1] + hours[:, 1:])
+    cum = np.cumsum(p, axis=1)
+    g = curves.shape[1] - 1
+    live = np.flatnonzero((1.0 - surv[:, -1]) * curves[curve, -1] > tol)
+    flat = curves.ravel()
+    inv = 1.0 / step[curve[live]]
+    base = curve[live] * (g + 1)
+    h_l, mid_l, p_l = hours[live], mid[live], p[live]
+    add = np.zeros((live.size, w))
+    for i in range(w):
+        pos = np.minimum((h_l[:, i + 1:] - mid_l[:, i: i + 1]) * inv[:, None], g - 1e-9)
+        i0 = pos.astype(np.intp)
+        wx = pos - i0
+        idx = base[:, None] + i0
+        later = flat[idx] + (flat[idx + 1] - flat[idx]) * wx
+        add[:, i:] += p_l[:, i: i + 1] * later
+    cum[live] += add
+    return np.diff(cum, axis=1, prepend=0.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_compiled_renewal_kernel_equals_the_array_reference(seed: int) -> None:
+    """Rows x draws of the compiled kernel agree bit for bit with the array version on repeated rows."""
+    rng = np.random.default_rng(seed)
+    n, n_groups, n_draws, w, n_grid = 37, 4, 6, 9, 64
+    age = rng.uniform(0.0, 3000.0, n) * (rng.random(n) > 0.2)  # some new parts (age 0)
+    work = rng.uniform(0.0, 400.0, (n, w)) * (rng.random((n, w)) < 0.6)  # idle windows (winter) included
+    hours = np.c_[np.zeros(n), np.cumsum(work, axis=1)]
+    hours[3] = 0.0  # a machine that does not work
+    group = rng.integers(0, n_groups, n)
+    shape = np.clip(rng.lognormal(np.log(2.0), 0.5, (n_groups, n_draws)), 0.2, 20.0)
+    scale = rng.uniform(500.0, 5000.0, (n_groups, n_draws))
+    curve = np.arange(n_groups * n_draws).reshape(n_groups, n_draws)
+    span = np.maximum(np.bincount(group, weights=hours[:, -1], minlength=n_groups), 1.0)
+    x_max = span[:, None] / scale
+    curves = _Table(float(x_max.max()) * 1.001).curves(shape.ravel(), x_max.ravel(), n_grid)
+    step = np.repeat(span, n_draws) / n_grid
+    for tol in (1e-7, 0.05):  # 0.05 skips the later renewals of some rows
+        got = _renewal_kernel(age, hours, group, shape, scale, curve, curves, step, tol=tol)
+        ref = _renewal_reference(np.repeat(age, n_draws), np.repeat(hours, n_draws, axis=0),
+                                 shape[group].ravel(), scale[group].ravel(), curve[group].ravel(), curves, step,
+                                 tol).reshape(n, n_draws, w)
+        np.testing.assert_array_equal(got, ref)
+        part = _renewal_kernel(age, hours, group, shape, scale, curve, curves, step, range(2, 5), tol=tol)
+        np.testing.assert_array_equal(part, ref[:, 2:5])
 
 
 def test_expected_renewals_bad_hours() -> None:

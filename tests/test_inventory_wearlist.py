@@ -173,3 +173,145 @@ def test_demo_smoke(demo_store: Store) -> None:
     assert fleet.frame["key"].str.startswith("KH").all() and len(fleet.frame) > 0
     assert list(fleet.to_report().columns)[0] == "客户"
     assert np.isfinite(wl.frame["mean_week"]).all()
+
+
+# ------------------------------------------------------------------------------------------ fast paths
+def _random_panel(rng: np.random.Generator, n: int, t: int, fractional: bool = False) -> np.ndarray:
+    """Intermittent weekly demand, listed from a random week (NaN before), a few gaps; whole or fractional."""
+    occ = rng.random((n, t)) < rng.uniform(0.02, 0.6, n)[:, None]
+    size = rng.geometric(rng.uniform(0.15, 0.9, n)[:, None], (n, t)).astype(float)
+    if fractional:
+        size = size * rng.choice([0.5, 1.25, 1.0], (n, t))
+    v = np.where(occ, size, 0.0)
+    v[np.arange(t)[None, :] < rng.integers(0, t // 2, n)[:, None]] = np.nan
+    v[rng.random((n, t)) < 0.02] = np.nan
+    v[: n // 10] = v[n // 10: 2 * (n // 10)][:, rng.permutation(t)]  # same weeks in another order
+    return v
+
+
+@pytest.mark.parametrize("fractional", [False, True])
+def test_history_stats_equal_adi_cv2_on_the_masked_panel(fractional: bool) -> None:
+    from zk_forecast.demand import adi_cv2
+    from zk_forecast.inventory.wearlist import _history_stats
+
+    rng = np.random.default_rng(3)
+    v = _random_panel(rng, 400, 70, fractional)
+    season_w = rng.integers(0, 4, 70)
+    mean, freq, n_dem = _history_stats(v, season_w, 4)
+    for i in range(4):
+        st = adi_cv2(np.where((season_w == i)[None, :], v, np.nan))
+        np.testing.assert_array_equal(mean[i], st["mean"])  # bit for bit, NaN where no week observed
+        has = st["n_periods"] > 0
+        np.testing.assert_array_equal(freq[i], np.where(has, st["n_demands"] / np.maximum(st["n_periods"], 1), 0.0))
+        np.testing.assert_array_equal(n_dem[i], st["n_demands"])
+
+
+def test_history_quantiles_equal_one_fit_per_season(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sorted, de-duplicated weeks fitted in small blocks give the quantiles of one fit per season on the panel
+    with the other seasons' weeks missing (the straightforward way)."""
+    import zk_forecast.inventory.wearlist as wl
+    from zk_forecast.demand import LeadTimeDemand
+
+    monkeypatch.setattr(wl, "_FIT_BLOCK", 16)
+    rng = np.random.default_rng(5)
+    v = _random_panel(rng, 300, 80)
+    season_w = np.repeat([0, 1, 2, 3], 20)[rng.permutation(80)]
+    cover = rng.integers(1, 6, 300)
+    _, _, n_dem = wl._history_stats(v, season_w, 4)
+    rows_of = [np.sort(rng.choice(300, 200, replace=False)) for _ in range(4)]
+    got = wl._history_quantiles(v, season_w, rows_of, n_dem, cover, 0.9)
+    for i, r in enumerate(rows_of):
+        vals = np.where((season_w == i)[None, :], v, np.nan)[r]
+        has = n_dem[i, r] > 0
+        ref = np.zeros(r.size, dtype=np.int64)
+        ref[has] = LeadTimeDemand().fit(vals[has]).quantile(0.9, cover[r][has])
+        np.testing.assert_array_equal(got[i], ref)
+        assert got[i].dtype == np.int64
+
+
+def test_candidates_listing_equals_the_merged_frames() -> None:
+    """The listing rule on integer codes agrees with outer merges of the three signals (the frame way)."""
+    from zk_forecast.demand.panel import Panel
+    from zk_forecast.inventory.wearlist import _Candidates
+
+    rng = np.random.default_rng(11)
+    names = ["s0", "s1", "s2"]
+    keys = [f"K{i}" for i in range(6)]
+    parts_all = [f"P{i:02d}" for i in range(30)]
+    pairs = pd.DataFrame([(k, p) for k in keys for p in parts_all]).sample(70, random_state=1)
+    series = pd.DataFrame({"part_no": pairs[1].to_numpy(), "depot_id": pairs[0].to_numpy()})
+    series.index = series["part_no"] + "|" + series["depot_id"]
+    panel = Panel(np.zeros((70, 3)), series, pd.date_range("2024-01-01", periods=3, freq="W-MON"))
+    h_mean = np.where(rng.random((3, 70)) < 0.1, np.nan, rng.exponential(0.4, (3, 70)))
+    h_freq = rng.random((3, 70)) * 0.4
+
+    def triples(m: int, col: str) -> pd.DataFrame:
+        t = pd.DataFrame({"key": rng.choice(keys + ["K9"], m), "part_no": rng.choice(parts_all, m),
+                          "season": rng.choice(names, m)}).drop_duplicates(ignore_index=True)
+        return t.assign(**{col: np.where(rng.random(len(t)) < 0.1, np.nan, rng.exponential(0.4, len(t)))})
+
+    fs, ibs = triples(60, "mean_failures"), triples(40, "mean_installed_base")
+    critical = pd.Series(rng.random(30) < 0.4, index=parts_all)
+    fits = pd.DataFrame({"key": rng.choice(keys, 50), "part_no": rng.choice(parts_all, 50)}).drop_duplicates()
+    fits = fits.assign(fits_fleet=True)
+    known = pd.Index(parts_all[:25])  # parts P25.. are not in the parts master
+    weeks_of = np.array([13.0, 8.7, 30.4])
+
+    c = _Candidates(panel, fs, ibs, names)
+    keep = c.part_in(known) & c.listed(h_mean, h_freq, critical, fits, weeks_of, 1.0, 0.5, 0.2, 0.25)
+    got = {(c.key_uniques[k], c.part_uniques[p], names[s])
+           for k, p, s in zip(c.key[keep], c.part[keep], c.season[keep])}
+
+    hist = pd.concat([pd.DataFrame({"key": panel.depot_id, "part_no": panel.part_no, "season": s,
+                                    "mean_history": np.nan_to_num(h_mean[i]), "frequency": h_freq[i]})
+                      for i, s in enumerate(names)], ignore_index=True)
+    m = (hist.merge(fs, on=["key", "part_no", "season"], how="outer")
+         .merge(ibs, on=["key", "part_no", "season"], how="outer").fillna({"mean_history": 0.0, "frequency": 0.0,
+                                                                          "mean_failures": 0.0,
+                                                                          "mean_installed_base": 0.0}))
+    m = m[m["part_no"].isin(known)].merge(fits, on=["key", "part_no"], how="left")
+    mw = m[["mean_history", "mean_failures", "mean_installed_base"]].to_numpy(float).max(axis=1)
+    crit = m["part_no"].map(critical).to_numpy(bool) & m["fits_fleet"].fillna(False).to_numpy(bool)
+    sd = mw * m["season"].map(dict(zip(names, weeks_of))).to_numpy(float)
+    listed = (mw >= 0.5) | (m["frequency"].to_numpy() >= 0.2) | (crit & (sd >= 0.25))
+    want = set(zip(m["key"][listed], m["part_no"][listed], m["season"][listed]))
+    assert got == want and len(want) > 10
+
+
+def test_issues_by_customer_equals_the_serial_number_map() -> None:
+    from zk_forecast.inventory.wearlist import _issues_by_customer
+
+    issues = pd.DataFrame({"issued_on": pd.to_datetime(["2024-01-01"] * 6), "part_no": list("ABCDEF"),
+                           "quantity": [1, 2, 3, 4, 5, 6], "kind": "repair", "depot_id": "D1",
+                           "serial_no": ["S1", None, "S2", "S9", "S1", "S3"], "issue_id": list("123456")})
+    machines = pd.DataFrame({"serial_no": ["S1", "S2", "S3"], "customer_id": ["C1", None, "C3"]})
+    got = _issues_by_customer(issues, machines)
+    cust = issues["serial_no"].map(machines.set_index("serial_no")["customer_id"])
+    assert list(got["part_no"]) == ["A", "E", "F"]
+    assert list(got["depot_id"]) == list(cust[cust.notna()].astype(str)) == ["C1", "C1", "C3"]
+    assert list(got.index) == [0, 4, 5]
+    assert len(_issues_by_customer(issues.drop(columns="serial_no"), machines)) == 0
+
+
+def test_precomputed_panel_gives_the_same_list(demo_store: Store) -> None:
+    from zk_forecast.demand import build_panel
+
+    read = demo_store.read
+    issues, parts, machines = read("part_issues"), read("parts"), read("machines")
+    kw = {"tickets": read("tickets"), "component_parts": read("component_parts")}
+    own = wear_list(issues, parts, machines, **kw)
+    shared = wear_list(issues, parts, machines, panel=build_panel(issues, parts), **kw)
+    pd.testing.assert_frame_equal(shared.frame, own.frame, check_exact=True)
+    with pytest.raises(ZkValueError, match="panel"):
+        wear_list(issues, parts, machines, panel=build_panel(issues, parts, freq="MS"), **kw)
+    with pytest.raises(ZkValueError, match="panel"):
+        wear_list(issues, parts, machines, panel=build_panel(issues, parts), as_of="2024-03-01", **kw)
+    with pytest.raises(ZkValueError, match="by='depot'"):
+        wear_list(issues, parts, machines, panel=build_panel(issues, parts), by="customer", **kw)
+
+
+def test_no_issues_gives_the_model_based_list() -> None:
+    c = _case()
+    wl = wear_list(c["issues"].iloc[:0], c["parts"], c["machines"], tickets=c["tickets"],
+                   component_parts=c["component_parts"], as_of="2024-12-31")
+    assert set(wl.frame["part_no"]) == {"CRIT"} and (wl.frame["source"] == "failures").all()

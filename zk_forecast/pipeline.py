@@ -484,7 +484,7 @@ class _Run:
         d = self.data
         kw = {"tickets": d["tickets"], "component_parts": d["component_parts"]}
         d["wear_depot"] = wear_list(d["issues"], d["parts"], d["machines"], installed_base=d.get("installed_base"),
-                                    **kw)
+                                    panel=d["panel"], **kw)
         d["wear_fleet"] = wear_list(d["issues"], d["parts"], d["machines"], by="customer", **kw)
 
     def policies(self) -> None:

@@ -10,7 +10,7 @@ one, later lives are new parts):
 ``E(u) = F_a(u) + int_0^u M(u - s) dF_a(s)``, with ``F_a(s) = 1 - R(a + s) / R(a)`` and ``M`` the ordinary renewal
 function ``M(t) = F(t) + int_0^t M(t - s) dF(s)``.
 
-Kernels (pure numpy, vectorised across machines x components x parameter draws):
+Kernels (vectorised across machines x components x parameter draws; the renewal loop compiled with numba):
 
 * :func:`weibull_renewal_table` solves the renewal equation for the standard Weibull (scale 1) on a grid of shapes
   and ages by the Riemann-Stieltjes scheme of Xie (1989), "On the solution of renewal-type integral equations",
@@ -44,6 +44,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
@@ -119,38 +120,108 @@ class _Table:
         return out
 
 
-def _renewal_kernel(age: FloatArray, hours: FloatArray, shape: FloatArray, scale: FloatArray,
-                    curve: NDArray[np.intp], curves: FloatArray, step: FloatArray, tol: float = 1e-7
-                    ) -> FloatArray:
-    """Expected replacements per window; row r uses M = curves[curve[r]] on a grid of ``step[curve[r]]`` [h].
+@numba.njit(cache=True, parallel=True)
+def _renewal_rows(age, hours, group, shape, scale, curve, d0, flat, g, step, tol, out):  # pragma: no cover
+    """Compiled kernel of :func:`_renewal_kernel`: ``out[r, d, :]`` for row ``r`` and draw ``d0 + d``.
 
-    Later renewals of a row are skipped when their upper bound ``P(current life ends) * M(largest age)`` is below
-    ``tol`` [replacements] (an error of at most ``tol`` per row).
+    Repeats the numpy arithmetic of the former array version operation for operation (no fast-math, no
+    reassociation, no fused multiply-add), so the results agree bit for bit; rows run in parallel, each row's
+    draws and windows in order. Windows without work (equal hours at both ends, about half of them in winter)
+    reuse the survival value, add no zero-probability terms and repeat the later-renewal sum of the window
+    before (the same terms in the same order), which changes no bit.
     """
     n, nb = hours.shape
+    nd = out.shape[1]
     w = nb - 1
-    z0 = (age / scale) ** shape
-    surv = np.exp(z0[:, None] - ((age[:, None] + hours) / scale[:, None]) ** shape[:, None])  # R(a + u) / R(a)
-    p = surv[:, :-1] - surv[:, 1:]  # the current life ends in window i
-    mid = 0.5 * (hours[:, :-1] + hours[:, 1:])
-    cum = np.cumsum(p, axis=1)
-    g = curves.shape[1] - 1
-    # later renewals are at most P(first failure) * M(largest age): skip rows where that bound is below tol
-    live = np.flatnonzero((1.0 - surv[:, -1]) * curves[curve, -1] > tol)
-    flat = curves.ravel()
-    inv = 1.0 / step[curve[live]]
-    base = curve[live] * (g + 1)
-    h_l, mid_l, p_l = hours[live], mid[live], p[live]
-    add = np.zeros((live.size, w))
-    for i in range(w):  # windows of the first failure; every machine and draw at once
-        pos = np.minimum((h_l[:, i + 1:] - mid_l[:, i: i + 1]) * inv[:, None], g - 1e-9)
-        i0 = pos.astype(np.intp)
-        wx = pos - i0
-        idx = base[:, None] + i0
-        later = flat[idx] + (flat[idx + 1] - flat[idx]) * wx
-        add[:, i:] += p_l[:, i: i + 1] * later
-    cum[live] += add
-    return np.diff(cum, axis=1, prepend=0.0)
+    top = g - 1e-9
+    for r in numba.prange(n):
+        surv = np.empty(nb)
+        pw = np.empty(w)
+        cum = np.empty(w)
+        mid = np.empty(w)
+        a = age[r]
+        gr = group[r]
+        for i in range(w):
+            mid[i] = 0.5 * (hours[r, i] + hours[r, i + 1])
+        for d in range(nd):
+            k = shape[gr, d0 + d]
+            eta = scale[gr, d0 + d]
+            c = curve[gr, d0 + d]
+            z0 = (a / eta) ** k
+            for j in range(nb):
+                if j > 0 and hours[r, j] == hours[r, j - 1]:  # an idle window: the same value again
+                    surv[j] = surv[j - 1]
+                else:  # ((a + 0) / eta) ** k is z0 itself
+                    zj = z0 if j == 0 and hours[r, 0] == 0.0 else ((a + hours[r, j]) / eta) ** k
+                    surv[j] = np.exp(z0 - zj)  # R(a + u) / R(a)
+            acc = 0.0
+            for i in range(w):
+                pw[i] = surv[i] - surv[i + 1]  # the current life ends in window i
+                acc += pw[i]
+                cum[i] = acc
+            base = c * (g + 1)
+            if (1.0 - surv[w]) * flat[base + g] > tol:  # later renewals above the skip bound
+                inv = 1.0 / step[c]
+                add = 0.0
+                for j in range(w):
+                    hj = hours[r, j + 1]
+                    if j == 0 or hj != hours[r, j]:  # an idle window j repeats the sum of window j - 1
+                        add = 0.0
+                        for i in range(j + 1):  # windows of the first failure, in the former order
+                            if pw[i] == 0.0:  # no failure in an idle window: the term is +0
+                                continue
+                            pos = min((hj - mid[i]) * inv, top)
+                            i0 = int(pos)
+                            wx = pos - i0
+                            lo = flat[base + i0]
+                            add += pw[i] * (lo + (flat[base + i0 + 1] - lo) * wx)
+                    cum[j] += add
+            prev = 0.0
+            for j in range(w):
+                out[r, d, j] = cum[j] - prev
+                prev = cum[j]
+
+
+def _renewal_kernel(age: FloatArray, hours: FloatArray, group: NDArray[np.intp], shape: FloatArray,
+                    scale: FloatArray, curve: NDArray[np.intp], curves: FloatArray, step: FloatArray,
+                    draws: range | None = None, tol: float = 1e-7) -> FloatArray:
+    """Expected replacements per window for each row and parameter draw, shape (n, D, W).
+
+    Parameters
+    ----------
+    age : array (n,) [h]
+        Age of each row's current life.
+    hours : array (n, W + 1) [h]
+        Cumulative hours at the window boundaries, first column 0.
+    group : int array (n,)
+        Row of ``shape``, ``scale`` and ``curve`` that each row uses.
+    shape, scale : array (G, D_all) [-], [h]
+        Weibull shapes (clipped) and scales per group and draw.
+    curve : int array (G, D_all)
+        Row of ``curves`` (renewal function M on a grid of ``step[curve]`` [h]) per group and draw.
+    curves : array (C, g + 1) [renewals]
+    step : array (C,) [h]
+    draws : range, optional
+        Draw columns computed (a contiguous, increasing range; default all): ``D = len(draws)``.
+    tol : float [replacements]
+        Later renewals of a row and draw are skipped when their upper bound ``P(current life ends) *
+        M(largest age)`` is below ``tol`` (an error of at most ``tol``).
+
+    Returns
+    -------
+    array (n, D, W) [replacements]
+    """
+    hours = np.ascontiguousarray(hours, dtype=np.float64)
+    n, nb = hours.shape
+    dr = range(shape.shape[1]) if draws is None else draws
+    out = np.zeros((n, len(dr), nb - 1))
+    if n and len(dr):
+        _renewal_rows(np.ascontiguousarray(age, dtype=np.float64), hours,
+                      np.ascontiguousarray(group, dtype=np.int64), np.ascontiguousarray(shape, dtype=np.float64),
+                      np.ascontiguousarray(scale, dtype=np.float64), np.ascontiguousarray(curve, dtype=np.int64),
+                      dr.start, np.ascontiguousarray(curves, dtype=np.float64).ravel(), curves.shape[1] - 1,
+                      np.ascontiguousarray(step, dtype=np.float64), float(tol), out)
+    return out
 
 
 def expected_renewals(age: Any, hours: Any, shape: Any, scale: Any, n_grid: int = 512) -> FloatArray:
@@ -189,7 +260,8 @@ def expected_renewals(age: Any, hours: Any, shape: Any, scale: Any, n_grid: int 
     x_max = span / pairs[:, 1]
     table = _Table(float(x_max.max()) * 1.001)
     curves = table.curves(pairs[:, 0], x_max, n_grid)
-    return _renewal_kernel(a, u, k, eta, curve, curves, span / n_grid)
+    rows = np.arange(a.size)
+    return _renewal_kernel(a, u, rows, k[:, None], eta[:, None], curve[:, None], curves, span / n_grid)[:, 0, :]
 
 
 def _weibull_log_cov(t: FloatArray, c: FloatArray, e: FloatArray, grp: NDArray[np.intp], n_groups: int,
@@ -544,12 +616,11 @@ class InstalledBaseForecaster:
             n_grid = 128
             curves = table.curves(k.ravel(), np.where(fin, x_max, 0.0).ravel(), n_grid)  # curve = g * nd + d
             step = np.repeat(span, nd) / n_grid
+            curve = np.arange(ng * nd).reshape(ng, nd)  # curve = g * nd + d
             per_chunk = max(1, 3_000_000 // max(1, len(rows) * w))
             for d0 in range(0, nd, per_chunk):  # chunks of parameter draws, all machines at once
                 d = np.arange(d0, min(nd, d0 + per_chunk))
-                curve = (gi[:, None] * nd + d[None, :]).ravel()
-                e = _renewal_kernel(np.repeat(age, d.size), np.repeat(hours, d.size, axis=0),
-                                    k[gi][:, d].ravel(), scales[gi][:, d].ravel(), curve, curves, step)
+                e = _renewal_kernel(age, hours, gi, k, scales, curve, curves, step, range(d0, d0 + d.size))
                 lam[:, d, :] = (amat @ e.reshape(len(rows), d.size * w)).reshape(len(keys), d.size, w)
         return keys, lam[:, :, 1:], ds  # window 0 (as_of_ -> first period) is not reported
 

@@ -65,8 +65,8 @@ import pandas as pd
 from scipy import stats
 
 from zk_forecast.calendar import period_range, period_start
-from zk_forecast.demand import LeadTimeDemand, adi_cv2, build_panel
-from zk_forecast.demand.panel import SEP
+from zk_forecast.demand import LeadTimeDemand, build_panel
+from zk_forecast.demand.panel import SEP, Panel
 from zk_forecast.errors import ZkTypeError, ZkValueError
 
 __all__ = ["OVERRIDE_ALIASES", "REPORT_COLUMNS", "SEASONS", "SEASON_ZH", "WearList", "read_overrides", "wear_list"]
@@ -298,6 +298,204 @@ def _installed_base_signal(ib: pd.DataFrame, season_of_month: np.ndarray, season
     return df.groupby(["key", "part_no", "season"])["v"].mean().rename("mean_installed_base").reset_index()
 
 
+# ------------------------------------------------------------------------------------------------- candidates
+def _issues_by_customer(issues: pd.DataFrame, machines: pd.DataFrame) -> pd.DataFrame:
+    """The issues whose ``serial_no`` names a machine with an owner, ``depot_id`` replaced by the customer id.
+
+    The distinct serial numbers are looked up once (a few thousand machines), the rows through integer codes.
+    """
+    owner = machines.set_index("serial_no")["customer_id"]
+    if "serial_no" not in issues.columns:
+        return issues.iloc[:0].assign(depot_id=pd.Series([], dtype=str))
+    codes, uniq = pd.factorize(issues["serial_no"])
+    cust = pd.Series(uniq).map(owner)
+    ok_u = np.r_[cust.notna().to_numpy(), False]  # code -1 (no serial number) has no owner
+    ok = ok_u[codes]
+    name = np.r_[cust.astype(str).to_numpy(dtype=object), None]
+    cols = [c for c in ("issued_on", "part_no", "quantity", "kind") if c in issues.columns]  # what the panel reads
+    return issues.loc[ok, cols].assign(depot_id=name[codes[ok]])
+
+
+def _history_stats(values: np.ndarray, season_w: np.ndarray, n_seasons: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean weekly demand [units/week], demand frequency [-] and demand weeks [weeks], each (season, series).
+
+    The arithmetic of :func:`zk_forecast.demand.adi_cv2` on the panel with the weeks outside the season missing
+    (the mean is NaN for a series without an observed week in the season, the frequency 0).
+    """
+    n = values.shape[0]
+    mean = np.zeros((n_seasons, n))
+    freq = np.zeros((n_seasons, n))
+    n_dem = np.zeros((n_seasons, n), dtype=np.int64)
+    if values.shape[1] != season_w.size:  # no periods (no issues): no history
+        return np.full((n_seasons, n), np.nan), freq, n_dem
+    perm = np.argsort(season_w, kind="stable")
+    by_season = values[:, perm]  # the weeks of each season side by side
+    bounds = np.searchsorted(season_w[perm], np.arange(n_seasons + 1))
+    # whole units (the usual case): sums are exact in any order, so the season's weeks alone will do; otherwise
+    # sum over all weeks with zeros outside the season, as adi_cv2 does, for the same rounding
+    frac = np.abs(by_season - np.rint(by_season))
+    whole = values.size == 0 or (not (frac > 0).any() and float(np.nansum(np.abs(by_season))) < 2.0**52)
+    obs = None if whole else ~np.isnan(values)
+    for i in range(n_seasons):  # loop over seasons, vectorised over series
+        if whole:
+            sub = by_season[:, bounds[i]:bounds[i + 1]]
+            inside = ~np.isnan(sub)
+            z = np.where(inside, sub, 0.0)
+        else:
+            inside = obs & (season_w == i)[None, :]
+            z = np.where(inside, values, 0.0)
+        n_obs = inside.sum(axis=1)
+        n_dem[i] = (z > 0).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean[i] = np.where(n_obs > 0, z.sum(axis=1) / np.maximum(n_obs, 1), np.nan)
+        freq[i] = np.where(n_obs > 0, n_dem[i] / np.maximum(n_obs, 1), 0.0)
+    return mean, freq, n_dem
+
+
+#: Series per :class:`LeadTimeDemand` fit of :func:`_history_quantiles` (sorted by size: narrow pmfs per block).
+_FIT_BLOCK = 1024
+
+
+def _history_quantiles(values: np.ndarray, season_w: np.ndarray, rows_of: list[np.ndarray], n_dem: np.ndarray,
+                       cover: np.ndarray, quantile: float) -> list[np.ndarray]:
+    """The ``quantile`` of the demand over ``cover`` weeks [units] of the panel rows ``rows_of[i]`` in season ``i``.
+
+    Each series is fitted by :class:`zk_forecast.demand.LeadTimeDemand` to its weeks in the season (the
+    compound-Bernoulli fit is per series and ignores the order of the weeks); a series without demand in the
+    season has quantile 0. The series with demand of all seasons are stacked (weeks of the season only, sorted,
+    padded with missing weeks); series with the same weeks and cover are fitted once; the distinct ones are
+    sorted by their largest week and cover and fitted in blocks of :data:`_FIT_BLOCK`, so a block's pmfs are only
+    as wide as its own series need.
+    """
+    out = [np.zeros(r.size, dtype=np.int64) for r in rows_of]
+    picks = [np.flatnonzero(n_dem[i, r] > 0) for i, r in enumerate(rows_of)]
+    cols = [np.flatnonzero(season_w == i) for i in range(len(rows_of))]
+    total = sum(p.size for p in picks)
+    if total == 0:
+        return out
+    x = np.full((total, max(c.size for c in cols)), np.nan)
+    cov = np.zeros(total, dtype=np.int64)
+    at = 0
+    for i, (r, p) in enumerate(zip(rows_of, picks)):
+        x[at:at + p.size, :cols[i].size] = values[np.ix_(r[p], cols[i])]
+        cov[at:at + p.size] = cover[r[p]]
+        at += p.size
+    # with equal weights (LeadTimeDemand's default, no half_life) the fit does not depend on the order or the
+    # position of the weeks: series with the same sorted weeks and cover share it (a test pins this)
+    x.sort(axis=1)  # missing weeks last
+    key = np.c_[cov, np.where(np.isnan(x), -1.0, x)]
+    srt = np.lexsort(key.T[::-1])
+    new = np.r_[True, (key[srt[1:]] != key[srt[:-1]]).any(axis=1)]
+    first = srt[new]
+    inverse = np.empty(total, dtype=np.int64)
+    inverse[srt] = np.cumsum(new) - 1
+    xu, cu = x[first], cov[first]
+    qu = np.zeros(first.size, dtype=np.int64)
+    biggest = xu[np.arange(first.size), np.maximum((~np.isnan(xu)).sum(axis=1) - 1, 0)]
+    order = np.lexsort((cu, biggest))
+    for b in range(0, first.size, _FIT_BLOCK):  # blocks of series, never one series at a time
+        idx = order[b:b + _FIT_BLOCK]
+        qu[idx] = LeadTimeDemand().fit(xu[idx]).quantile(quantile, cu[idx])
+    q = qu[inverse]
+    at = 0
+    for i, p in enumerate(picks):
+        out[i][p] = q[at:at + p.size]
+        at += p.size
+    return out
+
+
+class _Candidates:
+    """Every key × part × season of the three signals (history, failures, installed base), on integer codes.
+
+    One factorisation of the key and part strings of the three sources; a candidate is the sorted id
+    ``(key * n_parts + part) * n_seasons + season``. ``hist_pos`` (season, series), ``fs_pos`` and ``ib_pos`` are
+    the candidate positions of the panel rows and of the failure and installed-base signal rows.
+    """
+
+    def __init__(self, panel: Panel, fs: pd.DataFrame | None, ibs: pd.DataFrame | None, names: list[str]) -> None:
+        S = len(names)
+        srcs = [f for f in (fs, ibs) if f is not None]
+        kc, kuniq = pd.factorize(np.concatenate([np.asarray(panel.depot_id, dtype=object)]
+                                                + [f["key"].to_numpy(dtype=object) for f in srcs]))
+        pc, puniq = pd.factorize(np.concatenate([np.asarray(panel.part_no, dtype=object)]
+                                                + [f["part_no"].to_numpy(dtype=object) for f in srcs]))
+        self.key_uniques = np.asarray(kuniq, dtype=object)
+        self.part_uniques = np.asarray(puniq, dtype=object)
+        nk, n_p = len(kuniq) + 1, len(puniq) + 1  # code -1 (a missing key or part) becomes the last code
+        kc = np.where(kc < 0, nk - 1, kc).astype(np.int64)
+        pc = np.where(pc < 0, n_p - 1, pc).astype(np.int64)
+        n = len(panel)
+        pair_h = kc[:n] * n_p + pc[:n]
+        ids_h = pair_h[None, :] * S + np.arange(S)[:, None]
+        ids = [ids_h.ravel()]
+        at = n
+        for f in srcs:
+            m = len(f)
+            sc = pd.Index(names).get_indexer(f["season"].to_numpy(dtype=object))
+            ids.append((kc[at:at + m] * n_p + pc[at:at + m]) * S + sc)
+            at += m
+        srt = np.sort(np.concatenate(ids))
+        self.ids = srt[np.r_[True, srt[1:] != srt[:-1]]] if srt.size else srt  # sorted distinct ids
+        self.hist_pos = np.searchsorted(self.ids, ids_h)
+        pos = [np.searchsorted(self.ids, i) for i in ids[1:]]
+        self.fs_pos = pos.pop(0) if fs is not None else np.zeros(0, dtype=np.intp)
+        self.ib_pos = pos.pop(0) if ibs is not None else np.zeros(0, dtype=np.intp)
+        self.fs, self.ibs = fs, ibs
+        self.n_seasons, self.n_parts = S, n_p
+        self.season = self.ids % S
+        self.part = (self.ids // S) % n_p
+        self.key = self.ids // S // n_p
+
+    def __len__(self) -> int:
+        return self.ids.size
+
+    def _per_part(self, mapped: np.ndarray, fill: Any) -> np.ndarray:
+        return np.r_[mapped, np.asarray([fill], dtype=mapped.dtype)][self.part]
+
+    def part_in(self, index: pd.Index) -> np.ndarray:
+        """True where the candidate's part number is in ``index``."""
+        return self._per_part(pd.Index(self.part_uniques, dtype=object).isin(index), False)
+
+    def key_strings(self, mask: np.ndarray) -> set[str]:
+        """The keys (as text) of the candidates in ``mask``."""
+        code = np.unique(self.key[mask])
+        code = code[code < len(self.key_uniques)]
+        return set(pd.Series(self.key_uniques[code], dtype=object).astype(str))
+
+    def _pairs(self, keys: Any, parts: Any) -> np.ndarray:
+        k = pd.Index(self.key_uniques, dtype=object).get_indexer(pd.Index(keys, dtype=object))
+        p = pd.Index(self.part_uniques, dtype=object).get_indexer(pd.Index(parts, dtype=object))
+        ok = (k >= 0) & (p >= 0)
+        return np.unique(k[ok].astype(np.int64) * self.n_parts + p[ok])
+
+    def pair_in(self, keys: Any, parts: Any) -> np.ndarray:
+        """True where the candidate's (key, part) is one of the pairs ``zip(keys, parts)`` (any season)."""
+        return np.isin(self.key * self.n_parts + self.part, self._pairs(keys, parts))
+
+    def listed(self, h_mean: np.ndarray, h_freq: np.ndarray, critical: pd.Series, fits: pd.DataFrame | None,
+               weeks_of: np.ndarray, promise_weeks: float, min_demand: float, min_frequency: float,
+               critical_min: float) -> np.ndarray:
+        """The listing rule of every candidate, the arithmetic of :func:`wear_list` (module notes)."""
+        m = len(self)
+        sig = np.zeros((3, m))
+        freq = np.zeros(m)
+        sig[0, self.hist_pos] = np.nan_to_num(h_mean)
+        freq[self.hist_pos] = h_freq
+        for j, f, pos, col in ((1, self.fs, self.fs_pos, "mean_failures"),
+                               (2, self.ibs, self.ib_pos, "mean_installed_base")):
+            if f is not None:
+                v = f[col].to_numpy(dtype=float)
+                sig[j, pos] = np.where(np.isnan(v), 0.0, v)
+        mean_week = np.maximum(np.maximum(sig[0], sig[1]), sig[2])
+        crit = self._per_part(pd.Series(self.part_uniques).map(critical).fillna(False).to_numpy(dtype=bool), False)
+        fits_fleet = (self.pair_in(fits["key"], fits["part_no"]) if fits is not None
+                      else np.zeros(m, dtype=bool))
+        season_demand = mean_week * weeks_of[self.season]
+        return ((mean_week * promise_weeks >= min_demand) | (freq >= min_frequency)
+                | (crit & fits_fleet & (season_demand >= critical_min)))
+
+
 # ------------------------------------------------------------------------------------------------- main
 def wear_list(
     issues: pd.DataFrame,
@@ -318,6 +516,7 @@ def wear_list(
     cover_weeks: int | None = None,
     history_weeks: int = 156,
     as_of: Any = None,
+    panel: Panel | None = None,
 ) -> WearList:
     """Draw up the wear-part list per depot or customer fleet and season (module notes: signals, rule, overrides).
 
@@ -351,10 +550,21 @@ def wear_list(
         Recent weeks of history used [weeks].
     as_of : date-like, optional
         End of the history and the date of the fleet; default the last issue date.
+    panel : Panel, optional
+        The weekly demand panel of ``issues`` if the caller already built it, exactly
+        ``build_panel(issues, parts, freq="W-MON", end=as_of)`` (with ``as_of`` defaulting as above), so that it is
+        not built again; only with ``by="depot"`` (the customer list builds its own panel of the issues
+        attributed to customers). Its frequency and last period are checked.
 
     Returns
     -------
     WearList
+
+    Notes
+    -----
+    Only the rows that end up on the list (or that an override names) get the per-row work: the lead-time demand
+    fit, the quantity and the bilingual ``basis`` text. The listing rule is evaluated for every key × part ×
+    season candidate on integer codes (one factorisation of the keys and part numbers), vectorised.
     """
     if by not in ("depot", "customer"):
         raise ZkValueError(f"The 'by' parameter of wear_list must be 'depot' or 'customer'; got {by!r} instead.")
@@ -375,13 +585,18 @@ def wear_list(
     if keycol not in machines.columns:
         raise ZkValueError(f"machines lacks {keycol!r}, needed for by={by!r}.")
 
-    iss = issues
-    if by == "customer":
-        owner = machines.set_index("serial_no")["customer_id"]
-        cust = issues["serial_no"].map(owner) if "serial_no" in issues.columns else pd.Series(pd.NA, index=issues.index)
-        iss = issues.loc[cust.notna()].assign(depot_id=cust[cust.notna()].astype(str))
+    if panel is not None and by != "depot":
+        raise ZkValueError("A precomputed 'panel' can only be passed with by='depot'; the customer list builds "
+                           "the panel of the issues attributed to customers itself. Drop the panel argument.")
     end = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp(issues["issued_on"].max())
-    panel = build_panel(iss, parts, freq="W-MON", end=end)
+    if panel is None:
+        iss = issues if by == "depot" else _issues_by_customer(issues, machines)
+        panel = build_panel(iss, parts, freq="W-MON", end=end)
+    elif panel.freq != "W-MON" or (panel.shape[1] and panel.periods[-1] != period_start(end)):
+        last = f"{panel.periods[-1]:%Y-%m-%d}" if panel.shape[1] else "no periods"
+        raise ZkValueError(f"The 'panel' passed to wear_list must be build_panel(issues, parts, freq='W-MON', "
+                           f"end='{end:%Y-%m-%d}'); got freq {panel.freq!r}, last period {last}. Rebuild it or "
+                           "leave it out.")
     if panel.shape[1] > history_weeks:
         panel = panel.last(int(history_weeks))
     weeks = panel.periods if panel.shape[1] else period_range(end - pd.Timedelta(weeks=history_weeks), end)
@@ -394,29 +609,50 @@ def wear_list(
     if cover_weeks is not None and int(cover_weeks) < 1:
         raise ZkValueError(f"'cover_weeks' must be >= 1 [weeks]; got {cover_weeks!r}.")
 
-    # history signal, one fit per season (vectorised over series)
-    frames = []
-    for i, s in enumerate(names):
-        cols = season_w == i
-        vals = np.where(cols[None, :], panel.values, np.nan)
-        st = adi_cv2(vals)
-        has = st["n_periods"] > 0
-        cov = cover_of.reindex(panel.part_no).fillna(2).to_numpy(np.int64)
-        qh = np.zeros(len(panel), dtype=np.int64)
-        if has.any():
-            ltd = LeadTimeDemand().fit(vals[has])
-            qh[has] = ltd.quantile(quantile, cov[has])
-        frames.append(pd.DataFrame({"key": panel.depot_id, "part_no": panel.part_no, "season": s,
-                                    "mean_history": np.nan_to_num(st["mean"]),
-                                    "frequency": np.where(has, st["n_demands"] / np.maximum(st["n_periods"], 1), 0.0),
-                                    "q_history": qh}))
-    cand = pd.concat(frames, ignore_index=True)
+    # history signal per season (series × season arrays), the statistics of adi_cv2 on the season's weeks
+    h_mean, h_freq, h_dem = _history_stats(panel.values, season_w, len(names))
+    fs = ibs = None
     if tickets is not None and component_parts is not None:
         fs = _failure_signal(tickets, machines, component_parts, keycol, weeks, season_of_month, names, end)
-        cand = cand.merge(fs, on=["key", "part_no", "season"], how="outer")
     if installed_base is not None:
-        cand = cand.merge(_installed_base_signal(installed_base, season_of_month, names),
-                          on=["key", "part_no", "season"], how="outer")
+        ibs = _installed_base_signal(installed_base, season_of_month, names)
+
+    # every candidate key × part × season, on integer codes; the listing rule decides which rows are built
+    cands = _Candidates(panel, fs, ibs, names)
+    crit = pinfo["critical"] if "critical" in pinfo.columns else pd.Series(False, index=pinfo.index)
+    in_fleet = machines[["model", keycol]].dropna().drop_duplicates()
+    fits = None
+    if component_parts is not None:
+        fits = (in_fleet.merge(component_parts[["model", "part_no"]].drop_duplicates(), on="model")
+                [[keycol, "part_no"]].drop_duplicates().rename(columns={keycol: "key"}).assign(fits_fleet=True))
+    weeks_of = np.asarray([len(m) * _WEEKS_PER_MONTH for m in seas.values()], dtype=float)
+    part_ok = cands.part_in(pinfo.index)
+    listed = cands.listed(h_mean, h_freq, crit.fillna(False).astype(bool), fits, weeks_of, promise_weeks,
+                          min_demand, min_frequency, critical_min)
+    rejects = pd.DataFrame(columns=["row", "key", "part_no", "action", "min_qty", "max_qty", "note", "season",
+                                    "reason"])
+    valid = None
+    touched_pair = np.zeros(len(part_ok), dtype=bool)
+    if overrides is not None:
+        ov = read_overrides(overrides)
+        keys = set(machines[keycol].dropna().astype(str)) | cands.key_strings(part_ok)
+        valid, rejects = _validate_overrides(ov, set(pinfo.index.astype(str)), keys, seas)
+        touched_pair = cands.pair_in(valid["key"], valid["part_no"])
+    keep = part_ok & (listed | touched_pair)
+
+    # the kept rows, built as a frame exactly as for the full candidate set
+    cov_all = cover_of.reindex(panel.part_no).fillna(2).to_numpy(np.int64)
+    rows_of = [np.flatnonzero(keep[cands.hist_pos[i]]) for i in range(len(names))]
+    q_of = _history_quantiles(panel.values, season_w, rows_of, h_dem, cov_all, quantile)
+    frames = [pd.DataFrame({"key": panel.depot_id[r], "part_no": panel.part_no[r], "season": s,
+                            "mean_history": np.nan_to_num(h_mean[i, r]), "frequency": h_freq[i, r],
+                            "q_history": q_of[i]})
+              for i, (s, r) in enumerate(zip(names, rows_of))]
+    cand = pd.concat(frames, ignore_index=True)
+    if fs is not None:
+        cand = cand.merge(fs[keep[cands.fs_pos]], on=["key", "part_no", "season"], how="outer")
+    if ibs is not None:
+        cand = cand.merge(ibs[keep[cands.ib_pos]], on=["key", "part_no", "season"], how="outer")
     for c in ("mean_history", "frequency", "q_history", "mean_failures", "mean_installed_base"):
         if c not in cand.columns:
             cand[c] = 0.0
@@ -424,13 +660,9 @@ def wear_list(
     cand = cand[cand["part_no"].isin(pinfo.index)].reset_index(drop=True)
 
     # fit to the fleet and criticality
-    in_fleet = machines[["model", keycol]].dropna().drop_duplicates()
-    if component_parts is not None:
-        fits = (in_fleet.merge(component_parts[["model", "part_no"]].drop_duplicates(), on="model")
-                [[keycol, "part_no"]].drop_duplicates().rename(columns={keycol: "key"}).assign(fits_fleet=True))
+    if fits is not None:
         cand = cand.merge(fits, on=["key", "part_no"], how="left")
     cand["fits_fleet"] = cand.get("fits_fleet", pd.Series(False, index=cand.index)).fillna(False).astype(bool)
-    crit = pinfo["critical"] if "critical" in pinfo.columns else pd.Series(False, index=pinfo.index)
     cand["critical"] = cand["part_no"].map(crit.fillna(False).astype(bool)).astype(bool)
     cand["name"] = cand["part_no"].map(pinfo["name"]).astype(object)
 
@@ -453,12 +685,7 @@ def wear_list(
     cand["override"] = ""
     cand["season_zh"] = cand["season"].map(lambda s: SEASON_ZH.get(s, s))
 
-    rejects = pd.DataFrame(columns=["row", "key", "part_no", "action", "min_qty", "max_qty", "note", "season",
-                                    "reason"])
-    if overrides is not None:
-        ov = read_overrides(overrides)
-        keys = set(machines[keycol].dropna().astype(str)) | set(cand["key"].astype(str))
-        valid, rejects = _validate_overrides(ov, set(pinfo.index.astype(str)), keys, seas)
+    if valid is not None:
         cand = _apply_overrides(cand, valid, names, pinfo)
     touched = cand["override"] != ""
     out = cand[cand["listed"] | touched]
