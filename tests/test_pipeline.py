@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from zk_forecast.data import demo
@@ -265,3 +266,18 @@ def test_a_failing_report_in_the_background_process_fails_the_run_at_reports(sit
     assert "cut" in (res.error or "").lower()
     assert (runs / LATEST_FILE).read_text(encoding="utf-8") == before
     assert res.run_dir is not None and res.run_dir.name.endswith(".failed")
+
+
+def test_forecasts_and_reports_come_from_the_background_process(site: tuple[Path, Path]) -> None:
+    _, work = site
+    run = latest_run(work / "runs")
+    assert run is not None
+    m = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    by_name = {s["name"]: s for s in m["steps"]}
+    assert by_name["forecast"].get("process") == "background"
+    assert by_name["reports"].get("process") == "background"
+    assert "background_wait" in by_name and by_name["policies"].get("process") is None
+    outs = {o["path"] for o in m["outputs"]}
+    assert "forecasts.csv" in outs and "reports/service_2026Q3.html" in outs
+    fc = pd.read_csv(run / "forecasts.csv")
+    assert list(fc.columns[:3]) == ["unique_id", "ds", "auto"] and (fc["auto"] >= 0).all()

@@ -37,11 +37,13 @@ byte-identical outputs; only the clock fields listed in ``manifest["clock_fields
 
 Two processes
 -------------
-The scheduled reports need only the store: as soon as ``ingest`` has finished they are written by a second
-process (``spawn``), while this one goes on with the panel, forecasts and policies (the machine has two cores).
-The ``reports`` step waits for that process; its time in the manifest is the wait, and
-``reports_process_seconds`` the process's own time. A report that fails fails the run at step ``reports``; a
-failed run stops the report process, and a report process whose batch was killed ends by itself.
+The forecasts and the scheduled reports feed no later step and need only the store: as soon as ``ingest`` has
+finished, a second process (``spawn``) builds its own demand panel, writes ``forecasts.csv`` and then the
+reports, while this one goes on with the installed base, wear-part list, policies, network and restock lists (the
+machine has two cores). The ``reports`` step waits for that process; the manifest's ``steps`` list both
+background steps with the process's own seconds (``"process": "background"``) and the wait as
+``background_wait``. A failure there fails the run at step ``forecast`` or ``reports``; a failed run stops the
+process, and a process whose batch was killed ends by itself.
 
 Progress goes to stdout: a one-line progress display when stdout is a terminal, plain timestamped log lines when
 it is not (cron). Every line is also kept in ``run.log`` inside the run folder.
@@ -68,6 +70,7 @@ from zk_forecast.config import Config, load_config
 from zk_forecast.errors import ConfigError, ZkError
 
 __all__ = [
+    "BACKGROUND_STEPS",
     "EXIT_FAILED",
     "EXIT_LOCKED",
     "EXIT_OK",
@@ -84,13 +87,14 @@ __all__ = [
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 STEPS = ("check_store", "ingest", "panel", "forecast", "installed_base", "wear_list", "policies", "network", "restock", "reports",
          "publish")
+#: Steps made by the background process (in this order); nothing later reads their results.
+BACKGROUND_STEPS = ("forecast", "reports")
 LOCK_NAME = ".nightly.lock"
 LATEST_FILE = "LATEST"
 LATEST_LINK = "latest"
 RUNNING_MARKER = ".running"
 PAUSE_ENV = "ZK_FORECAST_PAUSE_IN_STEP"
-CLOCK_FIELDS = ("run_id", "started_at", "finished_at", "steps[].seconds", "reports_process_seconds", "total_seconds",
-                "host", "pid",
+CLOCK_FIELDS = ("run_id", "started_at", "finished_at", "steps[].seconds", "total_seconds", "host", "pid",
                 "stale_lock_cleared", "abandoned_runs", "inputs.store_tables[].sha256")
 _VERSIONED = ("zk_forecast", "numpy", "pandas", "scipy", "pyarrow", "openpyxl", "matplotlib")
 
@@ -600,11 +604,13 @@ class _Run:
         pacsv.write_csv(table, self.dir / name, pacsv.WriteOptions(quoting_style="needed"))
 
 
-def _reports_worker(cfg: Config, run_dir: str, today: _dt.date, parent: int, queue: Any) -> None:
-    """Body of the background process that writes the scheduled reports (they read the store only).
+def _background_worker(cfg: Config, run_dir: str, today: _dt.date, parent: int, queue: Any) -> None:
+    """Body of the background process: the forecasts, then the scheduled reports (:data:`BACKGROUND_STEPS`).
 
-    Sends ``{"seconds", "report_period"}`` or ``{"error"}`` back through ``queue``; exits when the parent dies
-    (a killed batch must not leave a process writing into its abandoned run folder).
+    Neither feeds a later step: the forecasts are an output (``forecasts.csv``) and the reports read the store
+    only. Sends ``{"steps": [{"name", "seconds"}], "report_period"}`` or ``{"error", "step"}`` back through
+    ``queue``; exits when the parent dies (a killed batch must not leave a process writing into its abandoned
+    run folder).
     """
     import threading
 
@@ -617,29 +623,43 @@ def _reports_worker(cfg: Config, run_dir: str, today: _dt.date, parent: int, que
     threading.Thread(target=watch, daemon=True).start()
     import io
 
-    t0 = time.perf_counter()
+    step = "forecast"
+    steps: list[dict[str, Any]] = []
     try:
         run = _Run(cfg, Path(run_dir), _Progress(io.StringIO(), 1), today)
+        t0 = time.perf_counter()
+        if cfg.forecast.enabled:
+            from zk_forecast.data.store import Store
+            from zk_forecast.demand.panel import build_panel
+
+            st = Store(cfg.paths.store_dir)
+            run.data["panel"] = build_panel(st.read("part_issues"), st.read("parts"))
+        run.forecast()
+        run.data.clear()
+        steps.append({"name": "forecast", "seconds": round(time.perf_counter() - t0, 3), "process": "background"})
+        step = "reports"
+        t0 = time.perf_counter()
         run.reports()
-        queue.put({"seconds": time.perf_counter() - t0, "report_period": run.manifest.get("report_period")})
-    except BaseException as exc:  # reported to the parent, which fails the run at step "reports"
+        steps.append({"name": "reports", "seconds": round(time.perf_counter() - t0, 3), "process": "background"})
+        queue.put({"steps": steps, "report_period": run.manifest.get("report_period")})
+    except BaseException as exc:  # reported to the parent, which fails the run at this step
         msg = str(exc) or exc.__class__.__name__
         if not isinstance(exc, ZkError):
             msg = f"{exc.__class__.__name__}: {msg}"
-        queue.put({"error": msg})
+        queue.put({"error": msg, "step": step})
 
 
 class _Background:
-    """The scheduled reports, written by a second process while the batch goes on (two cores: reports need only
-    the store, so they start as soon as ingest has finished)."""
+    """The forecasts and the scheduled reports, made by a second process while the batch goes on (two cores:
+    they need only the store, so they start as soon as ingest has finished)."""
 
     def __init__(self, cfg: Config, run_dir: Path, today: _dt.date) -> None:
         import multiprocessing as mp
 
         ctx = mp.get_context("spawn")
         self.queue = ctx.Queue()
-        self.proc = ctx.Process(target=_reports_worker, args=(cfg, str(run_dir), today, os.getpid(), self.queue),
-                                daemon=True)
+        self.proc = ctx.Process(target=_background_worker,
+                                args=(cfg, str(run_dir), today, os.getpid(), self.queue), daemon=True)
         self.proc.start()
 
     def result(self) -> dict[str, Any]:
@@ -789,19 +809,26 @@ def run_nightly(config: str | Path | Config, *, rebuild: bool = False, stream: T
             if pause.startswith(step + ":"):
                 time.sleep(float(pause.split(":", 1)[1]))
             t0 = time.perf_counter()
-            if step == "reports" and background is not None:
-                got = background.result()
+            if step in BACKGROUND_STEPS and background is not None:
+                if step != BACKGROUND_STEPS[-1]:
+                    progress.log(f"step {step} runs in the background process / 后台进程运行")
+                    progress.done += 1
+                    continue
+                got = background.result()  # the last background step: wait for the process
                 background = None
                 if "error" in got:
-                    raise StepError("reports", got["error"])
+                    raise StepError(str(got.get("step", step)), got["error"])
                 run.manifest["report_period"] = got["report_period"]
-                run.manifest["reports_process_seconds"] = round(float(got["seconds"]), 3)
-            else:
-                getattr(run, step)()
+                run.manifest["steps"].extend(got["steps"])
+                secs = time.perf_counter() - t0
+                run.manifest["steps"].append({"name": "background_wait", "seconds": round(secs, 3)})
+                progress.step_done(step, secs)
+                continue
+            getattr(run, step)()
             secs = time.perf_counter() - t0
             run.manifest["steps"].append({"name": step, "seconds": round(secs, 3)})
             progress.step_done(step, secs)
-            if step == "ingest" and cfg.reports.scheduled:
+            if step == "ingest" and (cfg.forecast.enabled or cfg.reports.scheduled):
                 background = _Background(cfg, run_dir, run.today)
         step = "publish"
         progress.step(step)
