@@ -14,7 +14,7 @@ size ``S - s`` and start at position ``S``: the order times do not depend on the
 :mod:`zk_forecast.inventory.simulate`); they differ in the level only. The last two lines compare the average
 on-hand value of both methods at the same achieved fill rate, interpolated over a grid of targets.
 
-Three exact variants: ``exact`` fits the demand distributions on all weeks from each item's first demand, every
+Four exact variants: ``exact`` fits the demand distributions on all weeks from each item's first demand, every
 week weighing the same (``plan(..., half_life=None)``); ``exact_w52`` on the last 52 weeks of the history only
 (``plan(..., window=52)``), which stops stocking items whose demand has stopped and follows level changes (the SBA
 baseline tracks the level by smoothing); ``exact_hl52`` on all weeks with recency weights of half-life 52 weeks
@@ -25,7 +25,13 @@ the demand probability and the size moments. The half-life was chosen inside wee
 (equal weights: 1.3) and held 0.3-1.4 % less stock than equal weights at equal fill rate; 26 fell up to 2.3 points
 and 13 up to 2.8 points short of the high targets. Inflating the size variance by the variance of its estimated
 mean (parameter uncertainty) moved along the same value-vs-fill-rate curve (no less stock at equal fill rate) and
-is not used. All methods use the same
+is not used. ``exact_hl52_level`` is ``plan``'s default: half-life 52 and level uncertainty
+(``plan(..., level_block=13)``): an item whose 13-week block means vary more than independent weeks explain gets
+pmfs mixed over a mean-1 gamma level multiplier with that relative variance, shared by the whole protection period
+(the other three variants use ``level_block=None``). Chosen inside weeks 1-100 only (same rolling origins, targets
+0.85-0.99): achieved fill rate minus target at 0.90/0.95/0.98 was +2.8/+0.6/-0.7, +1.6/+0.3/-0.5 and
++2.0/+1.5/+0.9 points at origins 50/62/75 (without it +1.0/-0.9/-1.6, -0.1/-1.1/-1.4 and +0.1/-0.2/+0.1), and
+0.5-3.1 % less stock at equal fill rate than without it (more at the high fill rates). All methods use the same
 review (weekly), lead time (order in week t available from week t + L + 1, i.e. L weeks later) and lot size
 ``Q = S - s`` (EOQ from order and holding cost, at least the MOQ, a multiple of the pack).
 
@@ -38,7 +44,8 @@ period ``L + 1`` weeks the demand is Normal(``f (L+1)``, ``σ² (L+1)``); ``k`` 
 Prints, in this order: one JSON line on the data (items, planned items, warm-up, share of the test demand on items
 without history); one per target (0.90, 0.95, 0.98) with the plan seconds and, for ``exact``, ``exact_w52``,
 ``exact_hl52`` and ``sba_normal``, the achieved fill rate over all items and over the planned items, the mean item
-fill rates, the average on-hand value [EUR] and the orders, then each exact variant's value ratio to the baseline;
+fill rates, the average on-hand value [EUR] and the orders (plus ``exact_hl52_level`` and its plan seconds), then
+each exact variant's value ratio to the baseline;
 one ``equal_fill_rate`` line per exact variant (value of both methods at the same achieved fill rate, all items and
 planned items); and one for the speed of 100,000 synthetic part × depot series (fit with the default half-life,
 pmfs and policy search).
@@ -66,7 +73,8 @@ TARGETS = (0.90, 0.95, 0.98)
 GRID = (0.80, 0.85, 0.93, 0.97, 0.99, 0.995)  # extra targets for the value-vs-fill-rate curves
 N_FIT = 100
 WINDOW = 52  # weeks of history for the windowed exact method (plan(..., window=52))
-HALF_LIFE = 52  # weeks: recency weighting of the exact_hl52 variant (plan(..., half_life=52), plan's default)
+HALF_LIFE = 52  # weeks: recency weighting of the exact_hl52 variants (plan(..., half_life=52), plan's default)
+LEVEL_BLOCK = 13  # weeks: level-uncertainty blocks of exact_hl52_level (plan(..., level_block=13), plan's default)
 WARMUP = 26  # weeks replayed before week 101 and not measured (>= longest lead time + 1)
 
 
@@ -178,41 +186,50 @@ def main() -> int:
                                    unit_cost=cost, warmup=WARMUP)
 
         curve: dict[str, list[tuple[float, float, float]]] = {"exact": [], "exact_w52": [], "exact_hl52": [],
-                                                              "baseline": []}
+                                                              "exact_hl52_level": [], "baseline": []}
         for tg in sorted(set(TARGETS) | set(GRID)):
             t0 = time.perf_counter()
-            pol = plan(long, items, fill_rate=tg, half_life=None)
+            pol = plan(long, items, fill_rate=tg, half_life=None, level_block=None)
             secs = time.perf_counter() - t0
             sim = run(pol["reorder_point"].to_numpy(), pol["order_up_to"].to_numpy())
             t0 = time.perf_counter()
-            pol_w = plan(long, items, fill_rate=tg, window=WINDOW)
+            pol_w = plan(long, items, fill_rate=tg, window=WINDOW, level_block=None)
             secs_w = time.perf_counter() - t0
             sim_w = run(pol_w["reorder_point"].to_numpy(), pol_w["order_up_to"].to_numpy())
             t0 = time.perf_counter()
-            pol_h = plan(long, items, fill_rate=tg, half_life=HALF_LIFE)
+            pol_h = plan(long, items, fill_rate=tg, half_life=HALF_LIFE, level_block=None)
             secs_h = time.perf_counter() - t0
             sim_h = run(pol_h["reorder_point"].to_numpy(), pol_h["order_up_to"].to_numpy())
+            t0 = time.perf_counter()
+            pol_v = plan(long, items, fill_rate=tg, half_life=HALF_LIFE, level_block=LEVEL_BLOCK)
+            secs_v = time.perf_counter() - t0
+            sim_v = run(pol_v["reorder_point"].to_numpy(), pol_v["order_up_to"].to_numpy())
             s_b, S_b = _baseline(f, rmse, Qb, L, tg)
             base = run(s_b, S_b)
             a, b, w52, hl = (_measures(sim, planned), _measures(base, planned), _measures(sim_w, planned),
                              _measures(sim_h, planned))
+            lv = _measures(sim_v, planned)
+            curve["exact_hl52_level"].append((lv["fill_rate"], lv["fill_rate_planned_items"], lv["avg_on_hand_value"]))
             curve["exact"].append((a["fill_rate"], a["fill_rate_planned_items"], a["avg_on_hand_value"]))
             curve["exact_w52"].append((w52["fill_rate"], w52["fill_rate_planned_items"], w52["avg_on_hand_value"]))
             curve["exact_hl52"].append((hl["fill_rate"], hl["fill_rate_planned_items"], hl["avg_on_hand_value"]))
             curve["baseline"].append((b["fill_rate"], b["fill_rate_planned_items"], b["avg_on_hand_value"]))
             if tg in TARGETS:
                 print(json.dumps({"target": tg, "plan_seconds": round(secs, 2), "plan_seconds_w52": round(secs_w, 2),
-                                  "plan_seconds_hl52": round(secs_h, 2),
-                                  "exact": a, "exact_w52": w52, "exact_hl52": hl, "sba_normal": b,
+                                  "plan_seconds_hl52": round(secs_h, 2), "plan_seconds_hl52_level": round(secs_v, 2),
+                                  "exact": a, "exact_w52": w52, "exact_hl52": hl, "exact_hl52_level": lv,
+                                  "sba_normal": b,
                                   "value_ratio_exact_over_baseline":
                                       round(a["avg_on_hand_value"] / b["avg_on_hand_value"], 3),
                                   "value_ratio_exact_w52_over_baseline":
                                       round(w52["avg_on_hand_value"] / b["avg_on_hand_value"], 3),
                                   "value_ratio_exact_hl52_over_baseline":
-                                      round(hl["avg_on_hand_value"] / b["avg_on_hand_value"], 3)}), flush=True)
+                                      round(hl["avg_on_hand_value"] / b["avg_on_hand_value"], 3),
+                                  "value_ratio_exact_hl52_level_over_baseline":
+                                      round(lv["avg_on_hand_value"] / b["avg_on_hand_value"], 3)}), flush=True)
         ba = np.array(curve["baseline"])
         grid = np.arange(0.80, 0.991, 0.01)
-        for name in ("exact", "exact_w52", "exact_hl52"):
+        for name in ("exact", "exact_w52", "exact_hl52", "exact_hl52_level"):
             ex = np.array(curve[name])
             print(json.dumps({"equal_fill_rate": name, "all_items": _at_equal_fill_rate(ex[:, 0], ex[:, 2], ba[:, 0],
                                                                                        ba[:, 2], grid),

@@ -9,8 +9,11 @@ from scipy import stats
 from zk_forecast.demand.distributions import (
     LeadTimeDemand,
     LeadTimeDistribution,
+    gamma_level_nodes,
     lead_time_pmf,
+    level_variance,
     recency_weights,
+    scale_level,
     truncate_tail,
 )
 from zk_forecast.errors import ZkTypeError, ZkValueError
@@ -288,3 +291,65 @@ def test_half_life_must_be_positive() -> None:
         with pytest.raises(ZkValueError, match="'half_life'"):
             LeadTimeDemand(half_life=bad).fit(np.ones((1, 4)))  # type: ignore[arg-type]
     assert "half_life=13" in repr(LeadTimeDemand(half_life=13))
+
+
+# ---------------------------------------------------------------------------------------------- level uncertainty
+def test_level_variance_hand_computed() -> None:
+    # quarters at 2, 0, 2, 0 per week: block means var 4/3 (ddof=1), weekly var 52/51, v = 4/3 - (52/51)/13 = 64/51
+    y = np.repeat([[2.0, 0.0, 2.0, 0.0]], 13, axis=1)
+    assert level_variance(y, 13)[0] == pytest.approx(64 / 51, rel=1e-12)
+
+
+def test_level_variance_zero_without_evidence() -> None:
+    steady = np.tile([[0.0, 3.0]], 26)  # the same every block: no excess dispersion
+    short = np.ones((1, 38))  # fewer than three full blocks of 13
+    late = np.r_[np.full(20, np.nan), np.repeat([4.0, 0.0], 13), np.full(6, 1.0)][None, :]  # 2 full blocks observed
+    assert level_variance(np.vstack([steady, np.zeros((1, 52))]), 13).tolist() == [0.0, 0.0]
+    assert level_variance(short, 13).tolist() == [0.0]
+    assert level_variance(late, 13).tolist() == [0.0]
+    with pytest.raises(ZkValueError, match="block"):
+        level_variance(steady, 1)
+
+
+def test_gamma_level_nodes_mean_one_and_spread_grows() -> None:
+    m, w = gamma_level_nodes([0.0, 0.1, 1.0])
+    assert np.array_equal(m[0], np.ones(7))
+    assert np.allclose((m * w).sum(axis=1), 1.0)
+    spread = ((m - 1.0) ** 2 * w).sum(axis=1)
+    assert spread[0] == 0.0 < spread[1] < spread[2] <= 1.0  # quantile nodes understate the gamma variance a little
+    with pytest.raises(ZkValueError, match="level_var"):
+        gamma_level_nodes([-0.1])
+
+
+@pytest.mark.parametrize("mult", [0.3, 1.0, 1.7, 4.0])
+def test_scale_level_multiplies_the_mean(mult: float) -> None:
+    rng = np.random.default_rng(3)
+    sz = np.r_[0.0, rng.random(6)]
+    sz /= sz.sum()
+    p = np.array([0.2, 0.6, 0.9])
+    p2, sz2 = scale_level(p, np.tile(sz, (3, 1)), np.full(3, mult))
+    mean = p * (sz @ np.arange(sz.size))
+    mean2 = p2 * (sz2 @ np.arange(sz2.shape[1]))
+    assert np.allclose(mean2, mult * mean)
+    assert np.all(p2 <= 1.0) and np.allclose(sz2.sum(axis=1), 1.0) and np.all(sz2[:, 0] == 0.0)
+
+
+def test_level_block_steady_series_keep_exact_pmf() -> None:
+    rng = np.random.default_rng(11)
+    steady = np.tile([[0.0, 2.0, 0.0, 1.0]], 13)  # the same pattern in every quarter: level_var_ = 0
+    drift = (rng.random((1, 52)) < np.repeat([0.1, 0.6, 0.1, 0.6], 13)) * 3.0
+    y = np.vstack([steady, drift])
+    off = LeadTimeDemand(half_life=52).fit(y)
+    on = LeadTimeDemand(half_life=52, level_block=13).fit(y)
+    assert on.level_var_[0] == 0.0 and on.level_var_[1] > 0.0
+    a, b = off.pmf(9), on.pmf(9)
+    np.testing.assert_allclose(b[0, :a.shape[1]], a[0], rtol=0, atol=1e-13)  # FFT rounding only
+    assert not b[0, a.shape[1]:].any()
+    # the drifting series: same mean (gamma multipliers average 1), wider distribution
+    assert on.mean(9)[1] == pytest.approx(off.mean(9)[1], rel=1e-9)
+    assert on.var(9)[1] > 1.2 * off.var(9)[1]
+
+
+def test_level_block_validated() -> None:
+    with pytest.raises(ZkValueError, match="level_block"):
+        LeadTimeDemand(level_block=1).fit(np.ones((1, 10)))

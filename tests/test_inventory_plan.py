@@ -203,3 +203,21 @@ def test_half_life_follows_a_level_rise() -> None:
 def test_half_life_must_be_positive(bad: object) -> None:
     with pytest.raises(ZkValueError, match="half_life"):
         plan(_history(), _items(), half_life=bad)  # type: ignore[arg-type]
+
+
+def test_level_block_off_on_steady_history_same_policy_and_validated() -> None:
+    # item A repeats the same pattern every quarter (no level drift detected): level_block changes nothing
+    a = [0, 1, 0, 2] * 13
+    ds = pd.date_range("2024-01-01", periods=52, freq="W-MON")
+    hist = pd.DataFrame({"unique_id": "A", "ds": ds, "y": a})
+    items = pd.DataFrame({"lead_time": [3]}, index=pd.Index(["A"], name="unique_id"))
+    on = plan(hist, items, fill_rate=0.95)
+    off = plan(hist, items, fill_rate=0.95, level_block=None)
+    pd.testing.assert_frame_equal(on, off)
+    # a level that doubles then halves each quarter is detected: more stock at the same target
+    b = ([0, 1] * 6 + [0]) + ([2, 2] * 6 + [2]) + ([0, 1] * 6 + [0]) + ([2, 2] * 6 + [2])
+    hist_b = pd.DataFrame({"unique_id": "A", "ds": ds, "y": b})
+    assert plan(hist_b, items, fill_rate=0.95)["order_up_to"].iloc[0] > \
+        plan(hist_b, items, fill_rate=0.95, level_block=None)["order_up_to"].iloc[0]
+    with pytest.raises(ZkValueError, match="level_block"):
+        plan(hist, items, level_block=1)

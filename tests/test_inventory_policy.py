@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from zk_forecast.demand.distributions import lead_time_pmf
+from zk_forecast.demand.distributions import lead_time_pmf, scale_level
 from zk_forecast.errors import ZkValueError
 from zk_forecast.inventory.policy import (
     add_undershoot,
     base_stock_fill_rate,
+    compound_mixture_pmfs,
     critical_ratio,
     cycle_service_level,
     expected_backorders,
@@ -179,3 +180,39 @@ def test_compound_mixture_equals_the_mixture_of_lead_time_demand_pmfs() -> None:
             # (both fold an upper tail of at most 1e-9 into their last bin: one after mixing, one per lead time)
         np.testing.assert_allclose(a.sum(axis=1), 1.0)
         assert b[0, 0] == 1.0
+
+
+def test_compound_mixture_level_hand_computed() -> None:
+    # p = 1, size 1, L = 0, R = 1; level 0.5 → Bernoulli(0.5); level 1.5 → size 1.5 split 1/2 half-half.
+    # Mixture with weights 1/2: P(D_R = 0, 1, 2) = (0.25, 0.5, 0.25).
+    lr, lo, r = compound_mixture_pmfs([1.0], [[0.0, 1.0]], [[1.0]], 1, level_multipliers=[[0.5, 1.5]],
+                                      level_weights=[[0.5, 0.5]])
+    np.testing.assert_allclose(r[0, :3], [0.25, 0.5, 0.25], atol=1e-12)
+    np.testing.assert_allclose(lr[0, :3], [0.25, 0.5, 0.25], atol=1e-12)
+    assert lo[0, 0] == pytest.approx(1.0)
+
+
+def test_compound_mixture_level_is_weighted_sum_and_ones_change_nothing() -> None:
+    rng = np.random.default_rng(5)
+    p = rng.uniform(0.05, 0.9, 4)
+    sz = np.c_[np.zeros(4), rng.random((4, 5))]
+    sz /= sz.sum(axis=1, keepdims=True)
+    w = np.zeros((4, 4))
+    w[np.arange(4), [0, 1, 2, 3]] = 1.0
+    plain = compound_mixture_pmfs(p, sz, w, 2)
+    ones = compound_mixture_pmfs(p, sz, w, 2, level_multipliers=np.ones((4, 3)), level_weights=np.full((4, 3), 1 / 3))
+    for a, b in zip(plain, ones, strict=True):
+        np.testing.assert_allclose(b[:, :a.shape[1]], a, rtol=0, atol=1e-13)
+    m = np.array([[0.5, 1.0, 2.0]] * 4)
+    wt = np.array([[0.2, 0.5, 0.3]] * 4)
+    mixed = compound_mixture_pmfs(p, sz, w, 2, level_multipliers=m, level_weights=wt)
+    for i in range(3):
+        ref = sum(wt[0, j] * _padded(compound_mixture_pmfs(*scale_level(p, sz, m[:, j]), w, 2)[i], 60)
+                  for j in range(3))
+        np.testing.assert_allclose(_padded(mixed[i], 60), ref, atol=1e-9)
+    with pytest.raises(ZkValueError, match="both"):
+        compound_mixture_pmfs(p, sz, w, 2, level_multipliers=m)
+
+
+def _padded(a: np.ndarray, K: int) -> np.ndarray:
+    return np.pad(a, ((0, 0), (0, K - a.shape[1])))

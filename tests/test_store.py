@@ -12,7 +12,7 @@ import pytest
 from conftest import ISSUE_HEADER, TODAY, file_result, run, write_csv
 
 from zk_forecast.data import Store, ingest
-from zk_forecast.errors import ReadError, SchemaError
+from zk_forecast.errors import ReadError, SchemaError, ZkValueError
 
 ISSUES = "出库明细.csv"
 MARCH = [
@@ -244,3 +244,15 @@ def test_a_crash_writing_the_table_logs_no_change(raw: Path, store_dir: Path, mo
     assert store.table_path("part_issues").read_bytes() == old_bytes
     assert _temp_files(store_dir) == []
     assert store.changes().empty, "the log names corrections the table does not hold"
+
+
+def test_read_selected_columns(tmp_path: Path) -> None:
+    st = Store(tmp_path / "store")
+    st.upsert("depots", pa.table({"depot_id": ["YC", "PL"], "name": ["银川", "平罗"], "role": ["central", "branch"],
+                                  "parent_id": [None, "YC"], "latitude": [38.5, None], "longitude": [106.2, None]}),
+              now=NOW)
+    got = st.read("depots", columns=("depot_id", "latitude"))
+    assert list(got.columns) == ["depot_id", "latitude"] and sorted(got["depot_id"]) == ["PL", "YC"]
+    assert list(Store(tmp_path / "empty").read("tickets", columns=("ticket_id",)).columns) == ["ticket_id"]
+    with pytest.raises(ZkValueError, match="no column"):
+        st.read("depots", columns=("nope",))

@@ -433,6 +433,7 @@ class _Run:
         self.manifest["rejects"] = {"rows": rejected,
                                     "files": {f["file"]: f["rows_rejected"] for f in files if f["rows_rejected"]}}
         self.data["store"] = st
+        _release_memory()
 
     def panel(self) -> None:
         from zk_forecast.demand.panel import build_panel
@@ -443,14 +444,18 @@ class _Run:
             raise StepError("panel", f"the store has no {', '.join(missing)} table; put those exports into "
                                      f"[paths] raw_dir / 数据仓缺少 {', '.join(missing)} 表，请提供相应导出文件")
         read = st.read
-        self.data.update(parts=read("parts"), issues=read("part_issues"), depots=read("depots"),
+        # the columns the later steps use (the demand panel and the customer wear lists)
+        issue_cols = ("issued_on", "depot_id", "part_no", "quantity", "kind", "serial_no")
+        self.data.update(parts=read("parts"), issues=read("part_issues", columns=issue_cols), depots=read("depots"),
                          machines=read("machines"), stock=read("stock"))
         tables = st.tables()
         self.data["tickets"] = read("tickets") if "tickets" in tables else None
         self.data["component_parts"] = read("component_parts") if "component_parts" in tables else None
-        self.data["receipts"] = read("receipts") if "receipts" in tables else None
-        # the panel stays an array (series × weeks): forecasts and policies read it directly
+        self.data["receipts"] = (read("receipts", columns=("part_no", "depot_id", "ordered_on", "received_on"))
+                                 if "receipts" in tables else None)
+        # the panel stays an array (series × weeks): the policies read it directly
         self.data["panel"] = build_panel(self.data["issues"], self.data["parts"])
+        _release_memory()
 
     def forecast(self) -> None:
         if not self.cfg.forecast.enabled:
@@ -604,6 +609,16 @@ class _Run:
         pacsv.write_csv(table, self.dir / name, pacsv.WriteOptions(quoting_style="needed"))
 
 
+def _release_memory() -> None:
+    """Give freed memory back to the system (arrow's memory pool keeps freed blocks for reuse otherwise)."""
+    import gc
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+
+
 def _background_worker(cfg: Config, run_dir: str, today: _dt.date, parent: int, queue: Any) -> None:
     """Body of the background process: the forecasts, then the scheduled reports (:data:`BACKGROUND_STEPS`).
 
@@ -633,9 +648,13 @@ def _background_worker(cfg: Config, run_dir: str, today: _dt.date, parent: int, 
             from zk_forecast.demand.panel import build_panel
 
             st = Store(cfg.paths.store_dir)
-            run.data["panel"] = build_panel(st.read("part_issues"), st.read("parts"))
+            issues = st.read("part_issues", columns=("issued_on", "depot_id", "part_no", "quantity", "kind"))
+            run.data["panel"] = build_panel(issues, st.read("parts"))
+            del issues
+            _release_memory()
         run.forecast()
         run.data.clear()
+        _release_memory()
         steps.append({"name": "forecast", "seconds": round(time.perf_counter() - t0, 3), "process": "background"})
         step = "reports"
         t0 = time.perf_counter()

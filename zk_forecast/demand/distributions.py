@@ -57,7 +57,8 @@ from scipy import stats
 
 from zk_forecast.errors import ZkTypeError, ZkValueError
 
-__all__ = ["LeadTimeDemand", "LeadTimeDistribution", "lead_time_pmf", "recency_weights", "truncate_tail"]
+__all__ = ["LeadTimeDemand", "LeadTimeDistribution", "gamma_level_nodes", "lead_time_pmf", "level_variance",
+           "mix_levels", "recency_weights", "scale_level", "truncate_tail"]
 
 _SIZE_TAIL = 1e-12
 _FFT_BUDGET = 1 << 22  # complex cells per FFT chunk (64 MB)
@@ -177,6 +178,206 @@ def lead_time_pmf(p: Any, size_pmf: Any, lead_time: Any, *, tail: float = 1e-9) 
     return out
 
 
+def level_variance(y: Any, block: int) -> np.ndarray:
+    """Relative variance of a series' demand level between blocks, beyond what independent periods explain.
+
+    The history (from its last period back) is cut into non-overlapping blocks of ``block`` periods that are fully
+    observed; with ``x_b`` the block means, ``μ`` their mean and ``s²`` the variance of the single periods
+    (``ddof=1``), independent periods give ``Var(x_b) ≈ s² / block``, so the excess
+    ``v = max(Var(x_b) - s² / block, 0) / μ²`` (``ddof=1``) is the squared coefficient of variation of a level
+    that wanders from block to block (a method-of-moments index of dispersion). Series with fewer than three full
+    blocks or without demand get 0 (no evidence of a wandering level).
+
+    Parameters
+    ----------
+    y : array-like, shape (n_series, n_periods)
+        Demand per period [units], NaN = not observed (e.g. before the first demand).
+    block : int
+        Periods per block [periods], >= 2 (13 = a quarter of weekly periods).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_series,)
+        Relative level variance ``v`` [-] (0 = a steady level).
+
+    Examples
+    --------
+    Demand 2 per period for 13 weeks, then 0, then 2, then 0: each quarter is steady, the level is not. Block
+    means 2, 0, 2, 0 (``μ = 1``, variance 4/3), period variance 52/51: ``v = 4/3 - 52/51/13 = 64/51``.
+
+    >>> y = np.repeat([[2.0, 0.0, 2.0, 0.0]], 13, axis=1)
+    >>> level_variance(y, 13).round(4)
+    array([1.2549])
+    """
+    a = np.asarray(y, dtype=np.float64)
+    if a.ndim != 2:
+        raise ZkValueError(f"y must have shape (n_series, n_periods); got {a.shape}.")
+    if isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 2:
+        raise ZkValueError(f"block must be an int >= 2 [periods]; got {block!r}. Use e.g. 13 for weekly history.")
+    n, T = a.shape
+    nb = T // block
+    if nb < 3:
+        return np.zeros(n)
+    x = a[:, T - nb * block:].reshape(n, nb, block)
+    full = np.asarray(~np.isnan(x).any(axis=2), dtype=bool)  # fully observed blocks
+    k = full.sum(axis=1)
+    ok = k >= 3
+    xs = np.where(full[:, :, None], x, 0.0)
+    bm = xs.mean(axis=2)
+    mu = (bm * full).sum(axis=1) / np.maximum(k, 1)
+    var_b = (np.where(full, bm - mu[:, None], 0.0) ** 2).sum(axis=1) / np.maximum(k - 1, 1)
+    m1 = k * block
+    dev = np.where(full[:, :, None], xs - mu[:, None, None], 0.0)
+    var_p = (dev * dev).sum(axis=(1, 2)) / np.maximum(m1 - 1, 1)
+    ok &= mu > 0
+    v = (var_b - var_p / block) / np.where(ok, mu * mu, 1.0)
+    return np.where(ok, np.maximum(v, 0.0), 0.0)
+
+
+def gamma_level_nodes(level_var: Any, n_nodes: int = 7, cap: float = 4.0) -> tuple[np.ndarray, np.ndarray]:
+    """Equally weighted level multipliers approximating a mean-1 gamma with relative variance ``level_var``.
+
+    Node ``j`` is the gamma quantile at ``(j + 1/2) / n_nodes`` (shape ``1 / v``, scale ``v``), rescaled so the
+    nodes average exactly 1 (the mixture keeps the mean demand). ``v = 0`` gives nodes all exactly 1.
+
+    Parameters
+    ----------
+    level_var : array-like, shape (n,)
+        Relative level variance ``v`` [-] (:func:`level_variance`).
+    n_nodes : int, default 7
+        Multipliers per series [-].
+    cap : float, default 4.0
+        Largest ``v`` used [-] (a bound on the widest multiplier and so on memory).
+
+    Returns
+    -------
+    (multipliers, weights) : numpy.ndarray, shape (n, n_nodes) each
+        Multipliers of the demand level [-] and their probabilities [probability], rows summing to 1.
+    """
+    v = np.minimum(np.asarray(level_var, dtype=np.float64).ravel(), cap)
+    if np.any(~np.isfinite(v)) or np.any(v < 0):
+        raise ZkValueError("level_var must be finite and >= 0 [-]; 0 means a steady level.")
+    q = (np.arange(n_nodes) + 0.5) / n_nodes
+    live = v > 0
+    m = np.ones((v.size, n_nodes))
+    if live.any():
+        shape = 1.0 / v[live]
+        g = stats.gamma.ppf(q[None, :], shape[:, None], scale=1.0 / shape[:, None])
+        m[live] = g / g.mean(axis=1, keepdims=True)
+    return m, np.full((v.size, n_nodes), 1.0 / n_nodes)
+
+
+def scale_level(p: Any, size_pmf: Any, multiplier: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Compound Bernoulli with its mean demand multiplied by ``multiplier``, row by row.
+
+    The demand probability is scaled first, ``p' = min(p m, 1)``; what is left, ``c = max(p m, 1)``, scales the
+    sizes: a size ``k`` becomes ``c k``, split between ``floor(c k)`` and ``ceil(c k)`` so that the mean is
+    ``c`` times the old one. Mean per period: ``p' · c · mean size = m · p · mean size``.
+
+    Parameters
+    ----------
+    p : array-like, shape (n,)
+        Demand probability per period [probability per period].
+    size_pmf : array-like, shape (n, S)
+        Size pmf over 0..S-1 [units].
+    multiplier : array-like, shape (n,)
+        Level multiplier ``m`` >= 0 [-].
+
+    Returns
+    -------
+    (p', size_pmf') : numpy.ndarray, shapes (n,) and (n, S')
+        ``size_pmf`` itself when no row needs larger sizes.
+
+    Examples
+    --------
+    ``p m = 0.8 × 2.5 = 2``: demand in every period, sizes doubled.
+
+    >>> p2, sz2 = scale_level([0.8], [[0.0, 1.0]], [2.5])
+    >>> float(p2[0]), sz2[0, :3].round(2).tolist()
+    (1.0, [0.0, 0.0, 1.0])
+    """
+    pp = np.asarray(p, dtype=np.float64).ravel()
+    sz = np.asarray(size_pmf, dtype=np.float64)
+    pm = pp * np.asarray(multiplier, dtype=np.float64).ravel()
+    c = np.maximum(pm, 1.0)
+    if np.all(c == 1.0):
+        return np.minimum(pm, 1.0), sz
+    n, K = sz.shape
+    width = int(np.ceil((K - 1) * float(c.max()))) + 2
+    out = np.zeros((n, width))
+    k = np.arange(K)[None, :] * c[:, None]
+    lo = np.floor(k).astype(np.int64)
+    frac = k - lo
+    rows = np.repeat(np.arange(n), K)
+    np.add.at(out, (rows, lo.ravel()), (sz * (1.0 - frac)).ravel())
+    np.add.at(out, (rows, np.minimum(lo + 1, width - 1).ravel()), (sz * frac).ravel())
+    return np.minimum(pm, 1.0), out / out.sum(axis=1, keepdims=True)
+
+
+def mix_levels(compute: Any, p: Any, size_pmf: Any, multipliers: Any, weights: Any,
+               tail: float = 1e-9) -> tuple[np.ndarray, ...]:
+    """pmfs mixed over a discrete level multiplier: ``Σ_j w_j pmf(level m_j)``, for the rows that need it.
+
+    Demand in all periods of a window shares one level ``m`` (periods are dependent through it); the mixture is
+    the weighted sum of the pmfs at each multiplier (:func:`scale_level`). Rows whose multipliers are all 1 are
+    computed once, without the mixture: their pmfs are those of ``compute(rows, p, size_pmf)`` (equal to
+    floating-point rounding: the FFT length may differ with the rows computed together).
+
+    Parameters
+    ----------
+    compute : callable
+        ``compute(rows, p, size_pmf)`` → tuple of pmf arrays, one row per entry of ``rows`` (indices of the
+        series, e.g. to select their lead times), such as the three pmfs of
+        :func:`~zk_forecast.inventory.policy.compound_mixture_pmfs`.
+    p, size_pmf : array-like, shapes (n,), (n, S)
+        Demand probability [probability per period] and size pmf [units].
+    multipliers, weights : array-like, shape (n, J)
+        Level multipliers [-] and their probabilities [probability] (:func:`gamma_level_nodes`).
+    tail : float, default 1e-9
+        Upper-tail mass folded into the last kept bin of each mixed pmf [probability].
+
+    Returns
+    -------
+    tuple of numpy.ndarray, each shape (n, K_i)
+    """
+    pp = np.asarray(p, dtype=np.float64).ravel()
+    sz = np.asarray(size_pmf, dtype=np.float64)
+    m = np.asarray(multipliers, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    if m.ndim != 2 or m.shape != w.shape or m.shape[0] != pp.size:
+        raise ZkValueError(f"level multipliers and weights need shape (n_series, n_nodes) with n_series = {pp.size}; "
+                           f"got {m.shape} and {w.shape}.")
+    if np.any(~np.isfinite(m)) or np.any(m < 0) or np.any(w < 0) or np.any(np.abs(w.sum(axis=1) - 1.0) > 1e-9):
+        raise ZkValueError("level multipliers must be finite and >= 0 [-] and each row of weights non-negative "
+                           "summing to 1 [probability].")
+    mixed = np.flatnonzero(np.any((m != 1.0) & (w > 0), axis=1))
+    plain = np.setdiff1d(np.arange(pp.size), mixed)
+    parts: list[tuple[np.ndarray, tuple[np.ndarray, ...]]] = []
+    if plain.size or not mixed.size:
+        parts.append((plain, tuple(compute(plain, pp[plain], sz[plain]))))
+    if mixed.size:
+        acc: list[np.ndarray] = []
+        for j in range(m.shape[1]):
+            pj, szj = scale_level(pp[mixed], sz[mixed], m[mixed, j])
+            for i, pmf in enumerate(compute(mixed, pj, szj)):
+                term = pmf * w[mixed, j][:, None]
+                if i == len(acc):
+                    acc.append(term)
+                else:
+                    width = max(acc[i].shape[1], term.shape[1])
+                    acc[i] = np.pad(acc[i], ((0, 0), (0, width - acc[i].shape[1])))
+                    acc[i][:, :term.shape[1]] += term
+        parts.append((mixed, tuple(truncate_tail(a, tail) for a in acc)))
+    result = []
+    for i in range(len(parts[0][1])):
+        width = max(pc[i].shape[1] for _, pc in parts)
+        out = np.zeros((pp.size, width))
+        for rows, pc in parts:
+            out[rows, :pc[i].shape[1]] = pc[i]
+        result.append(out)
+    return tuple(result)
+
+
 def _fast(k: int) -> int:
     return int(sfft.next_fast_len(max(int(k), 1), real=True))
 
@@ -268,6 +469,11 @@ class LeadTimeDemand:
         Recency weighting [periods]: a period ``a`` periods before the last one weighs ``0.5 ** (a / half_life)``
         in the demand probability, the size moments and (bootstrap) the transitions and size draws (module
         notes). None: every period weighs the same.
+    level_block : int or None, default None
+        Block length [periods] of :func:`level_variance` ("fitted" only). Given, the demand level of a series is
+        uncertain and shared by all periods of a window: the pmfs are mixtures over a mean-1 gamma level
+        multiplier with the relative variance seen between past blocks (:func:`gamma_level_nodes`,
+        :func:`mix_levels`); series with a steady level keep the pmfs of None (to rounding). None: periods independent.
     random_state : int, numpy.random.Generator or None, default None
         Seed of the bootstrap; an int gives identical results on every call.
 
@@ -291,6 +497,11 @@ class LeadTimeDemand:
         ``"poisson"``, ``"nbinom"``, ``"geometric"``, ``"empirical"`` or ``"none"`` (no demand) ("fitted").
     size_pmf_ : numpy.ndarray, shape (n_series, S)
         Fitted size pmf over 0..S-1 [units] ("fitted").
+    level_var_ : numpy.ndarray, shape (n_series,)
+        Relative variance of the level between blocks of ``level_block`` periods [-]; 0 without it ("fitted").
+    level_multipliers_, level_weights_ : numpy.ndarray, shape (n_series, 7)
+        Level multipliers [-] and their probabilities [probability]; all multipliers 1 when ``level_var_`` is 0
+        ("fitted").
     p01_, p11_ : numpy.ndarray, shape (n_series,)
         P(demand | none before), P(demand | demand before) [probability per period] ("bootstrap").
     last_state_ : numpy.ndarray of bool, shape (n_series,)
@@ -305,7 +516,7 @@ class LeadTimeDemand:
     >>> import numpy as np
     >>> y = np.array([[0, 2, 0, 0, 1, 0, 3, 0]], dtype=float)
     >>> ltd = LeadTimeDemand(method="fitted").fit(y)
-    >>> float(ltd.distribution(4).mean()[0])  # 4 periods × p 3/8 × mean size 2
+    >>> round(float(ltd.distribution(4).mean()[0]), 6)  # 4 periods × p 3/8 × mean size 2
     3.0
     """
 
@@ -319,6 +530,7 @@ class LeadTimeDemand:
         jitter: bool = True,
         tail: float = 1e-9,
         half_life: float | None = None,
+        level_block: int | None = None,
         random_state: Any = None,
     ) -> None:
         self.method = method
@@ -328,12 +540,14 @@ class LeadTimeDemand:
         self.jitter = jitter
         self.tail = tail
         self.half_life = half_life
+        self.level_block = level_block
         self.random_state = random_state
 
     def __repr__(self) -> str:
         return (f"LeadTimeDemand(method={self.method!r}, size={self.size!r}, min_sizes={self.min_sizes}, "
                 f"n_samples={self.n_samples}, jitter={self.jitter}, tail={self.tail}, "
-                f"half_life={self.half_life!r}, random_state={self.random_state!r})")
+                f"half_life={self.half_life!r}, level_block={self.level_block!r}, "
+                f"random_state={self.random_state!r})")
 
     def _validate(self) -> None:
         if self.method not in _METHODS:
@@ -353,6 +567,10 @@ class LeadTimeDemand:
                               or not np.isfinite(h) or h <= 0):
             raise ZkValueError(f"The 'half_life' parameter of LeadTimeDemand must be a number > 0 [periods] or None "
                                f"(all periods weigh the same); got {h!r} instead. Use e.g. half_life=26 for weeks.")
+        b = self.level_block
+        if b is not None and (isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 2):
+            raise ZkValueError(f"The 'level_block' parameter of LeadTimeDemand must be an int >= 2 [periods] or None "
+                               f"(no level mixture); got {b!r} instead. Use e.g. level_block=13 for weeks.")
 
     def fit(self, y: Any) -> LeadTimeDemand:
         """Learn occurrence and sizes from demand histories.
@@ -385,6 +603,9 @@ class LeadTimeDemand:
         self.p_ = np.where(v1 > 0, np.where(occ, w, 0.0).sum(axis=1) / np.where(v1 > 0, v1, 1.0), 0.0)
         if self.method == "fitted":
             self._fit_sizes(sizes2d, occ, w)
+            self.level_var_ = np.zeros(a.shape[0]) if self.level_block is None else \
+                level_variance(a, int(self.level_block))
+            self.level_multipliers_, self.level_weights_ = gamma_level_nodes(self.level_var_)
         else:
             self._fit_bootstrap(obs, occ, sizes2d, w)
         return self
@@ -499,8 +720,13 @@ class LeadTimeDemand:
         Lmax = int(L.max(initial=1))
         scale = _scale(occurrence_scale, n, Lmax)
         if self.method == "fitted":
-            p = np.clip(self.p_[:, None] * scale, 0.0, 1.0)
-            return LeadTimeDistribution(lead_time_pmf(p, self.size_pmf_, L, tail=self.tail))
+            def compute(rows: np.ndarray, p: np.ndarray, size_pmf: np.ndarray) -> tuple[np.ndarray]:
+                pr = np.clip(p[:, None] * scale[rows], 0.0, 1.0)
+                return (lead_time_pmf(pr, size_pmf, L[rows], tail=self.tail),)
+
+            pmf, = mix_levels(compute, self.p_, self.size_pmf_, self.level_multipliers_, self.level_weights_,
+                              tail=self.tail)
+            return LeadTimeDistribution(pmf)
         return LeadTimeDistribution(self._bootstrap(L, scale))
 
     def pmf(self, lead_time: Any, occurrence_scale: Any = None) -> np.ndarray:

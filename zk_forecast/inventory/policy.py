@@ -462,7 +462,8 @@ def mix_lead_times(pmf_of: Any, lead_time_pmf: Any, review_period: int) -> tuple
 
 
 def compound_mixture_pmfs(p: Any, size_pmf: Any, lead_time_pmf: Any, review_period: int, *,
-                          tail: float = 1e-9, budget: int = 1 << 22) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                          tail: float = 1e-9, budget: int = 1 << 22, level_multipliers: Any = None,
+                          level_weights: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Demand pmfs over ``L + R``, ``L`` and ``R`` periods of a compound Bernoulli process, ``L`` random.
 
     Each period has a demand with probability ``p`` whose size follows ``size_pmf``; periods are independent.
@@ -486,6 +487,12 @@ def compound_mixture_pmfs(p: Any, size_pmf: Any, lead_time_pmf: Any, review_peri
         Upper-tail mass folded into the last kept bin of each pmf [probability].
     budget : int, default 2**22
         Complex cells per block of series transformed together (memory bound, 64 MB per array).
+    level_multipliers, level_weights : array-like, shape (n, J), optional
+        A demand level shared by all periods (periods dependent through it): each pmf is
+        ``Σ_j w_j pmf(level m_j)``, the process at multiplier ``m_j`` [-] with probability ``w_j``
+        [probability] (:func:`~zk_forecast.demand.distributions.mix_levels`,
+        :func:`~zk_forecast.demand.distributions.scale_level`). Rows with all multipliers 1, or no multipliers,
+        give the pmfs of independent periods (to rounding).
 
     Returns
     -------
@@ -494,8 +501,19 @@ def compound_mixture_pmfs(p: Any, size_pmf: Any, lead_time_pmf: Any, review_peri
     """
     from scipy import fft as sfft
 
-    from zk_forecast.demand.distributions import truncate_tail
+    from zk_forecast.demand.distributions import mix_levels, truncate_tail
 
+    if level_multipliers is not None or level_weights is not None:
+        if level_multipliers is None or level_weights is None:
+            raise ZkValueError("give both level_multipliers and level_weights (shape (n_series, n_nodes)), or "
+                               "neither.")
+        lt = _pmf2d(lead_time_pmf, "lead_time_pmf")
+
+        def compute(rows: np.ndarray, pr: np.ndarray, sr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            return compound_mixture_pmfs(pr, sr, lt[rows], review_period, tail=tail, budget=budget)
+
+        a, b, c = mix_levels(compute, p, _pmf2d(size_pmf, "size_pmf"), level_multipliers, level_weights, tail=tail)
+        return a, b, c
     pp = np.asarray(p, dtype=np.float64).ravel()
     sz = _pmf2d(size_pmf, "size_pmf")
     w = _pmf2d(lead_time_pmf, "lead_time_pmf")
