@@ -281,3 +281,22 @@ def test_forecasts_and_reports_come_from_the_background_process(site: tuple[Path
     assert "forecasts.csv" in outs and "reports/service_2026Q3.html" in outs
     fc = pd.read_csv(run / "forecasts.csv")
     assert list(fc.columns[:3]) == ["unique_id", "ds", "auto"] and (fc["auto"] >= 0).all()
+
+
+def test_old_run_folders_beyond_keep_runs_are_deleted(site: tuple[Path, Path]) -> None:
+    config, work = site
+    runs = work / "runs"
+    old = [runs / "20200101-000000", runs / "20200102-000000.failed", runs / "20200103-000000.abandoned"]
+    for d in old:
+        d.mkdir()
+        (d / "x.txt").write_text("old", encoding="utf-8")
+    (runs / "notes").mkdir()  # not a run folder: left alone
+    published = latest_run(runs)
+    config.write_text(config.read_text(encoding="utf-8").replace('runs_dir = "runs"', 'runs_dir = "runs"\nkeep_runs = 2'),
+                      encoding="utf-8")
+    res = run_nightly(config, stream=io.StringIO())
+    assert res.ok, res
+    left = sorted(d.name for d in runs.iterdir() if d.is_dir())
+    assert res.run_dir is not None and res.run_dir.name in left
+    assert published is not None and published.name in left  # the previous run: the second newest
+    assert not any(d.exists() for d in old) and "notes" in left

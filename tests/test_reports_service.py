@@ -63,3 +63,21 @@ def test_service_report_rows_and_defaults(store: Path) -> None:
         service_report(s.read("tickets"), None, "2001")
     with pytest.raises(ZkValueError, match="YYYYQn"):
         service_report(s.read("tickets"), None, "2026Q9")
+
+
+def test_service_report_uses_the_calendar_it_is_given(store: Path) -> None:
+    # a calendar that declares every day of 2026 Q3 a holiday stretches every repair to 0 working days,
+    # so every repair finished in the quarter counts as on time; the default calendar does not
+    import datetime as dt
+
+    from zk_forecast.calendar import WorkingCalendar
+
+    s = Store(store)
+    tickets = s.read("tickets")
+    base = service_report(tickets, None, "2026Q3")
+    days = [dt.date(2026, 7, 1) + dt.timedelta(days=i) for i in range(92)]
+    off = service_report(tickets, None, "2026Q3", calendar=WorkingCalendar(holidays=days))
+    col = "other_repairs_on_time_share"
+    before = base.by_depot_month[col].mean()
+    after = off.by_depot_month[col].mean()
+    assert after > before

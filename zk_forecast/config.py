@@ -89,12 +89,16 @@ class PathsConfig:
         One sub-folder per run, plus the ``LATEST`` pointer, the ``latest`` link and the lock file.
     mapping : Path or None
         Column mapping file (TOML) for headers the built-in aliases do not know.
+    keep_runs : int
+        Run folders kept in ``runs_dir`` (published, failed and abandoned ones alike, the newest first); older
+        ones are deleted after a run is published. 0 keeps them all.
     """
 
     raw_dir: Path
     store_dir: Path
     runs_dir: Path
     mapping: Path | None = None
+    keep_runs: int = 30
 
 
 @dataclass(frozen=True)
@@ -271,7 +275,7 @@ class Config:
 
 # ----------------------------------------------------------------------------------------------- validation
 _SECTIONS: dict[str, tuple[str, ...]] = {
-    "paths": ("raw_dir", "store_dir", "runs_dir", "mapping"),
+    "paths": ("raw_dir", "store_dir", "runs_dir", "mapping", "keep_runs"),
     "depots": ("central", "transfer_days"),
     "targets": ("wear_list", "other", "central", "review_period"),
     "lead_times": ("use_receipts", "min_receipts"),
@@ -407,7 +411,8 @@ def config_from_dict(doc: Mapping[str, Any], *, base_dir: str | Path = ".", sour
     store = ck.path(s, "paths", "store_dir", base, None, required=True)
     runs = ck.path(s, "paths", "runs_dir", base, None, required=True)
     assert raw is not None and store is not None and runs is not None
-    paths = PathsConfig(raw, store, runs, ck.path(s, "paths", "mapping", base, None))
+    paths = PathsConfig(raw, store, runs, ck.path(s, "paths", "mapping", base, None),
+                        ck.number(s, "paths", "keep_runs", 30, lo=0, hi=100_000, open_ends=False, integer=True))
     if paths.runs_dir.resolve() == paths.store_dir.resolve():
         raise ck.fail("paths.runs_dir", "is the same folder as store_dir", 'use a sub-folder, e.g. "data/processed/runs"')
 
@@ -519,6 +524,7 @@ raw_dir = "data/raw"                 # 每日 ERP 导出文件目录 / folder of
 store_dir = "data/processed"         # 数据仓 (parquet) / the parquet store
 runs_dir = "data/processed/runs"     # 每次运行一个子目录; LATEST 指向最近成功的运行 / one folder per run
 # mapping = "mapping.toml"           # 可选：列映射文件 / optional column mapping file
+keep_runs = 30                       # 保留最近的运行目录数, 0 = 全部保留 / run folders kept, 0 = all
 
 [depots]
 central = "YC01"                     # 中心库 (银川) / the central warehouse id

@@ -16,6 +16,9 @@ succeeded is ``manifest.json`` written, the marker removed, and the run publishe
 * ``<runs_dir>/latest`` — a relative symbolic link to the same folder, for people browsing — is replaced the same
   way (new link + ``os.replace``) right after; where symbolic links are not allowed it is skipped.
 
+After publishing, run folders beyond the newest ``[paths] keep_runs`` (default 30; 0 keeps all) are deleted,
+never the one ``LATEST`` names.
+
 A failed run renames its folder to ``<name>.failed`` (with ``ERROR.txt``), leaves ``LATEST`` untouched and returns a
 non-zero exit code naming the step. A killed run (``kill -9``) leaves its ``.running`` folder behind: the next run,
 once it holds the lock, renames such folders to ``<name>.abandoned`` and starts clean.
@@ -581,7 +584,9 @@ class _Run:
         store = self.cfg.paths.store_dir
         cut = str(rc.cut_ins) if rc.cut_ins else None
         if "service" in rc.scheduled:
-            write_service_report(store, period, out)
+            cal = self.cfg.calendar
+            write_service_report(store, period, out,
+                                 calendar=cal.working_calendar() if cal.holidays or cal.workdays else None)
         if "scorecard" in rc.scheduled:
             write_scorecard(store, period, out, cut_ins=cut)
         if "manufacturer" in rc.scheduled:
@@ -751,6 +756,26 @@ def _clean_leftovers(runs_dir: Path, progress: _Progress) -> list[str]:
     return gone
 
 
+def _prune_runs(runs_dir: Path, keep: int, current: Path) -> list[str]:
+    """Delete run folders beyond the newest ``keep`` (by name: the start time); never ``current`` or LATEST's."""
+    import re
+    import shutil
+
+    if keep <= 0:
+        return []
+    pattern = re.compile(r"^\d{8}-\d{6}(-\d+)?(\.failed|\.abandoned)?$")
+    runs = sorted((d for d in runs_dir.iterdir() if d.is_dir() and pattern.match(d.name)),
+                  key=lambda d: d.name.split(".")[0], reverse=True)
+    latest = latest_run(runs_dir)
+    gone = []
+    for d in runs[keep:]:
+        if d == current or (latest is not None and d.name == latest.name) or (d / RUNNING_MARKER).exists():
+            continue
+        shutil.rmtree(d, ignore_errors=True)
+        gone.append(d.name)
+    return gone
+
+
 def _publish(runs_dir: Path, run_dir: Path) -> None:
     _atomic_write_text(runs_dir / LATEST_FILE, run_dir.name + "\n")
     link = runs_dir / LATEST_LINK
@@ -869,6 +894,10 @@ def run_nightly(config: str | Path | Config, *, rebuild: bool = False, stream: T
         (run_dir / RUNNING_MARKER).unlink()
         _fsync_dir(run_dir)
         _publish(runs_dir, run_dir)
+        pruned = _prune_runs(runs_dir, cfg.paths.keep_runs, run_dir)
+        if pruned:
+            progress.log(f"deleted {len(pruned)} old run folder(s) beyond keep_runs = {cfg.paths.keep_runs}: "
+                         f"{', '.join(pruned)} / 已删除旧的运行目录")
         progress.step_done(step, time.perf_counter() - t0)
         progress.finish()
         progress.log(f"published {run_dir} / 已发布: restock lists in {run_dir / 'restock'}, reports in "

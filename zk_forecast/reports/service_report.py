@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from zk_forecast.calendar import WorkingCalendar
 from zk_forecast.errors import ZkValueError
 from zk_forecast.reports._html import (
     Period,
@@ -98,6 +99,7 @@ def service_report(
     wear_list: Any = None,
     promises: Promises | Mapping[str, Any] | None = None,
     target: float = 0.9,
+    calendar: WorkingCalendar | None = None,
 ) -> ServiceReport:
     """Build the service report of one period (default: the last 12 months of the tickets).
 
@@ -115,6 +117,9 @@ def service_report(
         The promises measured against; default those of DESIGN.md.
     target : float [-]
         Share drawn as the target line in the charts, 0 < target <= 1.
+    calendar : WorkingCalendar, optional
+        Working days for the repair and parts promises; default the Chinese calendar (the nightly batch passes the
+        one with the ``[calendar]`` overrides of ``zk.toml``).
 
     Returns
     -------
@@ -127,7 +132,7 @@ def service_report(
     """
     if not (isinstance(target, float | int) and 0 < target <= 1):
         raise ZkValueError(f"`target` must be a share in (0, 1]; got {target!r}. Example: 0.9.")
-    kpis = service_kpis(tickets, part_issues, wear_list=wear_list, promises=promises)
+    kpis = service_kpis(tickets, part_issues, wear_list=wear_list, promises=promises, calendar=calendar)
     bdm = kpis.by_depot_month
     if period is None:
         last = pd.Timestamp(bdm["month"].max()) if len(bdm) else pd.Timestamp("2000-01-01")
@@ -203,7 +208,7 @@ def _render(kpis: ServiceKPIs, sel: pd.DataFrame, per: Period, target: float) ->
 
 
 def write_service_report(store_dir: str | Path, period: str | int | None, out_dir: str | Path, *,
-                         tables: Any = None) -> Path:
+                         tables: Any = None, calendar: WorkingCalendar | None = None) -> Path:
     """Read the store, build the service report and write it; for ``zk-forecast report service``.
 
     Parameters
@@ -217,6 +222,8 @@ def write_service_report(store_dir: str | Path, period: str | int | None, out_di
     tables : StoreTables or mapping of table name → DataFrame, optional
         Tables already read (``Store.read`` output), shared with the other reports of the run; by default the
         tables of the last report on the same, unchanged store are reused, else the store is read.
+    calendar : WorkingCalendar, optional
+        As in :func:`service_report`.
 
     Returns
     -------
@@ -229,4 +236,4 @@ def write_service_report(store_dir: str | Path, period: str | int | None, out_di
         raise ZkValueError(f"The store {str(store_dir)!r} has no 'tickets' table; run `zk-forecast ingest` first.")
     tickets = st.get("tickets")
     assert tickets is not None
-    return service_report(tickets, st.get("part_issues"), period).write(out_dir)
+    return service_report(tickets, st.get("part_issues"), period, calendar=calendar).write(out_dir)
