@@ -490,9 +490,9 @@ def compound_mixture_pmfs(p: Any, size_pmf: Any, lead_time_pmf: Any, review_peri
     level_multipliers, level_weights : array-like, shape (n, J), optional
         A demand level shared by all periods (periods dependent through it): each pmf is
         ``Σ_j w_j pmf(level m_j)``, the process at multiplier ``m_j`` [-] with probability ``w_j``
-        [probability] (:func:`~zk_forecast.demand.distributions.scale_level`), summed in the frequency domain
-        (one inverse FFT per pmf whatever the number of nodes). Rows with all multipliers 1, or no multipliers,
-        give the pmfs of independent periods.
+        [probability] (:func:`~zk_forecast.demand.distributions.mix_levels`,
+        :func:`~zk_forecast.demand.distributions.scale_level`). Rows with all multipliers 1, or no multipliers,
+        give the pmfs of independent periods (to rounding).
 
     Returns
     -------
@@ -501,8 +501,19 @@ def compound_mixture_pmfs(p: Any, size_pmf: Any, lead_time_pmf: Any, review_peri
     """
     from scipy import fft as sfft
 
-    from zk_forecast.demand.distributions import scale_level, truncate_tail
+    from zk_forecast.demand.distributions import mix_levels, truncate_tail
 
+    if level_multipliers is not None or level_weights is not None:
+        if level_multipliers is None or level_weights is None:
+            raise ZkValueError("give both level_multipliers and level_weights (shape (n_series, n_nodes)), or "
+                               "neither.")
+        lt = _pmf2d(lead_time_pmf, "lead_time_pmf")
+
+        def compute(rows: np.ndarray, pr: np.ndarray, sr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            return compound_mixture_pmfs(pr, sr, lt[rows], review_period, tail=tail, budget=budget)
+
+        a, b, c = mix_levels(compute, p, _pmf2d(size_pmf, "size_pmf"), level_multipliers, level_weights, tail=tail)
+        return a, b, c
     pp = np.asarray(p, dtype=np.float64).ravel()
     sz = _pmf2d(size_pmf, "size_pmf")
     w = _pmf2d(lead_time_pmf, "lead_time_pmf")
@@ -515,35 +526,10 @@ def compound_mixture_pmfs(p: Any, size_pmf: Any, lead_time_pmf: Any, review_peri
     R = int(review_period)
     if R < 1:
         raise ZkValueError(f"review_period must be >= 1 period; got {review_period!r}.")
-    # level nodes: (p, size pmf, weight) per node; a single node of weight 1 without a level mixture
-    nodes: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [(pp, sz, np.ones(n))]
-    mixed = np.zeros(n, dtype=bool)
-    if level_multipliers is not None or level_weights is not None:
-        if level_multipliers is None or level_weights is None:
-            raise ZkValueError("give both level_multipliers and level_weights (shape (n_series, n_nodes)), or "
-                               "neither.")
-        m = np.asarray(level_multipliers, dtype=np.float64)
-        lw = np.asarray(level_weights, dtype=np.float64)
-        if m.ndim != 2 or m.shape != lw.shape or m.shape[0] != n:
-            raise ZkValueError(f"level multipliers and weights need shape (n_series, n_nodes) with n_series = {n}; "
-                               f"got {m.shape} and {lw.shape}.")
-        if (np.any(~np.isfinite(m)) or np.any(m < 0) or np.any(lw < 0)
-                or np.any(np.abs(lw.sum(axis=1) - 1.0) > 1e-9)):
-            raise ZkValueError("level multipliers must be finite and >= 0 [-] and each row of weights "
-                               "non-negative summing to 1 [probability].")
-        mixed = np.any((m != 1.0) & (lw > 0), axis=1)
-        if mixed.any():
-            # rows without a level mixture keep the single node (their multipliers are 1 or weigh nothing)
-            nodes = []
-            for j in range(m.shape[1]):
-                mj = np.where(mixed, m[:, j], 1.0)
-                pj, szj = scale_level(pp, sz, mj)
-                nodes.append((pj, _pmf2d(szj), np.where(mixed, lw[:, j], 1.0 if j == 0 else 0.0)))
-    smax_nodes = [_support(szj) for _, szj, _ in nodes]
-    smax = np.max(np.stack(smax_nodes), axis=0)
+    smax = _support(sz)
     lmax = _support(w)
     full = (lmax + R) * smax + 1  # exact support of D over L + R (no wrap-around in the FFT)
-    order = np.lexsort((full, mixed))  # rows without a level mixture first, then by support
+    order = np.argsort(full, kind="stable")
     pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     i = 0
     while i < n:
@@ -554,35 +540,21 @@ def compound_mixture_pmfs(p: Any, size_pmf: Any, lead_time_pmf: Any, review_peri
         i += step
         k = int(full[idx].max())
         nfft = int(sfft.next_fast_len(k, real=True))
+        width = min(int(smax[idx].max()) + 1, sz.shape[1])
+        phi = (1.0 - pp[idx])[:, None] + pp[idx][:, None] * sfft.rfft(sz[idx, :width], n=nfft, axis=1)
         wi = w[idx]
-        top_lag = int(lmax[idx].max())
-        spec_lr = spec_l = spec_r = None
-        for (pj, szj, wj), sj in zip(nodes, smax_nodes):
-            weight = wj[idx]
-            if not weight.any():
-                continue
-            width = min(int(sj[idx].max()) + 1, szj.shape[1])
-            phi = (1.0 - pj[idx])[:, None] + pj[idx][:, None] * sfft.rfft(szj[idx, :width], n=nfft, axis=1)
-            mix = np.zeros_like(phi)
-            power = np.ones_like(phi)
-            for lag in range(top_lag + 1):  # loop over lead-time values, vectorised over series
-                if lag:
-                    power *= phi
-                wl = wi[:, lag]
-                if wl.any():
-                    mix += wl[:, None] * power
-            phi_r = phi**R
-            wcol = weight[:, None]
-            if spec_lr is None:
-                spec_lr, spec_l, spec_r = wcol * (mix * phi_r), wcol * mix, wcol * phi_r
-            else:
-                spec_lr += wcol * (mix * phi_r)
-                spec_l += wcol * mix
-                spec_r += wcol * phi_r
-        assert spec_lr is not None and spec_l is not None and spec_r is not None
+        mix = np.zeros_like(phi)
+        power = np.ones_like(phi)
+        for lag in range(int(lmax[idx].max()) + 1):  # loop over lead-time values, vectorised over series
+            if lag:
+                power *= phi
+            wl = wi[:, lag]
+            if wl.any():
+                mix += wl[:, None] * power
+        phi_r = phi**R
         grid = np.arange(k)[None, :]
         outs = []
-        for spec, sup in ((spec_lr, full[idx]), (spec_l, lmax[idx] * smax[idx] + 1), (spec_r, R * smax[idx] + 1)):
+        for spec, sup in ((mix * phi_r, full[idx]), (mix, lmax[idx] * smax[idx] + 1), (phi_r, R * smax[idx] + 1)):
             dense = sfft.irfft(spec, n=nfft, axis=1)[:, :k]
             dense[grid >= sup[:, None]] = 0.0  # structural zeros: rounding noise only
             outs.append(truncate_tail(dense, tail))
