@@ -45,6 +45,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numba
 import numpy as np
 
 from zk_forecast.errors import ZkValueError
@@ -461,6 +462,33 @@ def mix_lead_times(pmf_of: Any, lead_time_pmf: Any, review_period: int) -> tuple
     return _sum_padded(lr_parts), _sum_padded(l_parts)
 
 
+@numba.njit(cache=True)
+def _lag_mixture(phi, w, lmax, R, out_lr, out_l, out_r):  # pragma: no cover - compiled
+    """Per series and frequency: ``Σ_l w_l φ^l`` (into ``out_l``), ``φ^R`` and their product, compiled.
+
+    ``φ`` is the transform of one period's demand; the powers are built by repeated multiplication up to each
+    series' own largest lead time, only the lead times with weight are summed.
+    """
+    n, nf = phi.shape
+    for i in range(n):
+        top = lmax[i]
+        for f in range(nf):
+            ph = phi[i, f]
+            power = 1.0 + 0.0j
+            acc = w[i, 0] * power
+            for lag in range(1, top + 1):
+                power = power * ph
+                wl = w[i, lag]
+                if wl != 0.0:
+                    acc = acc + wl * power
+            pr = 1.0 + 0.0j
+            for _ in range(R):
+                pr = pr * ph
+            out_l[i, f] = acc
+            out_r[i, f] = pr
+            out_lr[i, f] = acc * pr
+
+
 def compound_mixture_pmfs(p: Any, size_pmf: Any, lead_time_pmf: Any, review_period: int, *,
                           tail: float = 1e-9, budget: int = 1 << 22, level_multipliers: Any = None,
                           level_weights: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -542,19 +570,12 @@ def compound_mixture_pmfs(p: Any, size_pmf: Any, lead_time_pmf: Any, review_peri
         nfft = int(sfft.next_fast_len(k, real=True))
         width = min(int(smax[idx].max()) + 1, sz.shape[1])
         phi = (1.0 - pp[idx])[:, None] + pp[idx][:, None] * sfft.rfft(sz[idx, :width], n=nfft, axis=1)
-        wi = w[idx]
-        mix = np.zeros_like(phi)
-        power = np.ones_like(phi)
-        for lag in range(int(lmax[idx].max()) + 1):  # loop over lead-time values, vectorised over series
-            if lag:
-                power *= phi
-            wl = wi[:, lag]
-            if wl.any():
-                mix += wl[:, None] * power
-        phi_r = phi**R
+        spec_lr, mix, phi_r = np.empty_like(phi), np.empty_like(phi), np.empty_like(phi)
+        _lag_mixture(np.ascontiguousarray(phi), np.ascontiguousarray(w[idx]), lmax[idx].astype(np.int64), R,
+                     spec_lr, mix, phi_r)
         grid = np.arange(k)[None, :]
         outs = []
-        for spec, sup in ((mix * phi_r, full[idx]), (mix, lmax[idx] * smax[idx] + 1), (phi_r, R * smax[idx] + 1)):
+        for spec, sup in ((spec_lr, full[idx]), (mix, lmax[idx] * smax[idx] + 1), (phi_r, R * smax[idx] + 1)):
             dense = sfft.irfft(spec, n=nfft, axis=1)[:, :k]
             dense[grid >= sup[:, None]] = 0.0  # structural zeros: rounding noise only
             outs.append(truncate_tail(dense, tail))
