@@ -300,3 +300,12 @@ def test_old_run_folders_beyond_keep_runs_are_deleted(site: tuple[Path, Path]) -
     assert res.run_dir is not None and res.run_dir.name in left
     assert published is not None and published.name in left  # the previous run: the second newest
     assert not any(d.exists() for d in old) and "notes" in left
+
+
+def test_a_second_night_on_the_same_exports_reads_none_of_them(site: tuple[Path, Path]) -> None:
+    config, work = site
+    res = run_nightly(config, stream=io.StringIO())
+    assert res.ok, res
+    files = res.manifest["inputs"]["files"]
+    assert files and all(f["unchanged_file"] for f in files)
+    assert all(len(f["sha256"]) == 64 and f["rows_in"] == f["rows_loaded"] + f["rows_rejected"] for f in files)

@@ -256,3 +256,58 @@ def test_read_selected_columns(tmp_path: Path) -> None:
     assert list(Store(tmp_path / "empty").read("tickets", columns=("ticket_id",)).columns) == ["ticket_id"]
     with pytest.raises(ZkValueError, match="no column"):
         st.read("depots", columns=("nope",))
+
+
+def test_skip_unchanged_reads_only_new_or_changed_exports(raw: Path, store_dir: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # night 1 loads everything; night 2 with the same folder reads nothing; night 3 reads only the changed file
+    import sys
+
+    ing = sys.modules["zk_forecast.data.ingest"]  # the module (the package exports the function of that name)
+    _issues(raw, MARCH)
+    first = run(raw, store_dir, now=NOW, skip_unchanged=True)
+    assert not any(f.unchanged_file for f in first.files)
+    assert all(f.sha256 and len(f.sha256) == 64 for f in first.files)
+    before = Store(store_dir).read("part_issues")
+    opened: list[str] = []
+    real = ing.read_export
+
+    def spy(path: Path, **kw: object) -> object:
+        opened.append(Path(path).name)
+        return real(path, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ing, "read_export", spy)
+    second = run(raw, store_dir, now=NOW, skip_unchanged=True)
+    assert opened == []
+    for a, b in zip(first.files, second.files):
+        assert b.unchanged_file and (b.rows_in, b.rows_loaded, b.rows_rejected) == (a.rows_in, a.rows_loaded,
+                                                                                     a.rows_rejected)
+        assert b.rows_unchanged == b.rows_loaded and b.sha256 == a.sha256
+    pd.testing.assert_frame_equal(Store(store_dir).read("part_issues"), before)
+    _issues(raw, [*MARCH, ["I4", "2024-03-08", "YC", "P1", "5", "零售"]])
+    third = run(raw, store_dir, now=NOW, skip_unchanged=True)
+    assert opened == [ISSUES]
+    f = file_result(third, ISSUES)
+    assert not f.unchanged_file and (f.rows_new, f.rows_unchanged) == (1, 3)
+
+
+def test_skip_unchanged_reads_again_when_the_table_or_the_log_is_gone(raw: Path, store_dir: Path) -> None:
+    _issues(raw, MARCH)
+    run(raw, store_dir, now=NOW, skip_unchanged=True)
+    Store(store_dir).table_path("part_issues").unlink()  # a table deleted by hand
+    again = run(raw, store_dir, now=NOW, skip_unchanged=True)
+    f = file_result(again, ISSUES)
+    assert not f.unchanged_file and f.rows_new == 3
+    assert sorted(Store(store_dir).read("part_issues")["issue_id"]) == ["I1", "I2", "I3"]
+    (store_dir / "_ingested.json").write_text("{not json", encoding="utf-8")  # a damaged log: read everything
+    assert not any(f.unchanged_file for f in run(raw, store_dir, now=NOW, skip_unchanged=True).files)
+
+
+def test_skip_unchanged_rereads_a_file_with_rows_dated_in_the_future(raw: Path, store_dir: Path) -> None:
+    # a row rejected as future-dated may be valid on a later day: that export is always read again
+    _issues(raw, [*MARCH, ["I9", "2024-06-20", "YC", "P1", "1", "零售"]])
+    first = run(raw, store_dir, now=NOW, skip_unchanged=True)
+    assert file_result(first, ISSUES).rows_rejected == 1
+    later = run(raw, store_dir, now=NOW, skip_unchanged=True, today=dt.date(2024, 6, 30))
+    f = file_result(later, ISSUES)
+    assert not f.unchanged_file and f.rows_rejected == 0 and f.rows_new == 1

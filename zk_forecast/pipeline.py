@@ -353,6 +353,7 @@ def rebuild_store(raw_dir: str | Path, store_dir: str | Path, *, mapping: str | 
     st = Store(store_dir)
     for name in [*TABLES, CHANGES]:
         st.table_path(name).unlink(missing_ok=True)
+    (st.path / "_ingested.json").unlink(missing_ok=True)  # the ingest log: every export is read again
     return ingest(raw_dir, st, mapping=mapping)
 
 
@@ -393,18 +394,18 @@ class _Run:
         files: list[dict[str, Any]] = []
         rejected = 0
         if raw.is_dir():
-            res = ingest(raw, st, mapping=self.cfg.paths.mapping)
+            res = ingest(raw, st, mapping=self.cfg.paths.mapping, skip_unchanged=True)
             bad = [f for f in res.files if f.error]
             if bad:
                 raise StepError("ingest", "; ".join(f"{f.file}: {f.error}" for f in bad)
                                 + " — fix or remove these exports and run again / 请修正或移走这些导出文件后重试")
             for f in res.files:
                 p = raw / f.file
-                files.append({"file": f.file, "sha256": sha256_file(p) if p.is_file() else None,
+                files.append({"file": f.file, "sha256": f.sha256 or (sha256_file(p) if p.is_file() else None),
                               "bytes": p.stat().st_size if p.is_file() else None, "table": f.table,
                               "rows_in": f.rows_in, "rows_loaded": f.rows_loaded, "rows_rejected": f.rows_rejected,
                               "rows_new": f.rows_new, "rows_updated": f.rows_updated,
-                              "rejects": f.rejects_path})
+                              "unchanged_file": f.unchanged_file, "rejects": f.rejects_path})
                 rejected += f.rows_rejected
             skipped = list(res.skipped)
         else:

@@ -11,7 +11,9 @@ fix, and the other files still load.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,7 +23,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from zk_forecast.data.mapping import ColumnMatch, FileRule, Mapping, header_score, identify_table, match_columns
+from zk_forecast.data.mapping import (
+    ColumnMatch,
+    FileRule,
+    Mapping,
+    header_score,
+    identify_table,
+    match_columns,
+)
 from zk_forecast.data.readers import SUPPORTED_SUFFIXES, RawTable, read_export
 from zk_forecast.data.store import Store, key_codes
 from zk_forecast.data.validate import REJECT_COLUMNS, Checked, References, check_table
@@ -52,6 +61,9 @@ class FileResult:
     encoding: str | None = None
     unknown_columns: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    sha256: str | None = None
+    unchanged_file: bool = False
+    future_rejects: int = 0
 
 
 @dataclass
@@ -69,12 +81,13 @@ class IngestResult:
 
     def to_frame(self) -> pd.DataFrame:
         cols = ["file", "table", "rows_in", "rows_loaded", "rows_rejected", "rows_new", "rows_updated",
-                "rows_unchanged", "error"]
+                "rows_unchanged", "unchanged_file", "error"]
         return pd.DataFrame([{c: getattr(f, c) for c in cols} for f in self.files], columns=cols)
 
     def to_json(self) -> str:
         keys = ("file", "rows_in", "rows_loaded", "rows_rejected", "rejects_path", "error")
-        extra = ("table", "rows_new", "rows_updated", "rows_unchanged", "unknown_columns", "warnings", "encoding")
+        extra = ("table", "rows_new", "rows_updated", "rows_unchanged", "unknown_columns", "warnings", "encoding",
+                 "unchanged_file", "sha256")
         files = [{k: asdict(f)[k] for k in keys + extra} for f in self.files]
         return json.dumps({"files": files, "skipped": self.skipped}, ensure_ascii=False)
 
@@ -176,6 +189,7 @@ def ingest(
     mapping: Mapping | str | Path | None = None,
     today: _dt.date | None = None,
     now: _dt.datetime | None = None,
+    skip_unchanged: bool = False,
 ) -> IngestResult:
     """Load every export in ``raw_dir`` into ``store``.
 
@@ -192,6 +206,13 @@ def ingest(
         Dates after this day are rejected as in the future (default: the clock's today).
     now : datetime, optional
         Time stamp for the change log (default: the clock).
+    skip_unchanged : bool, default False
+        Do not read again an export that this store already loaded byte for byte (same name, size and sha256,
+        same mapping file and package version, its table still in the store, none of its rows rejected as dated
+        in the future): its accounting is taken from the store's ingest log (``_ingested.json``) and it is
+        reported with ``unchanged_file=True``. The nightly batch uses it, so that only the day's new or changed
+        exports are read. A row of a new export that differs from one loaded from a skipped export is then a
+        correction (logged in the change log), not a conflict between two exports of the same run.
 
     Returns
     -------
@@ -221,6 +242,7 @@ def ingest(
         pending[tname].append(_Pending(Path(label), label, fr, raw, match, None))
 
     todo: list[tuple[Path, str, FileResult, FileRule | None]] = []
+    log = _IngestLog(st, mp) if skip_unchanged else None
     for p in files:
         label = p.relative_to(raw_dir).as_posix()
         rule = mp.rule_for(p.name) or mp.rule_for(label)
@@ -229,6 +251,8 @@ def ingest(
             continue
         fr = FileResult(file=label)
         results.append(fr)
+        if log is not None and log.unchanged(p, label, fr):
+            continue
         todo.append((p, label, fr, rule))
 
     def open_one(job: tuple[Path, str, FileResult, FileRule | None]) -> tuple[str, _Pending] | None:
@@ -271,7 +295,77 @@ def ingest(
         if fr.error is not None:  # nothing of an unreadable file is loaded: all its rows count as rejected
             fr.rows_loaded = fr.rows_new = fr.rows_updated = fr.rows_unchanged = 0
             fr.rows_rejected = fr.rows_in
+    if log is not None:
+        log.save([(raw_dir / fr.file, fr) for fr in results if not fr.file.startswith(f"{Path(mp.source).name}:")])
     return IngestResult(results, skipped, str(st.path))
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class _IngestLog:
+    """``<store>/_ingested.json``: what each export loaded, by name, size and sha256 (``skip_unchanged``)."""
+
+    NAME = "_ingested.json"
+
+    def __init__(self, st: Store, mp: Mapping) -> None:
+        from zk_forecast import __version__
+
+        self.path = st.path / self.NAME
+        self.st = st
+        src = Path(mp.source)
+        self.context = {"version": __version__,
+                        "mapping": _sha256(src) if src.is_file() else mp.source}
+        self.entries: dict[str, dict[str, object]] = {}
+        try:
+            doc = json.loads(self.path.read_text(encoding="utf-8"))
+            if doc.get("context") == self.context:
+                self.entries = dict(doc.get("files", {}))
+        except (OSError, ValueError, AttributeError):
+            self.entries = {}
+
+    def unchanged(self, path: Path, label: str, fr: FileResult) -> bool:
+        """Fill ``fr`` from the log and return True when ``path`` was loaded before exactly as it is now."""
+        e = self.entries.get(label)
+        if not e or e.get("bytes") != path.stat().st_size or int(str(e.get("future_rejects", 1))) != 0:
+            return False
+        table = str(e.get("table"))
+        if table not in TABLES or not self.st.table_path(table).exists():
+            return False
+        sha = _sha256(path)
+        if sha != e.get("sha256"):
+            return False
+        rejects = e.get("rejects_path")
+        if rejects and not Path(str(rejects)).exists():
+            return False
+        fr.table, fr.sha256, fr.unchanged_file = table, sha, True
+        fr.encoding = str(e.get("encoding")) if e.get("encoding") else None
+        fr.rows_in = int(str(e["rows_in"]))
+        fr.rows_loaded = fr.rows_unchanged = int(str(e["rows_loaded"]))
+        fr.rows_rejected = int(str(e["rows_rejected"]))
+        fr.rejects_path = str(rejects) if rejects else None
+        return True
+
+    def save(self, done: list[tuple[Path, FileResult]]) -> None:
+        files: dict[str, dict[str, object]] = {}
+        for path, fr in done:
+            if fr.unchanged_file:
+                files[fr.file] = self.entries[fr.file]
+            elif fr.error is None and fr.table is not None and path.is_file():
+                fr.sha256 = fr.sha256 or _sha256(path)
+                files[fr.file] = {"bytes": path.stat().st_size, "sha256": fr.sha256,
+                                  "table": fr.table, "encoding": fr.encoding, "rows_in": fr.rows_in,
+                                  "rows_loaded": fr.rows_loaded, "rows_rejected": fr.rows_rejected,
+                                  "rejects_path": fr.rejects_path, "future_rejects": fr.future_rejects}
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps({"context": self.context, "files": files}, ensure_ascii=False, indent=1,
+                                  sort_keys=True), encoding="utf-8")
+        os.replace(tmp, self.path)
 
 
 def _load_table(
@@ -326,6 +420,7 @@ def _load_table(
         if len(rejects):
             rejects = rejects.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
             fr.rejects_path = _write_rejects(st, item.label, rejects)
+            fr.future_rejects = int(rejects["reason"].astype(str).str.contains("in the future", regex=False).sum())
         data = c.data.filter(pa.array(~drop[k])) if drop[k].any() else c.data
         if data.num_rows:
             accepted.append(data)
