@@ -134,3 +134,16 @@ def test_init_and_nightly_commands(demo_run: tuple[Path, Path, int, str], tmp_pa
     assert main(["nightly", "--config", str(bad)]) == 2
     captured = capsys.readouterr()
     assert "nosuchsection" in captured.out + captured.err
+
+
+def test_ingest_changed_only_reads_no_export_twice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo-data", "--out", str(tmp_path / "raw"), "--seed", "3"]) == 0
+    store = str(tmp_path / "s")
+    assert main(["ingest", str(tmp_path / "raw"), "--store", store, "--changed-only", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["ingest", str(tmp_path / "raw"), "--store", store, "--changed-only"]) == 0
+    out = capsys.readouterr().out
+    assert "unchanged, not read again" in out
+    assert main(["ingest", str(tmp_path / "raw"), "--store", store, "--json"]) == 0  # default: read everything
+    doc = json.loads(capsys.readouterr().out)
+    assert not any(f["unchanged_file"] for f in doc["files"])

@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--json", action="store_true", help="输出 JSON / print one JSON object")
     i.add_argument("--rebuild", action="store_true",
                    help="清空数据仓后重新导入 / delete the store tables and ingest the raw exports again")
+    i.add_argument("--changed-only", action="store_true",
+                   help="只读取新的或有改动的导出文件 / read only exports that are new or changed since they were "
+                        "last loaded")
 
     n = sub.add_parser("init", help="写出示例配置 / write a commented example zk.toml")
     n.add_argument("--out", default="zk.toml", help="配置文件路径 / config path")
@@ -83,7 +86,8 @@ def _print_ingest(result: object, seconds: float) -> None:
     print(f"导入完成 / ingested into {result.store} in {seconds:.1f} s")
     print(f"{'文件 / file':<34} {'表 / table':<18} {'读入 in':>9} {'导入 loaded':>11} {'拒收 rejected':>13}")
     for f in result.files:
-        print(f"{f.file:<34} {f.table or '-':<18} {f.rows_in:>9} {f.rows_loaded:>11} {f.rows_rejected:>13}")
+        same = "  (未改动，未重读 / unchanged, not read again)" if f.unchanged_file else ""
+        print(f"{f.file:<34} {f.table or '-':<18} {f.rows_in:>9} {f.rows_loaded:>11} {f.rows_rejected:>13}{same}")
         if f.error:
             print(f"    错误 / error: {f.error}")
         if f.unknown_columns:
@@ -117,7 +121,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
         result = rebuild_store(args.raw_dir, args.store, mapping=args.mapping)
     else:
-        result = ingest(args.raw_dir, args.store, mapping=args.mapping)
+        result = ingest(args.raw_dir, args.store, mapping=args.mapping, skip_unchanged=args.changed_only)
     if args.json:
         print(result.to_json())
     else:
