@@ -87,3 +87,14 @@ def test_bad_file(tmp_path: Path) -> None:
     p.write_text("[paths\nraw_dir = 1", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(p)
+
+
+def test_batch_processes_must_be_1_or_2(tmp_path: Path) -> None:
+    from zk_forecast.config import EXAMPLE_CONFIG
+
+    p = tmp_path / "zk.toml"
+    p.write_text(EXAMPLE_CONFIG.replace("processes = 2", "processes = 3"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"batch\.processes"):
+        load_config(p)
+    p.write_text(EXAMPLE_CONFIG.replace("processes = 2", "processes = 1"), encoding="utf-8")
+    assert load_config(p).batch.processes == 1

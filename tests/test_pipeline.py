@@ -26,6 +26,7 @@ from zk_forecast.pipeline import (
     LATEST_FILE,
     LOCK_NAME,
     PAUSE_ENV,
+    STEPS,
     latest_run,
     run_nightly,
 )
@@ -309,3 +310,21 @@ def test_a_second_night_on_the_same_exports_reads_none_of_them(site: tuple[Path,
     files = res.manifest["inputs"]["files"]
     assert files and all(f["unchanged_file"] for f in files)
     assert all(len(f["sha256"]) == 64 and f["rows_in"] == f["rows_loaded"] + f["rows_rejected"] for f in files)
+
+
+def test_one_process_makes_the_same_outputs_in_order(site: tuple[Path, Path], base: tuple[Path, Path]) -> None:
+    # [batch] processes = 1: forecasts and reports in the main process, in step order, the same files as the
+    # published run of the same (full) configuration made with two processes
+    _, work = site
+    before = latest_run(work / "runs")
+    assert before is not None
+    config = write_config(work, base[0], full=True)
+    config.write_text(config.read_text(encoding="utf-8") + "\n[batch]\nprocesses = 1\n", encoding="utf-8")
+    res = run_nightly(config, stream=io.StringIO())
+    assert res.ok, res
+    steps = res.manifest["steps"]
+    assert [s["name"] for s in steps] == [s for s in STEPS if s != "publish"]
+    assert not any(s.get("process") for s in steps)
+    old = {o["path"]: o["sha256"] for o in json.loads((before / "manifest.json").read_text("utf-8"))["outputs"]}
+    new = {o["path"]: o["sha256"] for o in res.manifest["outputs"]}
+    assert new == old

@@ -46,7 +46,8 @@ reports, while this one goes on with the installed base, wear-part list, policie
 machine has two cores). The ``reports`` step waits for that process; the manifest's ``steps`` list both
 background steps with the process's own seconds (``"process": "background"``) and the wait as
 ``background_wait``. A failure there fails the run at step ``forecast`` or ``reports``; a failed run stops the
-process, and a process whose batch was killed ends by itself.
+process, and a process whose batch was killed ends by itself. ``[batch] processes = 1`` runs every step in this
+process, in order (less memory at once, more time).
 
 Progress goes to stdout: a one-line progress display when stdout is a terminal, plain timestamped log lines when
 it is not (cron). Every line is also kept in ``run.log`` inside the run folder.
@@ -873,7 +874,7 @@ def run_nightly(config: str | Path | Config, *, rebuild: bool = False, stream: T
             secs = time.perf_counter() - t0
             run.manifest["steps"].append({"name": step, "seconds": round(secs, 3)})
             progress.step_done(step, secs)
-            if step == "ingest" and (cfg.forecast.enabled or cfg.reports.scheduled):
+            if step == "ingest" and cfg.batch.processes > 1 and (cfg.forecast.enabled or cfg.reports.scheduled):
                 background = _Background(cfg, run_dir, run.today)
         step = "publish"
         progress.step(step)
