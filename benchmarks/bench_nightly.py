@@ -16,7 +16,7 @@ store, with the example configuration (all steps and scheduled reports on, repor
 peer is a bare ``pandas.read_csv(engine="pyarrow")`` / ``read_excel(engine="calamine")`` of the same files, as in bench_ingest.py.
 Targets (issue): total under 60 s and peak RSS under 4 GB on this 2-core, 24 GB machine.
 
-Usage: python benchmarks/bench_nightly.py [--raw DIR] [--scale large|small] [--seed 7]
+Usage: python benchmarks/bench_nightly.py [--raw DIR] [--scale large|small] [--seed 7] [--processes 2]
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--raw", default=None, help="exports folder (default: generate the demo into a temp folder)")
     ap.add_argument("--scale", default="large", choices=["small", "large"])
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--processes", type=int, default=2, choices=[1, 2], help="[batch] processes of the config")
     args = ap.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="zk_nightly_"))
     try:
@@ -70,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in settings.items():
             text = re.sub(rf'^{key} = "[^"]*"', f'{key} = "{value}"', text, count=1, flags=re.M)
         text = re.sub(r'^period = "[^"]*"', 'period = "2026Q3"', text, count=1, flags=re.M)
+        text = re.sub(r'^processes = \d+', f"processes = {args.processes}", text, count=1, flags=re.M)
         config = tmp / "zk.toml"
         config.write_text(text, encoding="utf-8")
         bare = _run(_bare, str(raw))
@@ -78,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             steps = {s["name"] + ("@background" if s.get("process") == "background" else ""):
                      round(float(s["seconds"]), 2) for s in run["steps"]}
             print(json.dumps({
-                "bench": "nightly", "night": night, "raw": str(raw) if args.raw else f"demo {args.scale} seed {args.seed}",
+                "bench": "nightly", "night": night, "processes": args.processes,
+                "raw": str(raw) if args.raw else f"demo {args.scale} seed {args.seed}",
                 "exit_code": run["exit_code"], "failed_step": run["step"], "error": run["error"],
                 "steps": steps, "total_s": round(run["seconds"], 2), "peak_rss_mb": round(run["peak_rss_mb"], 1),
                 "peak_rss_background_mb": round(run["peak_rss_background_mb"], 1),
