@@ -197,6 +197,22 @@ def _check_frame(df: Any, id_col: str, time_col: str, target_col: str, ignore_ex
         )
 
 
+def _check_arguments(h: Any, methods: Any, level: Sequence[float] | None,
+                     conventions: str) -> tuple[list[float], list[Any]]:
+    """Check ``h``, ``conventions`` and ``level``; return the levels and the estimators of ``methods``."""
+    if not isinstance(h, (int, np.integer)) or isinstance(h, bool) or h < 1:
+        raise ZkValueError(f"The 'h' parameter must be an int >= 1 [periods]. Got {h!r} instead.")
+    if conventions not in CONVENTIONS:
+        raise ZkValueError(
+            f"The 'conventions' parameter must be one of {list(CONVENTIONS)}. Got {conventions!r} instead."
+        )
+    levels = [] if level is None else list(level)
+    for lv in levels:
+        if not isinstance(lv, (int, float, np.integer, np.floating)) or not 0 < lv < 100:
+            raise ZkValueError(f"Each 'level' must be a coverage in percent in (0, 100). Got {lv!r} instead.")
+    return levels, _estimators(methods, conventions)
+
+
 def forecast(
     df: pd.DataFrame,
     h: int,
@@ -238,17 +254,7 @@ def forecast(
         ``id_col``, ``time_col`` (future period starts) and one float column per method (and interval bounds).
     """
     _check_frame(df, id_col, time_col, target_col, ignore_extra)
-    if not isinstance(h, (int, np.integer)) or isinstance(h, bool) or h < 1:
-        raise ZkValueError(f"The 'h' parameter must be an int >= 1 [periods]. Got {h!r} instead.")
-    if conventions not in CONVENTIONS:
-        raise ZkValueError(
-            f"The 'conventions' parameter must be one of {list(CONVENTIONS)}. Got {conventions!r} instead."
-        )
-    levels = [] if level is None else list(level)
-    for lv in levels:
-        if not isinstance(lv, (int, float, np.integer, np.floating)) or not 0 < lv < 100:
-            raise ZkValueError(f"Each 'level' must be a coverage in percent in (0, 100). Got {lv!r} instead.")
-    estimators = _estimators(methods, conventions)
+    levels, estimators = _check_arguments(h, methods, level, conventions)
     if len(df) == 0:
         raise ZkValueError("'df' has no rows; there is no demand history to forecast from.")
 
@@ -335,17 +341,7 @@ def forecast_panel(panel: Any, h: int, methods: Sequence[Any] | str | Any = ("au
     pandas.DataFrame
         ``unique_id``, ``ds`` and one column per method (and interval bounds), series in panel order.
     """
-    if not isinstance(h, (int, np.integer)) or isinstance(h, bool) or h < 1:
-        raise ZkValueError(f"The 'h' parameter must be an int >= 1 [periods]. Got {h!r} instead.")
-    if conventions not in CONVENTIONS:
-        raise ZkValueError(
-            f"The 'conventions' parameter must be one of {list(CONVENTIONS)}. Got {conventions!r} instead."
-        )
-    levels = [] if level is None else list(level)
-    for lv in levels:
-        if not isinstance(lv, (int, float, np.integer, np.floating)) or not 0 < lv < 100:
-            raise ZkValueError(f"Each 'level' must be a coverage in percent in (0, 100). Got {lv!r} instead.")
-    estimators = _estimators(methods, conventions)
+    levels, estimators = _check_arguments(h, methods, level, conventions)
     values = np.asarray(panel.values, dtype=np.float64)
     if values.size == 0:
         raise ZkValueError("The panel has no cells; there is no demand history to forecast from.")
