@@ -59,7 +59,6 @@ step (used by the fault tests to kill a run in the middle).
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import socket
@@ -71,6 +70,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from zk_forecast.config import Config, load_config
+from zk_forecast.data.ingest import sha256_file
 from zk_forecast.errors import ConfigError, ZkError
 
 __all__ = [
@@ -150,15 +150,6 @@ class RunResult:
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _fsync_dir(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -428,10 +419,12 @@ class _Run:
         for g in gone:
             self.progress.log(f"export {g} was read by the last run but is gone; its rows stay in the store "
                               f"/ 导出文件已不存在，沿用数据仓中的数据")
+        import pyarrow.parquet as pq
+
         tables = {}
-        for name in st.tables():
+        for name in st.tables():  # row counts from the parquet footers: check_store has read every table already
             p = st.table_path(name)
-            tables[name] = {"rows": st.read_arrow(name).num_rows, "sha256": sha256_file(p)}
+            tables[name] = {"rows": pq.ParquetFile(p).metadata.num_rows, "sha256": sha256_file(p)}
         self.manifest["inputs"] = {"raw_dir": str(raw), "files": files, "skipped": sorted(skipped),
                                    "missing_since_last_run": gone, "store_dir": str(self.cfg.paths.store_dir),
                                    "store_tables": tables}

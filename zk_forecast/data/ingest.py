@@ -37,7 +37,7 @@ from zk_forecast.data.validate import REJECT_COLUMNS, Checked, References, check
 from zk_forecast.errors import ReadError, ZkError
 from zk_forecast.schema import LOAD_ORDER, TABLES, Table
 
-__all__ = ["FileResult", "IngestResult", "ingest"]
+__all__ = ["FileResult", "IngestResult", "ingest", "sha256_file"]
 
 _SKIP_PREFIXES = (".", "~$", "_")
 _WORKERS = 2
@@ -300,7 +300,8 @@ def ingest(
     return IngestResult(results, skipped, str(st.path))
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes (read in 1 MB blocks)."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -320,7 +321,7 @@ class _IngestLog:
         self.st = st
         src = Path(mp.source)
         self.context = {"version": __version__,
-                        "mapping": _sha256(src) if src.is_file() else mp.source}
+                        "mapping": sha256_file(src) if src.is_file() else mp.source}
         self.entries: dict[str, dict[str, object]] = {}
         try:
             doc = json.loads(self.path.read_text(encoding="utf-8"))
@@ -337,7 +338,7 @@ class _IngestLog:
         table = str(e.get("table"))
         if table not in TABLES or not self.st.table_path(table).exists():
             return False
-        sha = _sha256(path)
+        sha = sha256_file(path)
         if sha != e.get("sha256"):
             return False
         rejects = e.get("rejects_path")
@@ -357,7 +358,7 @@ class _IngestLog:
             if fr.unchanged_file:
                 files[fr.file] = self.entries[fr.file]
             elif fr.error is None and fr.table is not None and path.is_file():
-                fr.sha256 = fr.sha256 or _sha256(path)
+                fr.sha256 = fr.sha256 or sha256_file(path)
                 files[fr.file] = {"bytes": path.stat().st_size, "sha256": fr.sha256,
                                   "table": fr.table, "encoding": fr.encoding, "rows_in": fr.rows_in,
                                   "rows_loaded": fr.rows_loaded, "rows_rejected": fr.rows_rejected,
