@@ -609,6 +609,12 @@ class _Run:
         pacsv.write_csv(table, self.dir / name, pacsv.WriteOptions(quoting_style="needed"))
 
 
+def _error_text(exc: BaseException) -> str:
+    """The message of a failed step: our own errors as they are, others prefixed with their class name."""
+    msg = str(exc) or exc.__class__.__name__
+    return msg if isinstance(exc, ZkError) else f"{exc.__class__.__name__}: {msg}"
+
+
 def _release_memory() -> None:
     """Give freed memory back to the system (arrow's memory pool keeps freed blocks for reuse otherwise)."""
     import gc
@@ -662,10 +668,7 @@ def _background_worker(cfg: Config, run_dir: str, today: _dt.date, parent: int, 
         steps.append({"name": "reports", "seconds": round(time.perf_counter() - t0, 3), "process": "background"})
         queue.put({"steps": steps, "report_period": run.manifest.get("report_period")})
     except BaseException as exc:  # reported to the parent, which fails the run at this step
-        msg = str(exc) or exc.__class__.__name__
-        if not isinstance(exc, ZkError):
-            msg = f"{exc.__class__.__name__}: {msg}"
-        queue.put({"error": msg, "step": step})
+        queue.put({"error": _error_text(exc), "step": step})
 
 
 class _Background:
@@ -696,7 +699,8 @@ class _Background:
                             got = self.queue.get(timeout=1.0)
                             break
                         except _queue.Empty:
-                            got = {"error": f"the report process ended without a result (exit code {code})"}
+                            got = {"error": f"the background process (forecasts and reports) ended without a result "
+                                            f"(exit code {code})"}
                             break
         finally:
             self.proc.join(timeout=30)
@@ -902,9 +906,7 @@ def run_nightly(config: str | Path | Config, *, rebuild: bool = False, stream: T
         if background is not None:
             background.stop()
         failed_step = exc.step if isinstance(exc, StepError) else step
-        msg = str(exc) or exc.__class__.__name__
-        if not isinstance(exc, ZkError):
-            msg = f"{exc.__class__.__name__}: {msg}"
+        msg = _error_text(exc)
         progress.finish()
         progress.log(f"错误 / error: step {failed_step} failed / 步骤 {failed_step} 失败: {msg}")
         progress.log("the last published run is unchanged / 上一次发布的结果保持不变")
