@@ -17,6 +17,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -322,7 +323,7 @@ class _IngestLog:
         src = Path(mp.source)
         self.context = {"version": __version__,
                         "mapping": sha256_file(src) if src.is_file() else mp.source}
-        self.entries: dict[str, dict[str, object]] = {}
+        self.entries: dict[str, dict[str, Any]] = {}
         try:
             doc = json.loads(self.path.read_text(encoding="utf-8"))
             if doc.get("context") == self.context:
@@ -331,29 +332,33 @@ class _IngestLog:
             self.entries = {}
 
     def unchanged(self, path: Path, label: str, fr: FileResult) -> bool:
-        """Fill ``fr`` from the log and return True when ``path`` was loaded before exactly as it is now."""
+        """Fill ``fr`` from the log and return True when ``path`` was loaded before exactly as it is now.
+
+        An entry that does not look as :meth:`save` writes it (a log edited by hand) means "read the file".
+        """
         e = self.entries.get(label)
-        if not e or e.get("bytes") != path.stat().st_size or int(str(e.get("future_rejects", 1))) != 0:
-            return False
-        table = str(e.get("table"))
-        if table not in TABLES or not self.st.table_path(table).exists():
+        try:
+            if not e or e["bytes"] != path.stat().st_size or e["future_rejects"] != 0:
+                return False
+            table, rejects = e["table"], e["rejects_path"]
+            if table not in TABLES or not self.st.table_path(table).exists():
+                return False
+            if rejects and not Path(rejects).exists():
+                return False
+            counts = [int(e[k]) for k in ("rows_in", "rows_loaded", "rows_rejected")]
+        except (KeyError, TypeError, ValueError):
             return False
         sha = sha256_file(path)
-        if sha != e.get("sha256"):
+        if sha != e["sha256"]:
             return False
-        rejects = e.get("rejects_path")
-        if rejects and not Path(str(rejects)).exists():
-            return False
-        fr.table, fr.sha256, fr.unchanged_file = table, sha, True
-        fr.encoding = str(e.get("encoding")) if e.get("encoding") else None
-        fr.rows_in = int(str(e["rows_in"]))
-        fr.rows_loaded = fr.rows_unchanged = int(str(e["rows_loaded"]))
-        fr.rows_rejected = int(str(e["rows_rejected"]))
-        fr.rejects_path = str(rejects) if rejects else None
+        fr.table, fr.sha256, fr.unchanged_file, fr.encoding = table, sha, True, e.get("encoding")
+        fr.rows_in, fr.rows_loaded, fr.rows_rejected = counts
+        fr.rows_unchanged = fr.rows_loaded
+        fr.rejects_path = rejects or None
         return True
 
     def save(self, done: list[tuple[Path, FileResult]]) -> None:
-        files: dict[str, dict[str, object]] = {}
+        files: dict[str, dict[str, Any]] = {}
         for path, fr in done:
             if fr.unchanged_file:
                 files[fr.file] = self.entries[fr.file]
