@@ -5,7 +5,8 @@ All are subclasses of ``ValueError`` or ``TypeError`` so that callers who catch 
 
 from __future__ import annotations
 
-__all__ = ["CalendarError", "ConfigError", "ReadError", "SchemaError", "ZkError", "ZkTypeError", "ZkValueError"]
+__all__ = ["CalendarError", "ConfigError", "NotFittedError", "ReadError", "SchemaError", "ZkError", "ZkTypeError",
+           "ZkValueError"]
 
 
 class ZkError(Exception):
@@ -34,3 +35,11 @@ class CalendarError(ZkValueError):
 
 class ConfigError(ZkValueError):
     """A configuration or mapping file is invalid."""
+
+
+class NotFittedError(ZkValueError, AttributeError):
+    """An estimator was used before ``fit``; the message names the estimator and the call to make first.
+
+    Also an ``AttributeError``, as scikit-learn's ``NotFittedError`` is, so that ``hasattr`` checks on fitted
+    attributes keep working.
+    """

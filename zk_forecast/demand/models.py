@@ -27,7 +27,7 @@ import numpy as np
 from zk_forecast.demand import methods as _m
 from zk_forecast.demand import methods_aggregate as _ma
 from zk_forecast.demand import methods_croston as _mc
-from zk_forecast.errors import ZkValueError
+from zk_forecast.errors import NotFittedError, ZkValueError
 
 __all__ = [
     "ADIDA",
@@ -43,10 +43,6 @@ __all__ = [
     "Naive",
     "NotFittedError",
 ]
-
-
-class NotFittedError(ZkValueError):
-    """``predict`` or a fitted attribute was used before ``fit``."""
 
 
 # ----------------------------------------------------------------------------------------------------
