@@ -68,9 +68,10 @@ def test_per_class_targets_and_item_override() -> None:
 def test_cost_service_and_moq() -> None:
     items = _items(holding_cost=[0.1] * 5, backorder_cost=[1.0] * 5, moq=[4, 1, 1, 1, 1])
     out = plan(_history(), items, service="cost")
-    assert out["target"].iloc[0] == pytest.approx(0.9)
+    # newsvendor critical ratio b / (b + hR) = 1 / (1 + 0.1) (Snyder & Shen 2019, eq. 4.27; hand calculation)
+    assert out["target"].iloc[0] == pytest.approx(1.0 / 1.1)
     assert out.loc["A", "order_quantity"] >= 4
-    assert (out.loc[["A", "B"], "expected_cycle_service"] >= 0.9 - 1e-12).all()
+    assert (out.loc[["A", "B"], "expected_cycle_service"] >= 1.0 / 1.1 - 1e-12).all()
 
 
 def test_receipts_mixture_needs_more_stock() -> None:

@@ -84,8 +84,8 @@ def test_order_quantity_pack_moq_eoq() -> None:
 
 
 def test_critical_ratio() -> None:
-    # Silver, Pyke & Thomas (2017) ch. 7: P(D > S) = hR / B2 → ratio 1 - 2·1/10 = 0.8
-    assert float(critical_ratio(2.0, 10.0)) == pytest.approx(0.8)
+    # newsvendor ratio b / (b + hR) (Snyder & Shen 2019, eq. 4.27): 10 / (10 + 2·1) = 0.8333 (hand calculation)
+    assert float(critical_ratio(2.0, 10.0)) == pytest.approx(10.0 / 12.0)
     with pytest.raises(ZkValueError, match="holding_cost"):
         critical_ratio(-1.0, 10.0)
 

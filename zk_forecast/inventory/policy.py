@@ -301,27 +301,42 @@ _CELLS = 1 << 22  # table cells per chunk of series (32 MB per float table)
 
 
 def critical_ratio(holding_cost: Any, backorder_cost: Any, review_period: int = 1) -> np.ndarray:
-    """Newsvendor critical ratio of an (R, S) system with a cost per unit short [probability].
+    """Newsvendor critical ratio ``b / (b + h R)`` of an (R, S) system [probability].
 
-    ``P(D_{L+R} <= S) >= 1 - h R / b`` (Silver, Pyke & Thomas 2017, ch. 7, the (R, S) system with shortage cost
-    ``B2`` per unit short: ``P(D_{L+R} > S) = h R / B2``). With ``h R >= b`` no stock pays: the ratio is 0.
+    The cost-optimal order-up-to level is the smallest ``S`` with ``P(D_{L+R} <= S) >= b / (b + h R)``: one more
+    unit stocked costs ``h R`` per review cycle when it is left over and saves ``b`` when it is short (Snyder & Shen
+    2019, *Fundamentals of Supply Chain Theory* 2nd ed., eq. 4.27 with underage cost ``b`` and overage cost
+    ``h R``; Zipkin 2000, *Foundations of Inventory Management*, §6.2). The ratio is above 0 for every ``b > 0``:
+    a part whose holding cost exceeds its shortage cost still gets the stock its demand quantile asks for. With
+    ``h = 0`` it is capped at ``1 - 1e-12`` (stock to the top of the demand distribution, never an infinite level).
 
     Parameters
     ----------
     holding_cost : float or array-like, shape (n,)
         ``h`` [CNY per unit-period], >= 0.
     backorder_cost : float or array-like, shape (n,)
-        ``b`` [CNY per unit short], > 0.
+        ``b`` [CNY per unit short per review cycle], > 0.
     review_period : int, default 1
         ``R`` [periods].
+
+    Returns
+    -------
+    numpy.ndarray
+        ``b / (b + h R)``, in (0, 1).
     """
     h = np.asarray(holding_cost, dtype=np.float64)
     b = np.asarray(backorder_cost, dtype=np.float64)
-    if np.any(~np.isfinite(h)) or np.any(h < 0):
-        raise ZkValueError("holding_cost must be finite and >= 0 [CNY per unit-period]; fix the negative costs.")
-    if np.any(~np.isfinite(b)) or np.any(b <= 0):
-        raise ZkValueError("backorder_cost must be finite and > 0 [CNY per unit short]; fix the costs.")
-    return np.clip(1.0 - h * review_period / b, 0.0, 1.0 - 1e-12)
+    bad_h = np.ravel(~np.isfinite(h) | (h < 0))
+    if bad_h.any():
+        raise ZkValueError(f"holding_cost must be finite and >= 0 [CNY per unit-period]; got "
+                           f"{float(np.ravel(h)[bad_h][0])!r}. Fix the negative or missing costs.")
+    bad_b = np.ravel(~np.isfinite(b) | (b <= 0))
+    if bad_b.any():
+        raise ZkValueError(f"backorder_cost must be finite and > 0 [CNY per unit short]; got "
+                           f"{float(np.ravel(b)[bad_b][0])!r}. Fix the costs.")
+    if isinstance(review_period, bool) or not isinstance(review_period, (int, np.integer)) or review_period < 1:
+        raise ZkValueError(f"review_period must be an int >= 1 [periods]; got {review_period!r}.")
+    return np.minimum(b / (b + h * review_period), 1.0 - 1e-12)
 
 
 def order_quantity(mean_r: Any, *, moq: Any = 1, pack_size: Any = 1, order_cost: Any = None,
