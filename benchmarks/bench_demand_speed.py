@@ -107,7 +107,7 @@ def main() -> None:
     # the seconds are reported, not counted
     small = make_long(200, seed=0)
     t0 = time.perf_counter()
-    forecast(small, args.h, list(ours().values()), freq="W-MON")
+    forecast(small, args.h, methods=list(ours().values()), freq="W-MON")
     warm_ours = time.perf_counter() - t0
     t0 = time.perf_counter()
     with warnings.catch_warnings():
@@ -131,7 +131,7 @@ def main() -> None:
         for _ in range(args.repeat):  # the machine may be shared: best of --repeat runs, for both sides alike
             est = ours()[name]
             t0 = time.perf_counter()
-            mine = forecast(df, args.h, [est], freq="W-MON")
+            mine = forecast(df, args.h, methods=[est], freq="W-MON")
             t_ours = min(t_ours, time.perf_counter() - t0)
             sf = StatsForecast(models=[peers()[name]], freq="W-MON", n_jobs=1)
             with warnings.catch_warnings():
@@ -183,12 +183,12 @@ def main() -> None:
 
 
 def million_line(n_series: int, chunk: int, h: int) -> None:
-    forecast(make_long(200, seed=0), h, list(ours().values()), freq="W-MON")  # load the compiled loops
+    forecast(make_long(200, seed=0), h, methods=list(ours().values()), freq="W-MON")  # load the compiled loops
     t_all = 0.0
     for lo in range(0, n_series, chunk):
         part = make_long(min(chunk, n_series - lo), seed=2 + lo, offset=lo)  # not timed
         t0 = time.perf_counter()
-        forecast(part, h, list(ours().values()), freq="W-MON")
+        forecast(part, h, methods=list(ours().values()), freq="W-MON")
         t_all += time.perf_counter() - t0
     print(
         json.dumps(

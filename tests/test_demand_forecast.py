@@ -43,18 +43,18 @@ def test_monthly_frequency_inferred() -> None:
 def test_missing_period_inside_a_series_is_zero() -> None:
     df = _df()
     gap = df.drop(index=[2, 3])  # two zero weeks of P1 left out
-    pd.testing.assert_frame_equal(forecast(gap, 2, ["sba", "imapa"]), forecast(df, 2, ["sba", "imapa"]))
+    pd.testing.assert_frame_equal(forecast(gap, 2, methods=["sba", "imapa"]), forecast(df, 2, methods=["sba", "imapa"]))
 
 
 def test_estimator_instances_and_aliases() -> None:
-    out = forecast(_df(), 1, [Croston(alpha=0.05, alias="croston_05"), "croston"])
+    out = forecast(_df(), 1, methods=[Croston(alpha=0.05, alias="croston_05"), "croston"])
     assert {"croston_05", "croston"} <= set(out.columns)
     with pytest.raises(ZkValueError, match="share the output column"):
-        forecast(_df(), 1, [Croston(), "croston"])
+        forecast(_df(), 1, methods=[Croston(), "croston"])
 
 
 def test_intervals_are_clipped_and_ordered() -> None:
-    out = forecast(_df(), 2, ["sba"], level=[80, 95])
+    out = forecast(_df(), 2, methods=["sba"], level=[80, 95])
     assert (out["sba-lo-95"] >= 0).all()
     assert (out["sba-lo-95"] <= out["sba-lo-80"]).all() and (out["sba-lo-80"] <= out["sba"]).all()
     assert (out["sba"] <= out["sba-hi-80"]).all() and (out["sba-hi-80"] <= out["sba-hi-95"]).all()
@@ -64,45 +64,45 @@ def test_unsorted_periods_name_the_series() -> None:
     df = _df()
     df.loc[[0, 1], "ds"] = df.loc[[1, 0], "ds"].to_numpy()
     with pytest.raises(ZkValueError, match=r"'P1@YC' has unsorted periods"):
-        forecast(df, 1, ["sba"])
+        forecast(df, 1, methods=["sba"])
 
 
 def test_duplicated_periods_name_the_series() -> None:
     df = _df()
     df.loc[9, "ds"] = df.loc[8, "ds"]
     with pytest.raises(ZkValueError, match=r"'P2@PL' has duplicated periods"):
-        forecast(df, 1, ["sba"])
+        forecast(df, 1, methods=["sba"])
 
 
 def test_negative_demand_points_to_netting_returns() -> None:
     df = _df()
     df.loc[4, "y"] = -1.0
     with pytest.raises(ZkValueError, match="net returns"):
-        forecast(df, 1, ["sba"])
+        forecast(df, 1, methods=["sba"])
 
 
 def test_non_numeric_demand() -> None:
     df = _df().astype({"y": str})
     with pytest.raises(ZkTypeError, match="must be numeric"):
-        forecast(df, 1, ["sba"])
+        forecast(df, 1, methods=["sba"])
 
 
 def test_unknown_method_lists_the_valid_ones() -> None:
     with pytest.raises(ZkValueError, match=r"Unknown method 'holt'.*'croston'.*'imapa'"):
-        forecast(_df(), 1, ["holt"])
+        forecast(_df(), 1, methods=["holt"])
 
 
 @pytest.mark.parametrize("h", [0, -1, 1.5, True])
 def test_bad_horizon(h) -> None:
     with pytest.raises(ZkValueError, match="'h' parameter"):
-        forecast(_df(), h, ["sba"])
+        forecast(_df(), h, methods=["sba"])
 
 
 def test_extra_columns_error_or_ignored() -> None:
     df = _df().assign(depot_id="YC", price=1.0)
     with pytest.raises(ZkValueError, match=r"extra column\(s\) \['depot_id', 'price'\]"):
-        forecast(df, 1, ["sba"])
-    pd.testing.assert_frame_equal(forecast(df, 1, ["sba"], ignore_extra=True), forecast(_df(), 1, ["sba"]))
+        forecast(df, 1, methods=["sba"])
+    pd.testing.assert_frame_equal(forecast(df, 1, methods=["sba"], ignore_extra=True), forecast(_df(), 1, methods=["sba"]))
 
 
 def test_auto_is_served_by_the_selection_module() -> None:
@@ -136,19 +136,19 @@ def test_dates_must_be_period_starts_and_freq_valid() -> None:
     df = _df()
     df.loc[0, "ds"] = pd.Timestamp("2023-12-27")
     with pytest.raises(ZkValueError, match="period"):
-        forecast(df, 1, ["sba"])
+        forecast(df, 1, methods=["sba"])
     with pytest.raises(ZkValueError, match="freq"):
-        forecast(_df(), 1, ["sba"], freq="D")
+        forecast(_df(), 1, methods=["sba"], freq="D")
 
 
 def test_renamed_columns_and_conventions() -> None:
     df = _df().rename(columns={"unique_id": "part", "ds": "week", "y": "qty"})
     out = forecast(
-        df, 1, ["sba"], id_col="part", time_col="week", target_col="qty", conventions="statsforecast"
+        df, 1, methods=["sba"], id_col="part", time_col="week", target_col="qty", conventions="statsforecast"
     )
     assert list(out.columns) == ["part", "week", "sba"]
     with pytest.raises(ZkValueError, match="conventions"):
-        forecast(_df(), 1, ["sba"], conventions="python")
+        forecast(_df(), 1, methods=["sba"], conventions="python")
 
 
 def test_forecast_panel_equals_forecast_of_the_long_frame() -> None:

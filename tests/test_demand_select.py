@@ -148,6 +148,22 @@ def test_forecast_auto_hook() -> None:
     out = forecast(df, h=2, methods=["auto", "sba"], level=[80])
     assert {"auto", "auto-lo-80", "auto-hi-80"} <= set(out.columns)
     assert np.isfinite(out["auto"]).all()
+    # the chosen method per series: the column after auto's bounds, the choice of AutoSelect on the same array
+    cols = list(out.columns)
+    assert cols.index("auto-method") == cols.index("auto-hi-80") + 1
+    choice = AutoSelect().fit(y).choice_
+    assert out["auto-method"].tolist() == np.repeat(choice, 2).tolist()
+    assert "sba-method" not in cols
+
+
+def test_forecast_names_each_series_combination() -> None:
+    y = _intermittent(4, 40)
+    df = pd.DataFrame({"unique_id": np.repeat(list("abcd"), 40),
+                       "ds": np.tile(pd.date_range("2020-01-06", periods=40, freq="W-MON"), 4), "y": y.ravel()})
+    est = AutoSelect(candidates=["sba", "tsb", "ses"], combine=2, alias="best2")
+    out = forecast(df, h=1, methods=[est])
+    fitted = AutoSelect(candidates=["sba", "tsb", "ses"], combine=2).fit(y)
+    assert out["best2-method"].tolist() == ["+".join(r) for r in fitted.chosen_]
 
 
 @pytest.mark.parametrize("conventions", ["zk", "statsforecast", "r"])

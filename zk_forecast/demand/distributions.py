@@ -54,8 +54,9 @@ from typing import Any
 import numpy as np
 from scipy import fft as sfft
 from scipy import stats
+from sklearn.base import BaseEstimator
 
-from zk_forecast.errors import ZkTypeError, ZkValueError
+from zk_forecast.errors import NotFittedError, ZkTypeError, ZkValueError
 
 __all__ = ["LeadTimeDemand", "LeadTimeDistribution", "gamma_level_nodes", "lead_time_pmf", "level_variance",
            "mix_levels", "recency_weights", "scale_level", "truncate_tail"]
@@ -448,7 +449,7 @@ class LeadTimeDistribution:
 
 
 # ---------------------------------------------------------------------------------------------- estimator
-class LeadTimeDemand:
+class LeadTimeDemand(BaseEstimator):
     """Estimate lead-time demand distributions from demand histories (scikit-learn style).
 
     Parameters
@@ -697,7 +698,7 @@ class LeadTimeDemand:
     # ------------------------------------------------------------------------------------------ output
     def _check_fitted(self) -> None:
         if not hasattr(self, "p_"):
-            raise ZkValueError("This LeadTimeDemand is not fitted yet; call fit(y) with the demand history first.")
+            raise NotFittedError("This LeadTimeDemand is not fitted yet; call fit(y) with the demand history first.")
 
     def distribution(self, lead_time: Any, occurrence_scale: Any = None) -> LeadTimeDistribution:
         """Lead-time demand distribution of every series.

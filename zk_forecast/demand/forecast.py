@@ -24,15 +24,15 @@ distributions for stock levels come from :mod:`zk_forecast.demand.distributions`
 
 Automatic selection
 -------------------
-``"auto"`` is served by a hook: if a module ``zk_forecast.demand.select`` defines ``auto_method(y, *,
-conventions)`` returning an estimator (fit / predict / ``fitted_``), it is used under the column name ``auto``.
-Until that module exists ``"auto"`` raises :class:`~zk_forecast.errors.ZkValueError`.
+``"auto"`` is :class:`~zk_forecast.demand.select.AutoSelect` with its defaults (column ``auto``). Every estimator
+that reports a choice per series (``AutoSelect``, given by name or as an instance) adds a text column
+``<alias>-method`` after its forecasts (and bounds): the label of the method that forecasts that series (several
+joined by ``"+"`` when ``combine`` > 1), e.g. ``"tsb"`` or ``"ses_0.1"``; the same on each of a series' rows.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from statistics import NormalDist
 from typing import Any
 
@@ -42,7 +42,7 @@ import pandas as pd
 from zk_forecast.calendar import normalize_freq
 from zk_forecast.demand import _kernels as _k
 from zk_forecast.demand.methods import CONVENTIONS
-from zk_forecast.demand.models import ESTIMATORS
+from zk_forecast.demand.models import ESTIMATORS, fresh_estimator
 from zk_forecast.errors import ZkTypeError, ZkValueError
 
 __all__ = ["forecast", "forecast_panel"]
@@ -55,7 +55,9 @@ def _estimators(methods: Any, conventions: str) -> list[Any]:
     for m in methods:
         if isinstance(m, str):
             if m == "auto":
-                out.append(_auto(conventions))
+                from zk_forecast.demand.select import AutoSelect  # select builds on this module's neighbours
+
+                out.append(AutoSelect(conventions=conventions))
                 continue
             if m not in ESTIMATORS:
                 raise ZkValueError(
@@ -65,7 +67,7 @@ def _estimators(methods: Any, conventions: str) -> list[Any]:
             cls = ESTIMATORS[m]
             out.append(cls(conventions=conventions) if "conventions" in cls._rules else cls())  # type: ignore[call-arg]
         elif all(hasattr(m, a) for a in ("fit", "predict", "alias")):
-            out.append(type(m)(**m.get_params()) if hasattr(m, "get_params") else m)
+            out.append(fresh_estimator(m))
         else:
             raise ZkTypeError(
                 f"Each method must be a method name or an estimator (with fit, predict and alias); got {m!r}."
@@ -81,35 +83,6 @@ def _estimators(methods: Any, conventions: str) -> list[Any]:
             f"Several methods share the output column name(s) {dup}; give each an own alias=...."
         )
     return out
-
-
-def _auto(conventions: str) -> Any:
-    try:
-        select = importlib.import_module("zk_forecast.demand.select")
-    except ModuleNotFoundError:
-        select = None
-    found = getattr(select, "auto_method", None)
-    if found is None:
-        raise ZkValueError(
-            "Method 'auto' (automatic selection) is not available yet: zk_forecast.demand.select.auto_method is "
-            "missing. Name the methods instead, e.g. methods=['sba', 'tsb']."
-        )
-
-    hook: Callable[..., Any] = found
-
-    class _Auto:
-        alias = "auto"
-
-        def fit(self, y: np.ndarray, *, fitted: bool = True) -> _Auto:
-            self.est_ = hook(y, conventions=conventions)
-            self.est_.fit(y, fitted=fitted)
-            self.fitted_ = self.est_.fitted_
-            return self
-
-        def predict(self, h: int) -> np.ndarray:
-            return np.asarray(self.est_.predict(h))
-
-    return _Auto()
 
 
 _DAY_NS = 86_400 * 10**9
@@ -216,6 +189,7 @@ def _check_arguments(h: Any, methods: Any, level: Sequence[float] | None,
 def forecast(
     df: pd.DataFrame,
     h: int,
+    *,
     methods: Sequence[Any] | str | Any = ("auto",),
     freq: str | None = None,
     id_col: str = "unique_id",
@@ -251,7 +225,8 @@ def forecast(
     Returns
     -------
     pandas.DataFrame
-        ``id_col``, ``time_col`` (future period starts) and one float column per method (and interval bounds).
+        ``id_col``, ``time_col`` (future period starts) and one float column per method (and interval bounds);
+        ``auto-method`` (str) names the method ``auto`` chose for each series (module notes).
     """
     _check_frame(df, id_col, time_col, target_col, ignore_extra)
     levels, estimators = _check_arguments(h, methods, level, conventions)
@@ -319,7 +294,7 @@ def forecast(
     return _run(y, ids_out, last, h, estimators, levels, canonical, id_col, time_col)
 
 
-def forecast_panel(panel: Any, h: int, methods: Sequence[Any] | str | Any = ("auto",),
+def forecast_panel(panel: Any, h: int, *, methods: Sequence[Any] | str | Any = ("auto",),
                    level: Sequence[float] | None = None, conventions: str = "zk") -> pd.DataFrame:
     """:func:`forecast` for a :class:`~zk_forecast.demand.panel.Panel`, without going through long format.
 
@@ -339,7 +314,8 @@ def forecast_panel(panel: Any, h: int, methods: Sequence[Any] | str | Any = ("au
     Returns
     -------
     pandas.DataFrame
-        ``unique_id``, ``ds`` and one column per method (and interval bounds), series in panel order.
+        ``unique_id``, ``ds`` and one column per method (and interval bounds, and ``auto-method``), series in panel
+        order.
     """
     levels, estimators = _check_arguments(h, methods, level, conventions)
     values = np.asarray(panel.values, dtype=np.float64)
@@ -380,4 +356,9 @@ def _run(y: np.ndarray, ids: np.ndarray, last: np.ndarray, h: int, estimators: l
                 tag = f"{lv:g}"
                 out[f"{est.alias}-lo-{tag}"] = np.maximum(point - z * sigma[:, None], 0.0).ravel()
                 out[f"{est.alias}-hi-{tag}"] = (point + z * sigma[:, None]).ravel()
+        chosen = getattr(est, "chosen_", None)
+        if chosen is not None:
+            labels = np.asarray(["+".join(map(str, row)) for row in chosen] if chosen.shape[1] > 1
+                                else chosen[:, 0], dtype=object)
+            out[f"{est.alias}-method"] = np.repeat(labels, h)
     return pd.DataFrame(out)

@@ -1,6 +1,7 @@
 """Intermittent-demand estimators in the scikit-learn style, over the kernels of :mod:`zk_forecast.demand.methods`.
 
-Every estimator stores its settings untouched in ``__init__`` (keyword-only), checks them and does the work in
+Every estimator is a :class:`sklearn.base.BaseEstimator` (``get_params`` / ``set_params`` / ``sklearn.base.clone``
+work), stores its settings untouched in ``__init__`` (keyword-only), checks them and does the work in
 ``fit(y)`` (a 2-D array ``(n_series, n_periods)`` [units per period]; see
 :func:`~zk_forecast.demand.methods.prepare` for ``NaN``), and keeps what it learned in attributes ending in ``_``:
 
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
+from sklearn.base import BaseEstimator, clone
 
 from zk_forecast.demand import methods as _m
 from zk_forecast.demand import methods_aggregate as _ma
@@ -42,6 +44,7 @@ __all__ = [
     "MovingAverage",
     "Naive",
     "NotFittedError",
+    "fresh_estimator",
 ]
 
 
@@ -78,16 +81,21 @@ _COST = _Rule(f"one of {list(_m.COSTS)} or None", lambda v: v is None or v in _m
 _ALIAS = _Rule("a non-empty str", lambda v: isinstance(v, str) and v != "")
 
 
-class _Estimator:
-    """Shared machinery: parameter checks, fit bookkeeping, the fitted check, ``predict`` and ``repr``."""
+def fresh_estimator(est: Any) -> Any:
+    """An unfitted copy of ``est`` with the same settings (:func:`sklearn.base.clone`); ``est`` itself when it has
+    no ``get_params``."""
+    return clone(est) if hasattr(est, "get_params") else est
+
+
+class _Estimator(BaseEstimator):
+    """Shared machinery: parameter checks, fit bookkeeping, the fitted check, ``predict`` and ``repr``.
+
+    ``get_params`` and ``set_params`` come from :class:`sklearn.base.BaseEstimator` (read off ``__init__``).
+    """
 
     _rules: ClassVar[dict[str, _Rule]] = {}
     forecast_level_: np.ndarray
     fitted_: np.ndarray | None
-
-    def get_params(self) -> dict[str, Any]:
-        """The settings given to ``__init__``, by name."""
-        return {name: getattr(self, name) for name in self._rules}
 
     def _check_params(self) -> None:
         for name, rule in self._rules.items():
@@ -127,7 +135,7 @@ class _Estimator:
         return np.repeat(self.forecast_level_[:, None], int(h), axis=1)
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._rules)
         return f"{type(self).__name__}({args})"
 
 

@@ -47,8 +47,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
-from zk_forecast.demand.models import ESTIMATORS, NotFittedError
+from zk_forecast.demand.models import ESTIMATORS, NotFittedError, fresh_estimator
 from zk_forecast.demand.panel import Panel
 from zk_forecast.errors import ZkTypeError, ZkValueError
 
@@ -320,7 +321,7 @@ def seasonal_indices(profiles: pd.DataFrame, labels: Any) -> np.ndarray:
 # the estimator
 
 
-class SeasonalAdjusted:
+class SeasonalAdjusted(BaseEstimator):
     """A flat base method on the deseasonalised history, reseasonalised by pooled profiles.
 
     Parameters
@@ -382,13 +383,8 @@ class SeasonalAdjusted:
         self.conventions = conventions
         self.alias = alias
 
-    def get_params(self) -> dict[str, Any]:
-        """The settings given to ``__init__``, by name."""
-        return {k: getattr(self, k) for k in ("base", "period", "groups", "shrinkage", "smoothing", "phase",
-                                               "profiles", "conventions", "alias")}
-
     def __repr__(self) -> str:
-        shown = {k: v for k, v in self.get_params().items() if k not in ("groups", "profiles")}
+        shown = {k: v for k, v in self.get_params(deep=False).items() if k not in ("groups", "profiles")}
         return f"SeasonalAdjusted({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     def _make_base(self) -> Any:
@@ -399,7 +395,7 @@ class SeasonalAdjusted:
             cls = ESTIMATORS[b]
             return cls(conventions=self.conventions) if "conventions" in cls._rules else cls()  # type: ignore[call-arg]
         if all(hasattr(b, a) for a in ("fit", "predict")):
-            return type(b)(**b.get_params()) if hasattr(b, "get_params") else b
+            return fresh_estimator(b)
         raise ZkTypeError(f"'base' must be a method name or an estimator with fit/predict; got {b!r}.")
 
     def fit(self, y: Any, *, fitted: bool = True) -> SeasonalAdjusted:
@@ -439,8 +435,7 @@ class SeasonalAdjusted:
                                                smoothing=self.smoothing, phase=int(self.phase))
             self.profiles_.index = labels_idx
             self.indices_ = self.profiles_.to_numpy()[codes]
-        self._pos = season_positions(None, period, int(self.phase), n_periods=t)
-        col_idx = self.indices_[:, self._pos]
+        col_idx = self.indices_[:, season_positions(None, period, int(self.phase), n_periods=t)]
         adj = a / np.maximum(col_idx, MIN_INDEX)
         self.base_ = self._make_base().fit(adj, fitted=fitted)
         self.forecast_level_ = np.asarray(self.base_.forecast_level_, dtype=np.float64) if hasattr(

@@ -68,9 +68,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
 from zk_forecast.demand.classify import SBC_CATEGORIES, adi_cv2, sbc_category
-from zk_forecast.demand.models import ESTIMATORS, SES, NotFittedError
+from zk_forecast.demand.models import ESTIMATORS, SES, NotFittedError, fresh_estimator
 from zk_forecast.demand.seasonal import SeasonalAdjusted
 from zk_forecast.errors import ZkTypeError, ZkValueError
 
@@ -103,7 +104,7 @@ def _valid_names(seasonal: bool) -> list[str]:
 
 def make_estimator(method: Any, *, conventions: str = "zk", groups: Any = None, period: int = 12,
                    phase: int = 0) -> Any:
-    """A fresh estimator from a method name or an estimator instance (cloned with ``get_params``).
+    """A fresh estimator from a method name or an estimator instance (cloned with :func:`sklearn.base.clone`).
 
     ``"seasonal"`` gives :class:`~zk_forecast.demand.seasonal.SeasonalAdjusted` (base SBA) pooled over ``groups``.
     """
@@ -118,7 +119,7 @@ def make_estimator(method: Any, *, conventions: str = "zk", groups: Any = None, 
         cls = ESTIMATORS[method]
         return cls(conventions=conventions) if "conventions" in cls._rules else cls()  # type: ignore[call-arg]
     if all(hasattr(method, a) for a in ("fit", "predict")):
-        return type(method)(**method.get_params()) if hasattr(method, "get_params") else method
+        return fresh_estimator(method)
     raise ZkTypeError(f"Each candidate must be a method name or an estimator with fit/predict; got {method!r}.")
 
 
@@ -407,7 +408,7 @@ def evaluation_report(
 # the auto estimator
 
 
-class AutoSelect:
+class AutoSelect(BaseEstimator):
     """Fit candidate methods, evaluate them over rolling origins, and forecast each series with its best one.
 
     Parameters
@@ -510,15 +511,10 @@ class AutoSelect:
     fallback_: bool
     forecast_level_: np.ndarray
     fitted_: np.ndarray | None
-    _PARAMS = ("candidates", "h", "n_origins", "loss", "bias_weight", "select", "shrinkage", "combine", "default",
-               "min_train", "groups", "period", "phase", "conventions", "alias", "refit")
-
-    def get_params(self) -> dict[str, Any]:
-        """The settings given to ``__init__``, by name."""
-        return {k: getattr(self, k) for k in self._PARAMS}
+    parts_: list[tuple[np.ndarray, Any, bool]]
 
     def __repr__(self) -> str:
-        shown = {k: v for k, v in self.get_params().items() if k != "groups"}
+        shown = {k: v for k, v in self.get_params(deep=False).items() if k != "groups"}
         return f"AutoSelect({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     def _candidates(self) -> list[Any]:
@@ -591,7 +587,7 @@ class AutoSelect:
         self.choice_ = choice[:, 0]
         self.chosen_ = choice
         # refit each chosen method on the rows that chose it (the seasonal one on all rows: it pools)
-        self._parts: list[tuple[np.ndarray, Any]] = []
+        self.parts_ = []
         k = choice.shape[1]
         self.fitted_ = np.zeros((n, t)) if fitted else None
         level = np.zeros(n)
@@ -600,7 +596,7 @@ class AutoSelect:
             est = self._make(by_label[lab])
             pooled = isinstance(est, SeasonalAdjusted)
             est.fit(a if pooled else a[rows], fitted=fitted)
-            self._parts.append((rows, (est, pooled)))
+            self.parts_.append((rows, est, pooled))
             f1 = np.asarray(est.predict(1), dtype=np.float64)[:, 0]
             level[rows] += (f1[rows] if pooled else f1) / k
             if fitted and self.fitted_ is not None:
@@ -648,7 +644,7 @@ class AutoSelect:
             raise ZkValueError(f"The 'h' parameter of predict must be an int >= 1 [periods]. Got {h!r} instead.")
         k = self.chosen_.shape[1]
         out = np.zeros((self.n_series_, int(h)))
-        for rows, (est, pooled) in self._parts:
+        for rows, est, pooled in self.parts_:
             p = np.asarray(est.predict(int(h)), dtype=np.float64)
             out[rows] += (p[rows] if pooled else p) / k
         return out
