@@ -5,6 +5,7 @@ grouped counts and left truncation; :func:`fit_groups` fits every component × m
 solve. :func:`build_lives` turns tickets into component lives in engine hours and
 :class:`InstalledBaseForecaster` forecasts parts demand from the machines in the field. Repairable systems get Nelson's mean cumulative function, Crow-AMSAA and Duane models and trend tests;
 :func:`compare_cut_in` tells a manufacturer whether a design change lowered the failure rate.
+:class:`KaplanMeier`, :class:`NelsonAalen` and :class:`Turnbull` estimate lives without a parametric family.
 """
 
 from zk_forecast.failures.compare import (
@@ -35,6 +36,7 @@ from zk_forecast.failures.lifetimes import (
     weibull_loglik,
 )
 from zk_forecast.failures.lives import build_lives, machine_hours, usage_profile
+from zk_forecast.failures.nonparametric import KaplanMeier, NelsonAalen, Turnbull
 from zk_forecast.failures.repairable import (
     CrowAMSAAResult,
     DuaneResult,
@@ -52,6 +54,9 @@ from zk_forecast.failures.repairable import (
 
 __all__ = [
     "InstalledBaseForecaster",
+    "KaplanMeier",
+    "NelsonAalen",
+    "Turnbull",
     "build_lives",
     "expected_renewals",
     "machine_hours",
