@@ -91,10 +91,15 @@ class ParametricLifetime:
 
     Parameters
     ----------
-    method : {"mle", "rank_regression"}
-        ``"mle"``: maximum likelihood. ``"rank_regression"``: least squares of ln t on the linearised plotting
-        position (rank regression on X, "RRX", as reliability software does), with Johnson's adjusted ranks for
-        suspensions and Benard's median-rank approximation (i - 0.3) / (n + 0.4).
+    method : {"mle", "rank_regression", "rank_regression_y"}
+        ``"mle"``: maximum likelihood. ``"rank_regression"``: least squares of the time on the linearised plotting
+        position (rank regression on X, "RRX"); ``"rank_regression_y"``: least squares of the linearised plotting
+        position on the time (rank regression on Y, "RRY", the default "LS" of the Python package ``reliability``).
+        Both use Johnson's adjusted ranks for suspensions and Benard's median-rank approximation
+        (i - 0.3) / (n + 0.4). Two-parameter families regress on ln t; the exponential regresses
+        ``-ln(1 - F)`` on t in linear time through the origin (``-ln(1 - F) = t / scale``), as Weibull++ and
+        ``reliability`` do: RRY gives ``1 / scale = sum(t z) / sum(t^2)``, RRX ``scale = sum(t z) / sum(z^2)``
+        with ``z = -ln(1 - F)``.
     level : float
         Confidence level of the intervals in ``summary`` (0 < level < 1).
     """
@@ -104,7 +109,7 @@ class ParametricLifetime:
     _dist: ClassVar[type[_StdDist]] = _StdDist
     _to_loc_scale: ClassVar[FloatArray] = np.zeros((2, 0))
     _family: ClassVar[str] = ""
-    _methods: ClassVar[tuple[str, ...]] = ("mle", "rank_regression")
+    _methods: ClassVar[tuple[str, ...]] = ("mle", "rank_regression", "rank_regression_y")
 
     def __init__(self, *, method: str = "mle", level: float = 0.95) -> None:
         self.method = method
@@ -183,7 +188,7 @@ class ParametricLifetime:
                 "Weibayes lower bound on the scale, or wait for failures."
             )
         self._check_degenerate(data)
-        if self.method == "rank_regression":
+        if self.method in ("rank_regression", "rank_regression_y"):
             theta = self._fit_rank_regression(data)
             converged = True
             n_iter = 0
@@ -291,7 +296,7 @@ class ParametricLifetime:
     def _fit_rank_regression(self, data: LifeData) -> FloatArray:
         if not data.only_exact_or_right or np.any(data.entry > 0):
             raise ZkValueError(
-                "method='rank_regression' handles exact failures and suspensions only; the data hold interval "
+                f"method={self.method!r} handles exact failures and suspensions only; the data hold interval "
                 "censoring or left truncation. Fix: use method='mle'."
             )
         x, p = _plotting_positions(data)
@@ -300,11 +305,20 @@ class ParametricLifetime:
                 f"rank regression of a {len(self._param_names)}-parameter model needs at least that many failures; "
                 f"got {x.size}. Fix: use method='mle'."
             )
+        on_y = self.method == "rank_regression_y"
+        if not self._to_loc_scale[1].any():  # exponential: -ln(1 - F) = t / scale, in linear time
+            t, z = np.exp(x), -np.log1p(-p)
+            scale = float(t @ t / (t @ z)) if on_y else float(t @ z / (z @ z))
+            return self._theta_from_loc_scale(math.log(scale), 0.0)
         y = self._dist.ppf(p)
-        if self._to_loc_scale[1].any():
-            slope, intercept = np.polyfit(y, x, 1)  # regress ln t (X) on the plotting position (Y)
-            return self._theta_from_loc_scale(float(intercept), math.log(slope))
-        return self._theta_from_loc_scale(float(np.mean(x - y)), 0.0)
+        if on_y:
+            slope, intercept = np.polyfit(x, y, 1)  # regress the plotting position (Y) on ln t (X)
+            if slope <= 0:
+                raise ZkValueError("rank regression on Y found no increasing line through the plotting positions "
+                                   "(the failures do not rise with age). Fix: use method='mle'.")
+            return self._theta_from_loc_scale(float(-intercept / slope), -math.log(slope))
+        slope, intercept = np.polyfit(y, x, 1)  # regress ln t (X) on the plotting position (Y)
+        return self._theta_from_loc_scale(float(intercept), math.log(slope))
 
     # ---- fitted check and predictions ---------------------------------------------------------------------------
     def _check_fitted(self) -> None:
@@ -616,9 +630,9 @@ class Weibull(ParametricLifetime):
 
     Parameters
     ----------
-    method : {"mle", "rank_regression"}
-        Maximum likelihood, or rank regression on X (ln t regressed on ln(-ln(1 - F))), see
-        :class:`ParametricLifetime`.
+    method : {"mle", "rank_regression", "rank_regression_y"}
+        Maximum likelihood, or rank regression on X (ln t regressed on ln(-ln(1 - F))) or on Y (ln(-ln(1 - F))
+        regressed on ln t), see :class:`ParametricLifetime`.
     level : float
         Confidence level of the intervals in ``summary``.
 
@@ -647,7 +661,7 @@ class LogNormal(ParametricLifetime):
 
     Parameters
     ----------
-    method : {"mle", "rank_regression"}
+    method : {"mle", "rank_regression", "rank_regression_y"}
     level : float
     """
 
@@ -667,7 +681,7 @@ class Exponential(ParametricLifetime):
 
     Parameters
     ----------
-    method : {"mle", "rank_regression"}
+    method : {"mle", "rank_regression", "rank_regression_y"}
     level : float
     """
 
