@@ -17,8 +17,8 @@ from zk_forecast.failures import Exponential, LogNormal, Weibull
 
 
 def _reliability_data(rvs: stats.rv_continuous, mean: float, **kw: float) -> tuple[np.ndarray, np.ndarray]:
-    np.random.seed(5)  # the legacy global seed `reliability` uses in random_samples(seed=5)
-    x = rvs.rvs(size=20, **kw)
+    # `reliability` seeds numpy's legacy global generator with 5; a RandomState(5) draws the same stream
+    x = rvs.rvs(size=20, random_state=np.random.RandomState(5), **kw)
     fail = x[x < mean]
     n_susp = int((x >= mean).sum())
     return np.r_[fail, np.full(n_susp, mean)], np.r_[np.zeros(fail.size), np.ones(n_susp)]
