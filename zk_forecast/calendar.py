@@ -1,7 +1,7 @@
-"""Periods (ISO weeks, months) and Chinese working days.
+"""Periods (ISO weeks, months), Chinese working days and the farming seasons of Ningxia.
 
-Two concepts live here, both vectorised over scalars, lists, numpy arrays, ``pandas.Series`` and
-``pandas.DatetimeIndex``:
+Three concepts live here; periods and working days are vectorised over scalars, lists, numpy arrays,
+``pandas.Series`` and ``pandas.DatetimeIndex``:
 
 * **Periods.** A week starts on Monday 00:00 and is labelled by that Monday (``freq="W-MON"``); a month is
   labelled by its first day (``freq="MS"``). :func:`period_start` maps dates to the start of their period,
@@ -13,6 +13,22 @@ Two concepts live here, both vectorised over scalars, lists, numpy arrays, ``pan
   to Monday-Friday and warns once per year with a :class:`CalendarWarning`; supply that year's dates through
   ``WorkingCalendar(holidays=[...], workdays=[...])`` or the config (``[calendar] holidays = [...]`` and
   ``workdays = [...]``).
+* **Farming seasons.** :data:`FARMING_SEASONS` is the one table of the seasons of Ningxia, used by the wear-part
+  list, the manufacturer report, the service report and the scorecard. Every month belongs to exactly one
+  season, because the wear-part list sizes stock per season for the whole year:
+
+  - 春播 spring sowing, March-May: spring wheat is sown in the Yellow River irrigation area from early March,
+    maize, rice and potatoes in April and May; tractors and seeders work hardest then.
+  - 夏收 wheat (summer) harvest, June-July: winter wheat in the south and spring wheat in the north are
+    harvested; combines and balers start their year.
+  - 秋收 autumn harvest, August-October: maize, rice and potatoes are harvested in September and October.
+    August belongs to this campaign because the harvesters are overhauled before it and their wear parts are
+    bought then (the wear-part list must hold them in August), and a failure found in that overhaul is a
+    failure of the autumn campaign. A lull season of August alone would be one month, too thin for the
+    wear-part list's per-season statistics.
+  - 冬季 winter, November-February: little field work, the off-season (not shaded in charts).
+
+  Reports show only the seasons that overlap their period (:func:`seasons_in`).
 
 Working-day functions operate on calendar dates: a time of day is dropped (``2024-10-08 17:30`` is the day
 ``2024-10-08``), and time-zone-aware values are read in their own wall-clock time. Missing dates (``NaT``) are
@@ -38,8 +54,10 @@ import pandas as pd
 from zk_forecast.errors import CalendarError, ZkTypeError
 
 __all__ = [
+    "FARMING_SEASONS",
     "FREQ_ALIASES",
     "CalendarWarning",
+    "Season",
     "WorkingCalendar",
     "add_working_days",
     "default_calendar",
@@ -48,6 +66,9 @@ __all__ = [
     "normalize_freq",
     "period_range",
     "period_start",
+    "season_months",
+    "season_of_month",
+    "seasons_in",
     "working_days_between",
 ]
 
@@ -640,3 +661,116 @@ def working_days_between(start: Any, end: Any) -> Any:
 def add_working_days(start: Any, n: Any) -> Any:
     """Return the date ``n`` [working days] after ``start``; see :meth:`WorkingCalendar.add_working_days`."""
     return default_calendar().add_working_days(start, n)
+
+
+# ----------------------------------------------------------------------------------------------------
+# farming seasons
+
+_MONTH_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True)
+class Season:
+    """One farming season of :data:`FARMING_SEASONS`.
+
+    Attributes
+    ----------
+    key : str
+        Identifier used in data and file columns (``"spring_sowing"``).
+    zh, en : str
+        Chinese and English names shown in reports (``"春播"``, ``"spring sowing"``).
+    months : tuple of int
+        Calendar months (1-12) in the season, in order from its first month.
+    field_work : bool
+        True for the seasons the machines work in the fields (shaded in charts); False for the winter lull.
+    """
+
+    key: str
+    zh: str
+    en: str
+    months: tuple[int, ...]
+    field_work: bool = True
+
+    @property
+    def label(self) -> str:
+        """``"春播 spring sowing"``."""
+        return f"{self.zh} {self.en}"
+
+    @property
+    def months_zh(self) -> str:
+        """The months in Chinese, e.g. ``"3–5月"`` or ``"11–次年2月"``."""
+        a, b = self.months[0], self.months[-1]
+        if a == b:
+            return f"{a}月"
+        return f"{a}–{'次年' if b < a else ''}{b}月"
+
+    @property
+    def months_en(self) -> str:
+        """The months in English, e.g. ``"Mar–May"``."""
+        a, b = self.months[0], self.months[-1]
+        return _MONTH_EN[a - 1] if a == b else f"{_MONTH_EN[a - 1]}–{_MONTH_EN[b - 1]}"
+
+
+#: The farming seasons of Ningxia: the one table of them (see the module docstring for why these months).
+FARMING_SEASONS: tuple[Season, ...] = (
+    Season("spring_sowing", "春播", "spring sowing", (3, 4, 5)),
+    Season("wheat_harvest", "夏收", "wheat harvest", (6, 7)),
+    Season("autumn_harvest", "秋收", "autumn harvest", (8, 9, 10)),
+    Season("winter", "冬季", "winter", (11, 12, 1, 2), field_work=False),
+)
+
+_SEASON_OF_MONTH = np.array([next(s.key for s in FARMING_SEASONS if m in s.months) for m in range(1, 13)],
+                            dtype=object)
+
+
+def season_months() -> dict[str, tuple[int, ...]]:
+    """Season key → its calendar months (1-12), from :data:`FARMING_SEASONS`, in table order."""
+    return {s.key: s.months for s in FARMING_SEASONS}
+
+
+def season_of_month(months: Any) -> Any:
+    """The season key of each calendar month.
+
+    Parameters
+    ----------
+    months : int or array-like of int or Series
+        Calendar months 1-12.
+
+    Returns
+    -------
+    str, numpy.ndarray of str, or Series (same index)
+
+    Raises
+    ------
+    ZkTypeError
+        A month that is not a whole number 1-12 (NaN included).
+    """
+    arr = np.asarray(months.to_numpy() if isinstance(months, pd.Series) else months)
+    flat = np.atleast_1d(arr)
+    ok = flat.dtype.kind in "iu" or (flat.dtype.kind == "f" and bool(np.all(flat == np.round(flat))))
+    if not ok or (flat.size and (flat.min() < 1 or flat.max() > 12)):
+        raise ZkTypeError(f"Months must be whole numbers 1-12; got {months!r}. Fix: pass e.g. dates.dt.month.")
+    keys = _SEASON_OF_MONTH[flat.astype(np.int64) - 1] if flat.size else np.empty(0, dtype=object)
+    if isinstance(months, pd.Series):
+        return pd.Series(keys, index=months.index, name=months.name, dtype=object)
+    return keys[0] if arr.ndim == 0 else keys
+
+
+def seasons_in(start: Any, end: Any) -> tuple[Season, ...]:
+    """The seasons with at least one month in the span ``start <= date < end``, in table order.
+
+    Parameters
+    ----------
+    start, end : date-like
+        First day and the day after the last day of the span (a report's period).
+
+    Returns
+    -------
+    tuple of Season
+        Empty when ``end <= start``.
+    """
+    a, b = pd.Timestamp(start), pd.Timestamp(end)
+    if b <= a:
+        return ()
+    months = set(pd.date_range(a.normalize().replace(day=1), b - pd.Timedelta(days=1), freq="MS").month)
+    return tuple(s for s in FARMING_SEASONS if months & set(s.months))

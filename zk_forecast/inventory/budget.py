@@ -61,11 +61,14 @@ class BudgetCurve:
         Starting stock level per series [units].
     """
 
-    def __init__(self, frame: pd.DataFrame, ids: pd.Index, s_min: np.ndarray, step_series: np.ndarray) -> None:
+    def __init__(self, frame: pd.DataFrame, ids: pd.Index, s_min: np.ndarray, step_series: np.ndarray,
+                 step_levels: np.ndarray | None = None, not_stocked: np.ndarray | None = None) -> None:
         self.frame = frame
         self.ids = ids
         self.s_min = s_min
         self._step_series = step_series  # series position of each step (row j + 1 of frame)
+        self._step_levels = step_levels  # levels each step adds (hull steps may add several); None: one
+        self._not_stocked = not_stocked  # series without demand: level 0 whatever the curve
 
     def __repr__(self) -> str:
         f = self.frame
@@ -86,8 +89,12 @@ class BudgetCurve:
     def allocation(self, budget: float) -> pd.Series:
         """Stock level per series [units] of the best curve point costing at most ``budget`` [CNY]."""
         j = self._point(budget)
-        add = np.bincount(self._step_series[:j], minlength=len(self.ids))
-        return pd.Series(self.s_min + add, index=self.ids, name="stock_level")
+        w = None if self._step_levels is None else self._step_levels[:j]
+        add = np.bincount(self._step_series[:j], weights=w, minlength=len(self.ids)).astype(np.int64)
+        level = self.s_min + add
+        if self._not_stocked is not None:
+            level = np.where(self._not_stocked, 0, level)
+        return pd.Series(level, index=self.ids, name="stock_level")
 
     def least_investment(self, target: float) -> float:
         """Least investment [CNY] on the curve whose fill rate reaches ``target`` (in (0, 1])."""
@@ -153,15 +160,31 @@ def _as_pmf(pmf: Any, name: str) -> np.ndarray:
 
 def budget_curve(
     pmf: Any,
-    unit_cost: Any,
+    unit_cost: Any = None,
     *,
     pmf_l: Any = None,
     mean_r: Any = None,
     ids: Any = None,
     s_min: Any = 0,
     s_max: Any = None,
+    **plan_settings: Any,
 ) -> BudgetCurve:
     """Marginal analysis across series: the investment / fill-rate / backorders curve (module notes).
+
+    Two ways to call it:
+
+    ``budget_curve(history, items, review_period=1, ...)``
+        The planner's curve, on the engine of ``plan(objective="system")``: ``history`` and ``items`` as
+        :func:`~zk_forecast.inventory.plan.plan` takes them (the keyword settings too: ``review_period``,
+        ``service``, ``half_life``, ``receipts``, ...). Every point *is* a system plan of all items as one group:
+        ``plan(history, items, fill_rate=point.fill_rate, objective="system")`` gives the levels of
+        ``curve.allocation(point.investment)``. ``investment`` is the expected on-hand value [CNY], ``fill_rate``
+        the demand-weighted expected fill rate (or on-time share), ``backorders`` the expected units short per
+        review period [units], ``level`` the order-up-to level ``S`` the step reaches. Items without a demand
+        estimate (no history, no prior) are left out.
+    ``budget_curve(pmf, unit_cost, pmf_l=..., ...)``
+        Base-stock levels over given pmfs, backorders ``E[(D - S)^+]`` per yuan of ``S x unit_cost`` (the
+        arguments below).
 
     Parameters
     ----------
@@ -194,6 +217,13 @@ def budget_curve(
     >>> c.allocation(120).to_dict()
     {'A': 0, 'B': 1}
     """
+    if isinstance(unit_cost, pd.DataFrame):
+        return _system_curve(pmf, unit_cost, **plan_settings)
+    if plan_settings:
+        raise ZkValueError(f"budget_curve(pmf, unit_cost) takes no plan settings; got {sorted(plan_settings)}. "
+                           "Pass history and items to use them.")
+    if unit_cost is None:
+        raise ZkValueError("budget_curve needs unit_cost [CNY] per series, or (history, items).")
     a = _as_pmf(pmf, "pmf")
     n, K = a.shape
     cost = np.broadcast_to(np.asarray(unit_cost, dtype=np.float64), (n,)).copy()
@@ -255,3 +285,39 @@ def budget_curve(
     })
     frame["fill_rate"] = np.maximum.accumulate(frame["fill_rate"].to_numpy())  # summation noise only
     return BudgetCurve(frame, index, lo, rr.astype(np.int64))
+
+
+def _system_curve(history: Any, items: pd.DataFrame, **settings: Any) -> BudgetCurve:
+    """The budget curve of ``plan(objective="system")`` with all items as one group (see :func:`budget_curve`)."""
+    from zk_forecast.inventory.plan import system_tables
+    from zk_forecast.inventory.system import curve
+
+    ids, _, cost, _, tab = system_tables(history, items, **settings)
+    off, w = curve(tab, cost)
+    fr0, _, oh0 = tab.at(tab.s_lo)
+    none = tab.mean_r <= 0
+    inv0 = float(cost @ np.where(none, 0.0, oh0))
+    base = float(w @ fr0)
+    dem = float(tab.mean_r.sum())
+    fill = np.minimum(np.maximum.accumulate(np.r_[base, base + np.cumsum(off.gain)]), 1.0)
+    level = np.empty(off.series.size, dtype=np.int64)
+    # the level each step reaches: running count per series (steps of a series arrive in order)
+    for_series = off.series
+    cum = np.zeros(off.series.size, dtype=np.int64)
+    if off.series.size:
+        order = np.argsort(for_series, kind="stable")
+        lens = off.length[order]
+        cs = np.cumsum(lens)
+        starts = np.r_[0, np.flatnonzero(np.diff(for_series[order])) + 1]
+        first_of = np.repeat(starts, np.diff(np.r_[starts, order.size]))
+        cum[order] = cs - np.r_[0, cs][first_of]
+        level = tab.s_lo[for_series] + cum
+    frame = pd.DataFrame({
+        "investment": np.r_[inv0, inv0 + np.cumsum(off.cost)],
+        "fill_rate": fill,
+        "backorders": dem * (1.0 - fill),
+        "unique_id": np.r_[np.array([None], dtype=object), ids.to_numpy()[off.series]],
+        "level": pd.array(np.r_[-1, level], dtype="Int64"),
+        "ratio": np.r_[np.nan, np.where(off.cost > 0, off.gain / np.where(off.cost > 0, off.cost, 1.0), np.inf)],
+    })
+    return BudgetCurve(frame, ids, tab.s_lo.copy(), off.series.astype(np.int64), off.length.astype(np.int64), none)

@@ -26,7 +26,8 @@ Items without history (``basis``)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +45,11 @@ from zk_forecast.inventory.policy import (
     order_quantity,
     reorder_policy,
 )
+from zk_forecast.inventory.system import LevelTables, allocate, check_targets, level_tables
 
-__all__ = ["lead_time_from_receipts", "plan", "plan_files", "read_table"]
+__all__ = ["lead_time_from_receipts", "plan", "plan_files", "read_table", "system_tables"]
 
-_SERVICES = ("fill_rate", "cycle", "cost")
+_SERVICES = ("fill_rate", "cycle", "cost", "on_time")
 _GROUP_CELLS = 1 << 22  # pmf cells per group of series fitted together (32 MB per pmf)
 _COLUMNS = ["reorder_point", "order_up_to", "order_quantity", "expected_fill_rate", "expected_cycle_service",
             "expected_on_hand", "expected_on_hand_value", "mean_demand", "lead_time", "target", "basis"]
@@ -193,12 +195,374 @@ def _poisson_pmf(rate: np.ndarray, periods: np.ndarray, tail: float = 1e-9) -> n
 
 
 # ---------------------------------------------------------------------------------------------- plan
+_WIDTH_MARGIN = 4.0  # pmf width estimate = (L + R + 1) x largest period demand x this (compound tails run past it)
+_OBJECTIVES = ("item", "system")
+
+
+@dataclass
+class _Items:
+    """The checked columns of ``items`` as arrays (one row per item, in the order of ``items``)."""
+
+    index: pd.Index
+    lead_time: np.ndarray
+    cost: np.ndarray
+    moq: np.ndarray
+    pack: np.ndarray
+    hold: np.ndarray | None
+    order_cost: np.ndarray | None
+    target: np.ndarray
+    critical: np.ndarray
+    floor: np.ndarray
+    promise: np.ndarray | None
+    group: np.ndarray       # group code per item (0..G-1)
+    groups: pd.Index        # group names
+
+
+@dataclass
+class _Demand:
+    """What the history says per item: the panel, the fitted rows and the mean demand [units per period]."""
+
+    panel: Panel
+    values: np.ndarray
+    pos: np.ndarray
+    has: np.ndarray
+    mean: np.ndarray
+
+
+def _check_settings(service: str, objective: str, review_period: int, half_life: float | None,
+                    level_block: int | None, window: int | None) -> None:
+    if service not in _SERVICES:
+        raise ZkValueError(f"The 'service' parameter of plan must be one of {_SERVICES}; got {service!r} instead.")
+    if objective not in _OBJECTIVES:
+        raise ZkValueError(f"The 'objective' parameter of plan must be one of {_OBJECTIVES}; got {objective!r} "
+                           "instead. Use 'system' for the least money per group's promise, 'item' for one target "
+                           "per item.")
+    if objective == "system" and service == "cost":
+        raise ZkValueError("objective='system' meets a fill-rate or on-time target per group; service='cost' sets "
+                           "each item by its own costs: use objective='item' with service='cost'.")
+    if objective == "system" and service == "cycle":
+        raise ZkValueError("objective='system' weighs items by their demand, which suits fill rates: use "
+                           "service='fill_rate' or 'on_time' (or objective='item' for cycle service).")
+    if isinstance(review_period, bool) or not isinstance(review_period, (int, np.integer)) or review_period < 1:
+        raise ZkValueError(f"review_period must be an int >= 1 [periods]; got {review_period!r}.")
+    if half_life is not None and (isinstance(half_life, bool) or not isinstance(half_life, (int, float, np.number))
+                                  or not np.isfinite(half_life) or half_life <= 0):
+        raise ZkValueError(f"half_life must be a number > 0 [periods] or None (all periods weigh the same); got "
+                           f"{half_life!r}. Use e.g. half_life=52 for weekly history.")
+    if level_block is not None and (isinstance(level_block, bool) or not isinstance(level_block, (int, np.integer))
+                                    or level_block < 2):
+        raise ZkValueError(f"level_block must be an int >= 2 [periods] or None (no level uncertainty); got "
+                           f"{level_block!r}. Use e.g. level_block=13 for weekly history.")
+    if window is not None and (isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1):
+        raise ZkValueError(f"window must be an int >= 1 [periods] or None (all history); got {window!r}.")
+
+
+def _check_items(items: pd.DataFrame, fill_rate: Any, service: str, objective: str, R: int) -> _Items:
+    if not isinstance(items, pd.DataFrame):
+        raise ZkValueError("items must be a DataFrame indexed by unique_id.")
+    if items.index.has_duplicates:
+        raise ZkValueError(f"items has unique_id {items.index[items.index.duplicated()][0]!r} twice; keep one row.")
+    n = len(items)
+    L = _lead_times(items)
+    cost = _num(items, "unit_cost", 0.0, ">= 0 [CNY per unit]", "Fix the cost in the parts master.", _nonneg)
+    if objective == "system" and "unit_cost" in items.columns and items["unit_cost"].isna().any():
+        miss = [str(i) for i in items.index[items["unit_cost"].isna().to_numpy()][:5]]
+        raise ZkValueError(f"objective='system' spends money where it buys most service, so every item needs a "
+                           f"unit_cost [CNY]; {int(items['unit_cost'].isna().sum())} items have none, e.g. {miss}. "
+                           "Fill 参考成本 in the parts master (0 is allowed) / 系统目标需要每个配件的成本。")
+    if objective == "system" and "unit_cost" not in items.columns:
+        raise ZkValueError("objective='system' needs items column 'unit_cost' [CNY per unit] (0 is allowed); add "
+                           "it from the parts master / 系统目标需要配件成本列 unit_cost。")
+    moq = _num(items, "moq", 1.0, ">= 0 [units]", "Use 0 or 1 when there is no minimum.", _nonneg)
+    pack = _num(items, "pack_size", 1.0, "> 0 [units]", "Use 1 for parts sold singly.", lambda v: v > 0)
+    hold = _num(items, "holding_cost", np.nan, ">= 0 [CNY per unit-period]", "Fix the holding cost.",
+                lambda v: np.isnan(v) | (v >= 0)) if "holding_cost" in items.columns else None
+    ocost = _num(items, "order_cost", np.nan, ">= 0 [CNY per order]", "Fix the order cost.",
+                 lambda v: np.isnan(v) | (v >= 0)) if "order_cost" in items.columns else None
+    floor = _num(items, "min_fill_rate", 0.0, "in [0, 1) [probability]", "Use e.g. 0.9 for a wear-list part, or "
+                 "leave it blank for no floor.", lambda v: (v >= 0) & (v < 1))
+    promise = None
+    if service == "on_time":
+        if "promise_periods" not in items.columns:
+            raise ZkValueError("service='on_time' needs items column 'promise_periods' [periods]: the delivery "
+                               "promise, e.g. 1 week for wear-list parts (5 working days), 3 for others / "
+                               "按时交付需要承诺期列 promise_periods。")
+        promise = _num(items, "promise_periods", np.nan, "a whole number >= 0 [periods]",
+                       "Give the delivery promise in periods (ceil(working days / 5) for weeks).",
+                       lambda v: (v >= 0) & (v == np.rint(v))).astype(np.int64)
+    if "group" in items.columns and objective == "system":
+        codes, names = pd.factorize(items["group"].astype(str), sort=True)
+        groups = pd.Index(names, name="group")
+    else:
+        codes, groups = np.zeros(n, dtype=np.int64), pd.Index(["all"], name="group")
+    if service == "cost":
+        if hold is None or "backorder_cost" not in items.columns:
+            raise ZkValueError("service='cost' needs items columns 'holding_cost' [CNY per unit-period] and "
+                               "'backorder_cost' [CNY per unit short].")
+        back = _num(items, "backorder_cost", np.nan, "> 0 [CNY per unit short]", "Fix the backorder cost.",
+                    lambda v: v > 0)
+        target = np.maximum(critical_ratio(np.nan_to_num(hold), back, R), 1e-9)
+    elif objective == "system":
+        target = check_targets(np.asarray(groups), fill_rate)[codes]
+    else:
+        target = _targets(items, fill_rate)
+    critical = items["critical"].fillna(False).astype(bool).to_numpy() if "critical" in items.columns \
+        else np.zeros(n, dtype=bool)
+    return _Items(items.index, L, cost, moq, pack, hold, ocost, target, critical, floor, promise,
+                  np.asarray(codes, dtype=np.int64), groups)
+
+
+def _demand(history: pd.DataFrame | Panel, index: pd.Index, freq: str, window: int | None) -> _Demand:
+    if isinstance(history, Panel):
+        panel = history
+        unknown = pd.Index(panel.unique_id).difference(index)
+        if len(unknown):
+            raise ZkValueError(f"history has series {unknown[0]!r} which is not in items ({len(unknown)} such "
+                               "items); add it to items (with its lead_time) or subset the panel.")
+        if np.any(panel.values < 0):
+            bad = panel.unique_id[int(np.flatnonzero((panel.values < 0).any(axis=1))[0])]
+            raise ZkValueError(f"history has negative demand for item {bad!r}; net returns first (build_panel "
+                               "does).")
+    else:
+        for c in ("unique_id", "ds", "y"):
+            if c not in history.columns:
+                raise ZkValueError(f"history needs columns unique_id, ds, y (long format); '{c}' is missing.")
+        hist = history.assign(unique_id=history["unique_id"].astype(str))
+        unknown = pd.Index(hist["unique_id"].unique()).difference(index)
+        if len(unknown):
+            raise ZkValueError(f"history has rows for item {unknown[0]!r} which is not in items "
+                               f"({len(unknown)} such items); add it to items (with its lead_time) or drop its "
+                               "rows.")
+        if (pd.to_numeric(hist["y"], errors="coerce") < 0).any():
+            bad = hist.loc[pd.to_numeric(hist["y"], errors="coerce") < 0, "unique_id"].iloc[0]
+            raise ZkValueError(f"history has negative demand for item {bad!r}; net returns first (build_panel "
+                               "does).")
+        hist = hist.groupby(["unique_id", "ds"], as_index=False)["y"].sum()
+        panel = Panel.from_long(hist, freq=freq, fill="zero")
+    n = len(index)
+    vals = panel.values if window is None else panel.values[:, -int(window):]
+    pos = index.get_indexer(pd.Index(panel.unique_id).astype(str))
+    has = np.zeros(n, dtype=bool)
+    has[pos] = True
+    mean_d = np.zeros(n)
+    if len(panel):
+        mean_d[pos] = np.nan_to_num(np.nanmean(vals, axis=1))
+    return _Demand(panel, vals, pos, has, mean_d)
+
+
+def _measured_lead_times(index: pd.Index, L: np.ndarray, receipts: pd.DataFrame | None, min_receipts: int
+                         ) -> tuple[list[np.ndarray | None], np.ndarray, np.ndarray]:
+    """Measured lead-time pmfs (None: the items' own ``lead_time``), their source and the lead time shown."""
+    n = len(index)
+    lt_src = np.array(["items"] * n, dtype=object)
+    lt_pmf: list[np.ndarray | None] = [None] * n
+    lt_shown = L.astype(np.float64)
+    if receipts is not None:
+        meas = lead_time_from_receipts(receipts, min_receipts)
+        at = index.get_indexer(meas.index)
+        found = at >= 0
+        meas_pmf = meas["lead_time_pmf"].to_numpy(dtype=object)
+        for i, v in zip(at[found], meas_pmf[found]):
+            lt_pmf[i] = v
+        lt_src[at[found]] = "receipts"
+        lt_shown[at[found]] = meas["lead_time_mean"].to_numpy(dtype=np.float64)[found]
+    return lt_pmf, lt_src, lt_shown
+
+
+def _prior_rates(items: pd.DataFrame, prior: pd.DataFrame | None, has: np.ndarray, mean_d: np.ndarray,
+                 cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Demand rate [units per period] and basis of the items without history (module notes)."""
+    n = len(items)
+    basis = np.where(has, "history", "none").astype(object)
+    rate = np.full(n, np.nan)
+    if "installed_base" in items.columns:
+        rate = pd.to_numeric(items["installed_base"], errors="coerce").to_numpy(dtype=np.float64).copy()
+    if prior is not None:
+        pr = prior.assign(unique_id=prior["unique_id"].astype(str)).groupby("unique_id")["installed_base"].mean()
+        rate = np.where(np.isnan(rate), pr.reindex(items.index.astype(str)).to_numpy(dtype=np.float64), rate)
+    if np.any(rate < 0):
+        i = int(np.flatnonzero(rate < 0)[0])
+        raise ZkValueError(f"item {items.index[i]!r} has installed_base rate {rate[i]!r}; it must be >= 0 "
+                           "[units per period].")
+    use_ib = ~has & np.isfinite(rate)
+    basis[use_ib] = "installed_base"
+    if "category" in items.columns:
+        cat = items["category"].astype(str).to_numpy()
+        with np.errstate(divide="ignore"):
+            band = np.floor(2 * np.log10(np.where(cost > 0, cost, np.nan)))
+        frame = pd.DataFrame({"cat": cat, "band": band, "rate": mean_d})[has]
+        by_band = frame.groupby(["cat", "band"])["rate"].median()
+        by_cat = frame.groupby("cat")["rate"].median()
+        for k in np.flatnonzero(~has & ~use_ib):
+            r = by_band.get((cat[k], band[k]), np.nan)
+            r = by_cat.get(cat[k], np.nan) if np.isnan(r) else r
+            if np.isfinite(r):
+                rate[k], basis[k] = r, "similar"
+    return rate, basis
+
+
+def _weights(rows: np.ndarray, L: np.ndarray, lt_pmf: list[np.ndarray | None], shift: np.ndarray | None = None
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """P(L = l) per row (one-hot at the items' lead time, or measured) and the mass left out by ``shift``.
+
+    With ``shift`` (the promise [periods]) the weights are those of ``L - shift`` over ``L >= shift``,
+    renormalised; the second result is ``P(L < shift)``, the share of demand that is on time whatever the stock.
+    """
+    measured = [(k, lt_pmf[i]) for k, i in enumerate(rows) if lt_pmf[i] is not None]
+    top = max([int(L[rows].max(initial=0)) + 1, *(v.size for _, v in measured)])
+    w = np.zeros((rows.size, top))
+    w[np.arange(rows.size), L[rows]] = 1.0
+    for k, v in measured:
+        w[k] = 0.0
+        w[k, : v.size] = v
+    certain = np.zeros(rows.size)
+    if shift is not None:
+        sh = shift[rows]
+        cols = np.arange(top)[None, :]
+        certain = (w * (cols < sh[:, None])).sum(axis=1)
+        out = np.zeros_like(w)
+        src = cols + sh[:, None]
+        inside = src < top
+        r_ix = np.broadcast_to(np.arange(rows.size)[:, None], w.shape)
+        out[inside] = w[r_ix[inside], src[inside]]
+        left = out.sum(axis=1)
+        out = np.where(left[:, None] > 0, out / np.where(left > 0, left, 1.0)[:, None], 0.0)
+        out[left <= 0, 0] = 1.0
+        w = out
+    return w, certain
+
+
+def _pmf_batches(dem: _Demand, it: _Items, lt_pmf: list[np.ndarray | None], R: int, *, method: str,
+                 half_life: float | None, level_block: int | None, random_state: int | None,
+                 shift: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                                    np.ndarray]]:
+    """pmfs of demand over ``L + R``, ``L`` and ``R`` for the items with history, in blocks of similar width.
+
+    Yields ``(rows, pmf_lr, pmf_l, pmf_r, certain)``; ``certain`` is the on-time share beyond the stock's reach
+    when ``shift`` (promise periods) is given, else zeros.
+    """
+    L, pos, vals = it.lead_time, dem.pos, dem.values
+    lmax = np.array([L[i] if lt_pmf[i] is None else lt_pmf[i].size - 1 for i in pos])  # type: ignore[union-attr]
+    ymax = np.nanmax(np.where(np.isnan(vals), 0.0, vals), axis=1) if vals.size else np.zeros(0)
+    key = (lmax + R + 1) * np.maximum(np.ceil(ymax), 1.0) * _WIDTH_MARGIN
+    mixed = np.array([lt_pmf[i] is not None for i in pos])
+    for flag in (False, True):
+        sub_all = np.flatnonzero(mixed == flag)
+        sub_all = sub_all[np.argsort(key[sub_all], kind="stable")]
+        i0 = 0
+        while i0 < sub_all.size:
+            i1 = i0 + 1
+            while i1 < sub_all.size and (i1 + 1 - i0) * key[sub_all[i1]] <= _GROUP_CELLS:
+                i1 += 1
+            sub = sub_all[i0:i1]
+            i0 = i1
+            rows = pos[sub]
+            est = LeadTimeDemand(method=method, half_life=half_life, random_state=random_state,
+                                 level_block=level_block if method == "fitted" else None).fit(vals[sub])
+            w, certain = _weights(rows, L, lt_pmf, shift)
+            if method == "fitted":  # all lead-time values in one pass in the frequency domain
+                a, b, f = compound_mixture_pmfs(est.p_, est.size_pmf_, w, R, tail=est.tail,
+                                                level_multipliers=est.level_multipliers_,
+                                                level_weights=est.level_weights_)
+                yield rows, a, b, f, certain
+                continue
+            f = est.pmf(np.full(sub.size, R))
+            if not flag and shift is None:
+                Lf = L[rows]
+                pl = est.pmf(np.maximum(Lf, 1))
+                pl[Lf == 0] = 0.0
+                pl[Lf == 0, 0] = 1.0
+                yield rows, est.pmf(Lf + R), pl, f, certain
+            else:
+                a, b = mix_lead_times(est.pmf, w, R)
+                yield rows, a, b, f, certain
+
+
+def _prior_batch(rows: np.ndarray, rate: np.ndarray, it: _Items, lt_pmf: list[np.ndarray | None], R: int,
+                 shift: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Poisson pmfs of the items planned from a prior rate (installed base or similar parts)."""
+    rr = rate[rows]
+    w, certain = _weights(rows, it.lead_time, lt_pmf, shift)
+    a, b = mix_lead_times(lambda per: _poisson_pmf(rr, per), w, R)
+    return rows, a, b, _poisson_pmf(rr, np.full(rows.size, R)), certain
+
+
+def _all_batches(dem: _Demand, it: _Items, lt_pmf: list[np.ndarray | None], rate: np.ndarray,
+                 use_prior: np.ndarray, R: int, kw: dict[str, Any], shift: np.ndarray | None = None
+                 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """pmf blocks of the items with history, then of the items planned from a prior rate."""
+    if dem.has.any():
+        yield from _pmf_batches(dem, it, lt_pmf, R, shift=shift, **kw)
+    pr_rows = np.flatnonzero(use_prior)
+    if pr_rows.size:
+        yield _prior_batch(pr_rows, rate, it, lt_pmf, R, shift=shift)
+
+
+def _level_tables(dem: _Demand, it: _Items, lt_pmf: list[np.ndarray | None], rate: np.ndarray,
+                  use_prior: np.ndarray, R: int, kw: dict[str, Any], Q: np.ndarray, floor: np.ndarray, *,
+                  on_time: bool) -> tuple[np.ndarray, LevelTables]:
+    """Service and on hand against level of every planned item (rows with history or a prior), in row order."""
+    parts = []
+    shifted = _all_batches(dem, it, lt_pmf, rate, use_prior, R, kw, shift=it.promise) if on_time else None
+    for rows, a, b, f, _ in _all_batches(dem, it, lt_pmf, rate, use_prior, R, kw):
+        if shifted is not None:
+            _, a2, b2, f2, certain = next(shifted)
+            parts.append((rows, level_tables(a2, b2, f2, Q[rows], floor[rows], pmf_on_hand=a, certain=certain)))
+        else:
+            parts.append((rows, level_tables(a, b, f, Q[rows], floor[rows])))
+    rows_sel = np.flatnonzero(dem.has | use_prior)
+    return rows_sel, LevelTables.concat([(np.searchsorted(rows_sel, r), t) for r, t in parts], rows_sel.size)
+
+
+def _prepare(history: pd.DataFrame | Panel, items: pd.DataFrame, it: _Items, R: int, *, freq: str,
+             window: int | None, receipts: pd.DataFrame | None, prior: pd.DataFrame | None, min_receipts: int
+             ) -> tuple[_Demand, list[np.ndarray | None], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                        np.ndarray, np.ndarray]:
+    """History to panel, measured lead times, priors and lot sizes: everything the level search needs."""
+    index = items.index
+    dem = _demand(history, index, freq, window)
+    lt_pmf, lt_src, lt_shown = _measured_lead_times(index, it.lead_time, receipts, min_receipts)
+    rate, basis = _prior_rates(items, prior, dem.has, dem.mean, it.cost)
+    use_prior = np.isin(basis, ("installed_base", "similar"))
+    mean_d = np.where(use_prior, rate, dem.mean)
+    Q = order_quantity(mean_d * R, moq=it.moq, pack_size=it.pack,
+                       order_cost=None if it.order_cost is None else np.nan_to_num(it.order_cost),
+                       holding_cost=None if it.hold is None else np.where(np.isnan(it.hold), 0.0, it.hold * R))
+    return dem, lt_pmf, lt_src, lt_shown, rate, basis, use_prior, mean_d, Q
+
+
+def system_tables(history: pd.DataFrame | Panel, items: pd.DataFrame, review_period: int = 1, *,
+                  service: str = "fill_rate", method: str = "fitted", freq: str = "W-MON",
+                  receipts: pd.DataFrame | None = None, prior: pd.DataFrame | None = None, min_receipts: int = 5,
+                  random_state: int | None = 0, window: int | None = None, half_life: float | None = 52,
+                  level_block: int | None = 13) -> tuple[pd.Index, np.ndarray, np.ndarray, np.ndarray,
+                                                         LevelTables]:
+    """The level tables :func:`plan` allocates with ``objective="system"`` (the budget curve's input).
+
+    Returns the ids of the planned items, their rows in ``items``, unit costs [CNY], lot sizes ``Q`` [units] and
+    the :class:`~zk_forecast.inventory.system.LevelTables`; parameters as :func:`plan`.
+    """
+    if service not in ("fill_rate", "on_time"):
+        raise ZkValueError(f"The budget curve measures service='fill_rate' or 'on_time'; got {service!r}.")
+    _check_settings(service, "system", review_period, half_life, level_block, window)
+    R = int(review_period)
+    it = _check_items(items, 0.5, service, "system", R)
+    items = items.copy()
+    items.index = items.index.astype(str)
+    dem, lt_pmf, _, _, rate, _, use_prior, _, Q = _prepare(
+        history, items, it, R, freq=freq, window=window, receipts=receipts, prior=prior, min_receipts=min_receipts)
+    kw: dict[str, Any] = {"method": method, "half_life": half_life, "level_block": level_block,
+                          "random_state": random_state}
+    rows, tab = _level_tables(dem, it, lt_pmf, rate, use_prior, R, kw, Q, it.floor, on_time=service == "on_time")
+    return it.index[rows], rows, it.cost[rows], Q[rows], tab
+
+
 def plan(history: pd.DataFrame | Panel, items: pd.DataFrame, fill_rate: Any = 0.95, review_period: int = 1, *,
-         service: str = "fill_rate", method: str = "fitted", freq: str = "W-MON",
+         service: str = "fill_rate", objective: str = "item", method: str = "fitted", freq: str = "W-MON",
          receipts: pd.DataFrame | None = None, prior: pd.DataFrame | None = None, min_receipts: int = 5,
          random_state: int | None = 0, window: int | None = None, half_life: float | None = 52,
          level_block: int | None = 13) -> pd.DataFrame:
-    """(R, s, S) policies for every item, meeting a fill-rate, cycle-service or cost target.
+    """(R, s, S) policies for every item: per item, or the least money for each group's promise.
 
     Parameters
     ----------
@@ -207,19 +571,33 @@ def plan(history: pd.DataFrame | Panel, items: pd.DataFrame, fill_rate: Any = 0.
         an item's first row are zero demand. Or a :class:`~zk_forecast.demand.panel.Panel` (``build_panel``
         output) used as it is: NaN cells (before a series is listed, missing windows) are skipped.
     items : pandas.DataFrame
-        Indexed by ``unique_id``. Required ``lead_time`` [periods, >= 0]; optional ``unit_cost`` [CNY per unit],
-        ``moq`` [units], ``pack_size`` [units, > 0], ``order_cost`` [CNY per order] and ``holding_cost``
-        [CNY per unit-period] (EOQ lot size), ``backorder_cost`` [CNY per unit short] (``service="cost"``),
-        ``critical`` (bool), ``fill_rate`` (own target), ``class`` (key of a per-class target), ``category``
-        and ``installed_base`` [units per period] (priors, module notes).
-    fill_rate : float or mapping of class → float, default 0.95
-        Target in (0, 1) [probability]: fill rate (``service="fill_rate"``) or cycle service level
-        (``service="cycle"``); an item's own ``fill_rate`` column wins. Ignored by ``service="cost"``.
+        Indexed by ``unique_id``. Required ``lead_time`` [periods, >= 0]; optional ``unit_cost`` [CNY per unit]
+        (required, 0 allowed, by ``objective="system"``), ``moq`` [units], ``pack_size`` [units, > 0],
+        ``order_cost`` [CNY per order] and ``holding_cost`` [CNY per unit-period] (EOQ lot size),
+        ``backorder_cost`` [CNY per unit short] (``service="cost"``), ``critical`` (bool), ``fill_rate`` (own
+        target, ``objective="item"``), ``class`` (key of a per-class target, ``objective="item"``), ``group``
+        (key of a group target, ``objective="system"``), ``min_fill_rate`` [probability] (a floor no item goes
+        below, ``objective="system"``), ``promise_periods`` [periods] (``service="on_time"``), ``category`` and
+        ``installed_base`` [units per period] (priors, module notes).
+    fill_rate : float or mapping, default 0.95
+        Target in (0, 1) [probability]. ``objective="item"``: one target, or a mapping class -> target (an item's
+        own ``fill_rate`` column wins). ``objective="system"``: one target for every group, or a mapping
+        group -> target. Ignored by ``service="cost"``.
     review_period : int, default 1
         ``R`` [periods].
-    service : {"fill_rate", "cycle", "cost"}, default "fill_rate"
-        ``"cost"`` uses the critical ratio ``1 - h R / b`` as cycle service target
+    service : {"fill_rate", "cycle", "cost", "on_time"}, default "fill_rate"
+        What the target measures. ``"on_time"``: the share of demand delivered within the item's
+        ``promise_periods`` (from the shelf at once, or by a replenishment that arrives in time): for a lead time
+        ``L`` and a promise ``τ``, a unit short is on time when ``L - τ < 0`` and otherwise as a fill rate with
+        lead time ``L - τ`` (the wait of a backordered unit is at most ``L + 1`` periods under the simulator's
+        convention). ``"cost"`` (``objective="item"`` only) uses the critical ratio as cycle service target
         (:func:`~zk_forecast.inventory.policy.critical_ratio`).
+    objective : {"item", "system"}, default "item"
+        ``"item"``: each item meets its own target at its least level. ``"system"``: the least expected on-hand
+        value [CNY] such that the demand-weighted expected service of every group reaches its target, each next
+        unit of stock going where it buys the most service per yuan (:mod:`zk_forecast.inventory.system`);
+        ``min_fill_rate`` floors keep expensive critical parts from being starved. A group without any demand
+        stocks nothing (its items keep ``s = -1``; its fill rate is reported as NaN).
     method : {"fitted", "bootstrap"}, default "fitted"
         Demand distribution (:class:`~zk_forecast.demand.distributions.LeadTimeDemand`).
     freq : str, default "W-MON"
@@ -235,244 +613,122 @@ def plan(history: pd.DataFrame | Panel, items: pd.DataFrame, fill_rate: Any = 0.
         Fit the demand distributions (and ``mean_demand``, hence the lot size) on the last ``window`` periods of
         ``history`` only (the last period of the whole history ends every window) [periods]. An item without demand
         in its window gets ``s = -1, S = 0`` (not stocked) with ``basis = "history"``. Default: all periods from
-        each item's first row. On the MAN benchmark a 52-week window holds much less stock per point of fill rate:
-        items whose demand stopped still carry full-history stock otherwise (``benchmarks/bench_inventory.py``).
+        each item's first row.
     half_life : float or None, default 52
         Recency weighting of the demand fit [periods]: a period ``a`` periods before the last one of ``history``
         weighs ``0.5 ** (a / half_life)`` in the demand probability and in the mean and variance of the sizes
         (:class:`~zk_forecast.demand.distributions.LeadTimeDemand`); None weighs all periods the same.
         ``mean_demand`` and the lot size stay plain averages. The default, a year of weekly periods (use 12 for
         monthly history), was chosen on the MAN benchmark inside its fitting weeks only (rolling origins, see
-        ``benchmarks/bench_inventory.py``): achieved fill rates within 1.6 points of each target and less stock
-        at equal fill rate than equal weights; shorter half-lives fell short of the high targets.
+        ``benchmarks/bench_inventory.py``).
     level_block : int or None, default 13
         Level uncertainty (``method="fitted"``): the demand level of an item wanders when the means of its
         non-overlapping blocks of ``level_block`` periods vary more than independent periods explain
         (:func:`~zk_forecast.demand.distributions.level_variance`); its pmfs are then mixtures over a mean-1
-        gamma level multiplier with that relative variance, shared by all periods of the protection period
-        (:func:`~zk_forecast.demand.distributions.gamma_level_nodes`). Items with a steady level (about two
-        thirds on the MAN data) keep the pmfs of None. 13 (a quarter of weekly periods; use 3 for
-        monthly history) was chosen on the MAN benchmark inside its fitting weeks only (rolling origins, see
-        ``benchmarks/bench_inventory.py``): achieved fill rates closer to the high targets and 0.5-3 % less stock
-        at equal fill rate than None. None: periods independent given the fitted level.
+        gamma level multiplier with that relative variance, shared by all periods of the protection period.
+        13 (a quarter of weekly periods; use 3 for monthly history) was chosen on the MAN benchmark inside its
+        fitting weeks only. None: periods independent given the fitted level.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``unique_id`` in the order of ``items``: ``reorder_point`` and ``order_up_to`` [units],
-        ``order_quantity`` (``S - s``) [units], ``expected_fill_rate`` and ``expected_cycle_service``
-        [probability], ``expected_on_hand`` (end of a review cycle) [units], ``expected_on_hand_value`` [CNY],
-        ``mean_demand`` [units per period], ``lead_time`` [periods, the mean when measured], ``target``,
-        ``basis`` (``history`` / ``installed_base`` / ``similar`` / ``none``) and ``lead_time_source``
-        (``items`` / ``receipts``).
+        Indexed by ``unique_id`` in the order and with the labels of ``items.index``: ``reorder_point`` and
+        ``order_up_to`` [units], ``order_quantity`` (``S - s``) [units], ``expected_fill_rate`` (the expected
+        on-time share with ``service="on_time"``) and ``expected_cycle_service`` [probability],
+        ``expected_on_hand`` (end of a review cycle) [units], ``expected_on_hand_value`` [CNY], ``mean_demand``
+        [units per period], ``lead_time`` [periods, the mean when measured], ``target`` (the item's, or its
+        group's), ``basis`` (``history`` / ``installed_base`` / ``similar`` / ``none``), ``lead_time_source``
+        (``items`` / ``receipts``) and ``group``. ``result.attrs["groups"]`` is a DataFrame per group:
+        ``target``, ``expected_fill_rate`` (demand-weighted over the group's items) [probability],
+        ``expected_on_hand_value`` [CNY], ``items``, ``mean_demand`` [units per period] and ``reached`` (False
+        when no stock can reach the target).
     """
-    if service not in _SERVICES:
-        raise ZkValueError(f"The 'service' parameter of plan must be one of {_SERVICES}; got {service!r} instead.")
-    if isinstance(review_period, bool) or not isinstance(review_period, (int, np.integer)) or review_period < 1:
-        raise ZkValueError(f"review_period must be an int >= 1 [periods]; got {review_period!r}.")
-    if half_life is not None and (isinstance(half_life, bool) or not isinstance(half_life, (int, float, np.number))
-                                  or not np.isfinite(half_life) or half_life <= 0):
-        raise ZkValueError(f"half_life must be a number > 0 [periods] or None (all periods weigh the same); got "
-                           f"{half_life!r}. Use e.g. half_life=52 for weekly history.")
-    if level_block is not None and (isinstance(level_block, bool) or not isinstance(level_block, (int, np.integer))
-                                    or level_block < 2):
-        raise ZkValueError(f"level_block must be an int >= 2 [periods] or None (no level uncertainty); got "
-                           f"{level_block!r}. Use e.g. level_block=13 for weekly history.")
-    if not isinstance(items, pd.DataFrame):
-        raise ZkValueError("items must be a DataFrame indexed by unique_id.")
-    if items.index.has_duplicates:
-        raise ZkValueError(f"items has unique_id {items.index[items.index.duplicated()][0]!r} twice; keep one row.")
+    _check_settings(service, objective, review_period, half_life, level_block, window)
+    R = int(review_period)
+    it = _check_items(items, fill_rate, service, objective, R)
     items = items.copy()
     items.index = items.index.astype(str)
     n = len(items)
-    R = int(review_period)
-    L = _lead_times(items)
-    cost = _num(items, "unit_cost", 0.0, ">= 0 [CNY per unit]", "Fix the cost in the parts master.", _nonneg)
-    moq = _num(items, "moq", 1.0, ">= 0 [units]", "Use 0 or 1 when there is no minimum.", _nonneg)
-    pack = _num(items, "pack_size", 1.0, "> 0 [units]", "Use 1 for parts sold singly.", lambda v: v > 0)
-    hold = _num(items, "holding_cost", np.nan, ">= 0 [CNY per unit-period]", "Fix the holding cost.",
-                lambda v: np.isnan(v) | (v >= 0)) if "holding_cost" in items.columns else None
-    ocost = _num(items, "order_cost", np.nan, ">= 0 [CNY per order]", "Fix the order cost.",
-                 lambda v: np.isnan(v) | (v >= 0)) if "order_cost" in items.columns else None
-    if service == "cost":
-        if hold is None or "backorder_cost" not in items.columns:
-            raise ZkValueError("service='cost' needs items columns 'holding_cost' [CNY per unit-period] and "
-                               "'backorder_cost' [CNY per unit short].")
-        back = _num(items, "backorder_cost", np.nan, "> 0 [CNY per unit short]", "Fix the backorder cost.",
-                    lambda v: v > 0)
-        target = np.maximum(critical_ratio(np.nan_to_num(hold), back, R), 1e-9)
-    else:
-        target = _targets(items, fill_rate)
-    critical = items["critical"].fillna(False).astype(bool).to_numpy() if "critical" in items.columns \
-        else np.zeros(n, dtype=bool)
-
-    # ---- history
-    if isinstance(history, Panel):
-        panel = history
-        unknown = pd.Index(panel.unique_id).difference(items.index)
-        if len(unknown):
-            raise ZkValueError(f"history has series {unknown[0]!r} which is not in items ({len(unknown)} such "
-                               "items); add it to items (with its lead_time) or subset the panel.")
-        if np.any(panel.values < 0):
-            bad = panel.unique_id[int(np.flatnonzero((panel.values < 0).any(axis=1))[0])]
-            raise ZkValueError(f"history has negative demand for item {bad!r}; net returns first (build_panel "
-                               "does).")
-    else:
-        for c in ("unique_id", "ds", "y"):
-            if c not in history.columns:
-                raise ZkValueError(f"history needs columns unique_id, ds, y (long format); '{c}' is missing.")
-        hist = history.assign(unique_id=history["unique_id"].astype(str))
-        unknown = pd.Index(hist["unique_id"].unique()).difference(items.index)
-        if len(unknown):
-            raise ZkValueError(f"history has rows for item {unknown[0]!r} which is not in items "
-                               f"({len(unknown)} such items); add it to items (with its lead_time) or drop its "
-                               "rows.")
-        if (pd.to_numeric(hist["y"], errors="coerce") < 0).any():
-            bad = hist.loc[pd.to_numeric(hist["y"], errors="coerce") < 0, "unique_id"].iloc[0]
-            raise ZkValueError(f"history has negative demand for item {bad!r}; net returns first (build_panel "
-                               "does).")
-        hist = hist.groupby(["unique_id", "ds"], as_index=False)["y"].sum()
-        panel = Panel.from_long(hist, freq=freq, fill="zero")
-    if window is not None and (isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1):
-        raise ZkValueError(f"window must be an int >= 1 [periods] or None (all history); got {window!r}.")
-    vals = panel.values if window is None else panel.values[:, -int(window):]
-    pos = items.index.get_indexer(panel.unique_id)
-    has = np.zeros(n, dtype=bool)
-    has[pos] = True
-    mean_d = np.zeros(n)
-    if len(panel):
-        mean_d[pos] = np.nan_to_num(np.nanmean(vals, axis=1))
-
-    # ---- lead-time distributions
-    lt_src = np.array(["items"] * n, dtype=object)
-    lt_pmf: list[np.ndarray | None] = [None] * n
-    lt_shown = L.astype(np.float64)
-    if receipts is not None:
-        meas = lead_time_from_receipts(receipts, min_receipts)
-        at = items.index.get_indexer(meas.index)
-        found = at >= 0
-        meas_pmf = meas["lead_time_pmf"].to_numpy(dtype=object)
-        for i, v in zip(at[found], meas_pmf[found]):
-            lt_pmf[i] = v
-        lt_src[at[found]] = "receipts"
-        lt_shown[at[found]] = meas["lead_time_mean"].to_numpy(dtype=np.float64)[found]
-
-    # ---- priors
-    basis = np.where(has, "history", "none").astype(object)
-    rate = np.full(n, np.nan)
-    if "installed_base" in items.columns:
-        rate = pd.to_numeric(items["installed_base"], errors="coerce").to_numpy(dtype=np.float64).copy()
-    if prior is not None:
-        pr = prior.assign(unique_id=prior["unique_id"].astype(str)).groupby("unique_id")["installed_base"].mean()
-        rate = np.where(np.isnan(rate), pr.reindex(items.index).to_numpy(dtype=np.float64), rate)
-    if np.any(rate < 0):
-        i = int(np.flatnonzero(rate < 0)[0])
-        raise ZkValueError(f"item {items.index[i]!r} has installed_base rate {rate[i]!r}; it must be >= 0 "
-                           "[units per period].")
-    use_ib = ~has & np.isfinite(rate)
-    basis[use_ib] = "installed_base"
-    if "category" in items.columns:
-        cat = items["category"].astype(str).to_numpy()
-        with np.errstate(divide="ignore"):
-            band = np.floor(2 * np.log10(np.where(cost > 0, cost, np.nan)))
-        frame = pd.DataFrame({"cat": cat, "band": band, "rate": mean_d})[has]
-        by_band = frame.groupby(["cat", "band"])["rate"].median()
-        by_cat = frame.groupby("cat")["rate"].median()
-        for i in np.flatnonzero(~has & ~use_ib):
-            r = by_band.get((cat[i], band[i]), np.nan)
-            r = by_cat.get(cat[i], np.nan) if np.isnan(r) else r
-            if np.isfinite(r):
-                rate[i], basis[i] = r, "similar"
-    use_prior = np.isin(basis, ("installed_base", "similar"))
-    mean_d = np.where(use_prior, rate, mean_d)
-
-    # ---- lot sizes and pmfs
-    Q = order_quantity(mean_d * R, moq=moq, pack_size=pack,
-                       order_cost=None if ocost is None else np.nan_to_num(ocost),
-                       holding_cost=None if hold is None else np.where(np.isnan(hold), 0.0, hold * R))
-    out = pd.DataFrame(index=items.index, columns=_COLUMNS)
-    sel = has | use_prior
-    s_all = np.where(critical, 0, -1).astype(np.int64)
-    S_all = np.where(critical, 1, 0).astype(np.int64)
+    ctx = _prepare(history, items, it, R, freq=freq, window=window, receipts=receipts, prior=prior,
+                   min_receipts=min_receipts)
+    dem, lt_pmf, lt_src, lt_shown, rate, basis, use_prior, mean_d, Q = ctx
+    sel = dem.has | use_prior
+    s_all = np.where(it.critical, 0, -1).astype(np.int64)
+    S_all = np.where(it.critical, 1, 0).astype(np.int64)
     fr_all = np.full(n, np.nan)
     cs_all = np.full(n, np.nan)
     oh_all = S_all.astype(np.float64)
-    def solve(rows: np.ndarray, a: np.ndarray, b: np.ndarray, f: np.ndarray) -> None:
-        res = reorder_policy(a, b, f, target[rows], service="fill_rate" if service == "fill_rate" else "cycle",
-                             order_quantity=Q[rows])
-        s_all[rows], S_all[rows] = res["reorder_point"], res["order_up_to"]
-        fr_all[rows], cs_all[rows], oh_all[rows] = res["fill_rate"], res["cycle_service"], res["on_hand"]
-
-    def weights(rows: np.ndarray) -> np.ndarray:
-        """P(L = l) per row: one-hot at the items' lead time, or the measured distribution."""
-        measured = [(k, lt_pmf[i]) for k, i in enumerate(rows) if lt_pmf[i] is not None]
-        top = max([int(L[rows].max(initial=0)) + 1, *(v.size for _, v in measured)])
-        w = np.zeros((rows.size, top))
-        w[np.arange(rows.size), L[rows]] = 1.0
-        for k, v in measured:
-            w[k] = 0.0
-            w[k, : v.size] = v
-        return w
-
-    if has.any():
-        # series of similar scale together: the pmfs of a group are padded to its widest support
-        lmax = np.array([L[i] if lt_pmf[i] is None else lt_pmf[i].size - 1 for i in pos])  # type: ignore[union-attr]
-        ymax = np.nanmax(np.where(np.isnan(vals), 0.0, vals), axis=1) if vals.size else 0.0
-        key = (lmax + R + 1) * np.maximum(np.ceil(ymax), 1.0) * 4.0
-        mixed = np.array([lt_pmf[i] is not None for i in pos])
-        for flag in (False, True):
-            sub_all = np.flatnonzero(mixed == flag)
-            sub_all = sub_all[np.argsort(key[sub_all], kind="stable")]
-            i0 = 0
-            while i0 < sub_all.size:
-                i1 = i0 + 1
-                while i1 < sub_all.size and (i1 + 1 - i0) * key[sub_all[i1]] <= _GROUP_CELLS:
-                    i1 += 1
-                sub = sub_all[i0:i1]
-                i0 = i1
-                rows = pos[sub]
-                est = LeadTimeDemand(method=method, half_life=half_life, random_state=random_state,
-                                     level_block=level_block if method == "fitted" else None).fit(vals[sub])
-                if method == "fitted":  # all lead-time values in one pass in the frequency domain
-                    solve(rows, *compound_mixture_pmfs(est.p_, est.size_pmf_, weights(rows), R, tail=est.tail,
-                                                       level_multipliers=est.level_multipliers_,
-                                                       level_weights=est.level_weights_))
-                    continue
-                f = est.pmf(np.full(sub.size, R))
-                if not flag:
-                    Lf = L[rows]
-                    pl = est.pmf(np.maximum(Lf, 1))
-                    pl[Lf == 0] = 0.0
-                    pl[Lf == 0, 0] = 1.0
-                    solve(rows, est.pmf(Lf + R), pl, f)
-                else:
-                    a, b = mix_lead_times(est.pmf, weights(rows), R)
-                    solve(rows, a, b, f)
-    if use_prior.any():
-        pr_rows = np.flatnonzero(use_prior)
-        rr = rate[pr_rows]
-        a, b = mix_lead_times(lambda per: _poisson_pmf(rr, per), weights(pr_rows), R)
-        solve(pr_rows, a, b, _poisson_pmf(rr, np.full(pr_rows.size, R)))
-    none = ~sel
-    fr_all[none] = np.nan
-    cs_all[none] = np.nan
+    weight = np.zeros(n)  # expected demand per review period of the pmfs [units]: the weights of a group's service
+    kw: dict[str, Any] = {"method": method, "half_life": half_life, "level_block": level_block,
+                          "random_state": random_state}
+    if objective == "item" and service != "on_time":
+        svc = "fill_rate" if service == "fill_rate" else "cycle"
+        for rows, a, b, f, _ in _all_batches(dem, it, lt_pmf, rate, use_prior, R, kw):
+            res = reorder_policy(a, b, f, it.target[rows], service=svc, order_quantity=Q[rows])
+            weight[rows] = res["mean_r"]
+            s_all[rows], S_all[rows] = res["reorder_point"], res["order_up_to"]
+            fr_all[rows], cs_all[rows], oh_all[rows] = res["fill_rate"], res["cycle_service"], res["on_hand"]
+        reached = np.ones(len(it.groups), dtype=bool)
+    else:
+        floor = it.target if objective == "item" else it.floor
+        rows_sel, tab = _level_tables(dem, it, lt_pmf, rate, use_prior, R, kw, Q, floor,
+                                      on_time=service == "on_time")
+        if objective == "item":
+            level, reached = tab.s_lo, np.ones(len(it.groups), dtype=bool)
+        else:
+            level, reached = allocate(tab, it.cost[rows_sel], it.group[rows_sel],
+                                      check_targets(np.asarray(it.groups), fill_rate))
+        fr, cs, oh = tab.at(level)
+        weight[rows_sel] = tab.mean_r
+        none = tab.mean_r <= 0
+        S_all[rows_sel] = np.where(none, 0, level)
+        s_all[rows_sel] = np.where(none, -1, level - Q[rows_sel])
+        fr_all[rows_sel], cs_all[rows_sel], oh_all[rows_sel] = fr, cs, np.where(none, 0.0, oh)
+    fr_all[~sel] = np.nan
+    cs_all[~sel] = np.nan
+    out = pd.DataFrame(index=items.index, columns=_COLUMNS)
     out["reorder_point"] = s_all
     out["order_up_to"] = S_all
     out["order_quantity"] = S_all - s_all
     out["expected_fill_rate"] = fr_all
     out["expected_cycle_service"] = cs_all
     out["expected_on_hand"] = oh_all
-    out["expected_on_hand_value"] = oh_all * cost
+    out["expected_on_hand_value"] = oh_all * it.cost
     out["mean_demand"] = mean_d
     out["lead_time"] = lt_shown
-    out["target"] = target
+    out["target"] = it.target
     out["basis"] = basis.astype(str)
     out["lead_time_source"] = lt_src.astype(str)
     for c in ("unit_cost", "moq", "pack_size"):
         if c in items.columns:
             out[c] = items[c]
+    out["group"] = np.asarray(it.groups)[it.group]
+    out.index = it.index  # the labels (and dtype) of items.index
     out.index.name = "unique_id"
+    out.attrs["groups"] = _group_summary(out, it, weight, reached, R)
     return out
+
+
+def _group_summary(out: pd.DataFrame, it: _Items, mu: np.ndarray, reached: np.ndarray, R: int) -> pd.DataFrame:
+    """Per group: target, demand-weighted expected fill rate, on-hand value, items, demand, reached.
+
+    The weights ``mu`` are the expected demand per review period of the fitted pmfs (recency-weighted), the same
+    weights the system allocation uses; ``mean_demand`` in the result is ``mu / R`` [units per period].
+    """
+    G = len(it.groups)
+    g = it.group
+    fr = np.nan_to_num(out["expected_fill_rate"].to_numpy(dtype=np.float64), nan=0.0)
+    dem = np.bincount(g, weights=mu, minlength=G)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frg = np.where(dem > 0, np.bincount(g, weights=mu * fr, minlength=G) / dem, np.nan)
+    tgt = np.full(G, np.nan)
+    tgt[g] = it.target
+    return pd.DataFrame({"target": tgt, "expected_fill_rate": frg,
+                         "expected_on_hand_value": np.bincount(
+                             g, weights=out["expected_on_hand_value"].to_numpy(dtype=np.float64), minlength=G),
+                         "items": np.bincount(g, minlength=G),
+                         "mean_demand": dem / R, "reached": reached},
+                        index=it.groups)
 
 
 # ---------------------------------------------------------------------------------------------- files

@@ -35,6 +35,11 @@ cycle service
     Share of cycle-end periods that end without backorders [probability]. The cycle of the order placed at the
     review of period ``t`` ends in period ``t + L + R`` (the last period before the next order can arrive); with
     ``R = 1`` every period is a cycle end.
+on time
+    With ``promise_periods = τ``: share of the demand delivered within ``τ`` periods of the period it arose in
+    [probability], backorders served first come, first served (a unit of period ``t`` is on time when the units
+    delivered by the end of period ``t + τ`` cover it; units whose deadline lies past the end are measured against
+    what was delivered by the end). ``τ = 0`` is the fill rate.
 on hand
     Average over periods of the on hand at the end of the period (after step 3) [units]; times ``unit_cost`` the
     average on-hand value [CNY].
@@ -116,6 +121,7 @@ def simulate_policy(
     initial_on_hand: Any = None,
     index: Any = None,
     warmup: int = 0,
+    promise_periods: Any = None,
 ) -> SimulationResult:
     """Simulate (R, s, S) policies period by period (vectorised over series; semantics in the module notes).
 
@@ -142,6 +148,9 @@ def simulate_policy(
     warmup : int, default 0
         Periods ``0..warmup-1`` are replayed but not measured (module notes) [periods], ``0 <= warmup < T``.
         ``on_hand`` and ``backorders`` of the result still cover all ``T`` periods.
+    promise_periods : int or array-like of int, shape (n,), optional
+        Delivery promise ``τ`` [periods], >= 0: adds the on-time share (module notes) as ``on_time`` per series
+        and in total.
 
     Returns
     -------
@@ -182,6 +191,7 @@ def simulate_policy(
     units = np.zeros(n)
     OH = np.zeros((n, T))
     BO = np.zeros((n, T))
+    delivered = np.zeros((n, T))  # units handed over in each period (at once or from backorders)
     for t in range(T):  # loop over periods, vectorised over series
         arrive = pipe[:, t]
         oh += arrive                                   # 1. receive
@@ -189,8 +199,10 @@ def simulate_policy(
         x = np.minimum(oh, bo)                         # 2. serve backorders
         oh -= x
         bo -= x
+        delivered[:, t] = x
         now = np.minimum(oh, d[:, t])                  # 3. serve demand, backorder the rest
         oh -= now
+        delivered[:, t] += now
         bo += d[:, t] - now
         if t >= W:
             served += now
@@ -216,10 +228,25 @@ def simulate_policy(
         fr = np.where(dem > 0, served / dem, np.nan)
         csl = np.where(n_end > 0, no_bo.sum(axis=1) / n_end, np.nan)
     avg_oh = OH[:, W:].mean(axis=1) if T else np.zeros(n)
+    on_time = None
+    if promise_periods is not None:
+        tau = _vec(promise_periods, n, "promise_periods", integer=True, minimum=0).astype(np.int64)
+        # FIFO: the units of period t are on time as far as cumulative deliveries by t + tau cover them; the
+        # backlog carried in from before period 0 is served first
+        cum_d = np.cumsum(d, axis=1)
+        cum_v = np.cumsum(delivered, axis=1)
+        before = np.concatenate([np.zeros((n, 1)), cum_d[:, :-1]], axis=1)
+        due = np.minimum(np.arange(T)[None, :] + tau[:, None], T - 1)
+        by_due = np.take_along_axis(cum_v, due, axis=1)
+        ok = np.clip(by_due - before, 0.0, d)
+        on_time = ok[:, W:].sum(axis=1)
     items = pd.DataFrame({
         "demand": dem, "served": served, "fill_rate": fr, "cycle_service": csl, "avg_on_hand": avg_oh,
         "avg_on_hand_value": avg_oh * cost, "orders": orders, "units_ordered": units, "end_backorders": bo,
     }, index=pd.Index(index if index is not None else np.arange(n), name="unique_id"))
+    if on_time is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            items["on_time"] = np.where(dem > 0, on_time / dem, np.nan)
     total = {
         "fill_rate": float(served.sum() / dem.sum()) if dem.sum() > 0 else float("nan"),
         "mean_item_fill_rate": float(np.nanmean(fr)) if np.any(dem > 0) else float("nan"),
@@ -228,11 +255,13 @@ def simulate_policy(
         "avg_on_hand_value": float((avg_oh * cost).sum()),
         "orders": float(orders.sum()),
     }
+    if on_time is not None:
+        total["on_time"] = float(on_time.sum() / dem.sum()) if dem.sum() > 0 else float("nan")
     return SimulationResult(items=items, total=total, on_hand=OH, backorders=BO)
 
 
 def simulate(policies: pd.DataFrame, demand: pd.DataFrame, *, review_period: int = 1,
-             warmup: int = 0) -> SimulationResult:
+             warmup: int = 0, promise_periods: Any = None) -> SimulationResult:
     """Replay the output of :func:`zk_forecast.inventory.plan.plan` against demand in wide form.
 
     Parameters
@@ -247,6 +276,8 @@ def simulate(policies: pd.DataFrame, demand: pd.DataFrame, *, review_period: int
         ``R`` [periods].
     warmup : int, default 0
         Leading periods replayed but not measured [periods] (:func:`simulate_policy`).
+    promise_periods : int, array-like or str, optional
+        Delivery promise [periods] for the on-time share; a column name of ``policies`` takes it per series.
     """
     missing = demand.index.difference(policies.index)
     if len(missing):
@@ -259,4 +290,6 @@ def simulate(policies: pd.DataFrame, demand: pd.DataFrame, *, review_period: int
     return simulate_policy(demand.to_numpy(dtype=np.float64), p["reorder_point"].to_numpy(),
                            p["order_up_to"].to_numpy(), p["lead_time"].to_numpy(), review_period=review_period,
                            pack_size=col("pack_size", 1.0), moq=col("moq", 0.0), unit_cost=col("unit_cost", 0.0),
-                           index=demand.index, warmup=warmup)
+                           index=demand.index, warmup=warmup,
+                           promise_periods=p[promise_periods].to_numpy() if isinstance(promise_periods, str)
+                           else promise_periods)

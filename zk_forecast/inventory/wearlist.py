@@ -4,9 +4,10 @@ A part on the list is promised within 5 working days (about one week); other par
 per depot (``by="depot"``) or per customer fleet (``by="customer"``; issues are attributed to the customer owning
 the machine named by ``serial_no``) and per season.
 
-Seasons (:data:`SEASONS`, overridable): spring sowing 春播 (Mar-May), wheat harvest 夏收 (Jun-Jul), autumn harvest
-秋收 (Aug-Oct: pre-harvest overhauls in August, maize and rice harvest in September-October) and winter 冬季
-(Nov-Feb). Weeks are labelled by their Monday and belong to the season of that Monday's month.
+Seasons (:data:`SEASONS`, overridable): the farming seasons of :data:`zk_forecast.calendar.FARMING_SEASONS`, spring
+sowing 春播 (Mar-May), wheat harvest 夏收 (Jun-Jul), autumn harvest 秋收 (Aug-Oct: pre-harvest overhauls in August,
+maize and rice harvest in September-October) and winter 冬季 (Nov-Feb). Weeks are labelled by their Monday and
+belong to the season of that Monday's month.
 
 Signals, per key (depot or customer) × part × season, all in [units per week]
 -------------------------------------------------------------------------------
@@ -64,23 +65,18 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from zk_forecast.calendar import period_range, period_start
+from zk_forecast.calendar import FARMING_SEASONS, period_range, period_start, season_months
 from zk_forecast.demand import LeadTimeDemand, build_panel
 from zk_forecast.demand.panel import SEP, Panel
 from zk_forecast.errors import ZkTypeError, ZkValueError
 
 __all__ = ["OVERRIDE_ALIASES", "REPORT_COLUMNS", "SEASONS", "SEASON_ZH", "WearList", "read_overrides", "wear_list"]
 
-#: Season name → calendar months (1-12). Every month must belong to exactly one season.
-SEASONS: Mapping[str, tuple[int, ...]] = {
-    "spring_sowing": (3, 4, 5),
-    "wheat_harvest": (6, 7),
-    "autumn_harvest": (8, 9, 10),
-    "winter": (11, 12, 1, 2),
-}
+#: Season name → calendar months (1-12), from :data:`zk_forecast.calendar.FARMING_SEASONS`. Every month must
+#: belong to exactly one season.
+SEASONS: Mapping[str, tuple[int, ...]] = season_months()
 #: Chinese season labels for the report.
-SEASON_ZH: Mapping[str, str] = {"spring_sowing": "春播", "wheat_harvest": "夏收", "autumn_harvest": "秋收",
-                                "winter": "冬季"}
+SEASON_ZH: Mapping[str, str] = {s.key: s.zh for s in FARMING_SEASONS}
 #: Override-file headers (normalised: lower case) → canonical names.
 OVERRIDE_ALIASES: Mapping[str, str] = {
     "depot_id": "key", "depot": "key", "网点": "key", "仓库": "key", "网点编码": "key", "仓库编码": "key",
