@@ -5,7 +5,8 @@ grouped counts and left truncation; :func:`fit_groups` fits every component × m
 solve. :func:`build_lives` turns tickets into component lives in engine hours and
 :class:`InstalledBaseForecaster` forecasts parts demand from the machines in the field. Repairable systems get Nelson's mean cumulative function, Crow-AMSAA and Duane models and trend tests;
 :func:`compare_cut_in` tells a manufacturer whether a design change lowered the failure rate.
-:class:`KaplanMeier`, :class:`NelsonAalen` and :class:`Turnbull` estimate lives without a parametric family.
+:class:`KaplanMeier`, :class:`NelsonAalen` and :class:`Turnbull` estimate lives without a parametric family;
+:class:`Weibull3P`, :class:`Exponential2P` and :class:`LogNormal3P` add a threshold (failure-free life).
 """
 
 from zk_forecast.failures.compare import (
@@ -51,6 +52,7 @@ from zk_forecast.failures.repairable import (
     times_between_failures,
     trend_by,
 )
+from zk_forecast.failures.threshold import Exponential2P, LogNormal3P, Weibull3P
 
 __all__ = [
     "InstalledBaseForecaster",
@@ -67,13 +69,16 @@ __all__ = [
     "DuaneResult",
     "EarlyLifeResult",
     "Exponential",
+    "Exponential2P",
     "LifeData",
     "LogNormal",
+    "LogNormal3P",
     "MCFResult",
     "ParametricLifetime",
     "RateRatioResult",
     "TrendTestResult",
     "Weibull",
+    "Weibull3P",
     "WeibullLRResult",
     "check_life_data",
     "compare_before_after",

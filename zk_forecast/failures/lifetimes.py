@@ -40,8 +40,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, stats
+from sklearn.base import BaseEstimator
 
-from zk_forecast.errors import ZkValueError
+from zk_forecast.errors import NotFittedError, ZkValueError
 from zk_forecast.failures._likelihood import (
     _SEV,
     LifeData,
@@ -74,7 +75,7 @@ def _chi2_1(level: float) -> float:
     return float(stats.chi2.ppf(level, 1))
 
 
-class ParametricLifetime:
+class ParametricLifetime(BaseEstimator):  # type: ignore[misc]
     """Base of the parametric life models: a subclass declares its parameters; the base does the rest.
 
     A subclass declares
@@ -135,8 +136,12 @@ class ParametricLifetime:
         return np.where(np.asarray(self._positive), np.log(np.where(self._positive, params, 1.0)), params)
 
     def _loc_scale(self, theta: FloatArray) -> tuple[float, float]:
-        ms = self._to_loc_scale @ np.asarray(theta, dtype=float)
+        ms = self._to_loc_scale @ np.asarray(theta, dtype=float)[: self._to_loc_scale.shape[1]]
         return float(ms[0]), float(ms[1])
+
+    def _offset(self, theta: FloatArray) -> float:
+        """Threshold (location) [h] of the model: 0 here, a fitted parameter in the threshold models."""
+        return 0.0
 
     def _theta_from_loc_scale(self, mu: float, log_sigma: float) -> FloatArray:
         sol, *_ = np.linalg.lstsq(self._to_loc_scale, np.array([mu, log_sigma]), rcond=None)
@@ -188,12 +193,7 @@ class ParametricLifetime:
                 "Weibayes lower bound on the scale, or wait for failures."
             )
         self._check_degenerate(data)
-        if self.method in ("rank_regression", "rank_regression_y"):
-            theta = self._fit_rank_regression(data)
-            converged = True
-            n_iter = 0
-        else:
-            theta, converged, n_iter = self._fit_mle(data)
+        theta, converged, n_iter = self._solve(data)
         self._data = data
         self._theta = theta
         params = self._theta_to_params(theta)
@@ -208,6 +208,12 @@ class ParametricLifetime:
         self.aic_ = -2.0 * self.loglik_ + 2.0 * len(self._param_names)
         self.cov_ = self._covariance(theta, data)
         return self
+
+    def _solve(self, data: LifeData) -> tuple[FloatArray, bool, int]:
+        """The fitted internal vector, whether the solver converged, and its iterations."""
+        if self.method in ("rank_regression", "rank_regression_y"):
+            return self._fit_rank_regression(data), True, 0
+        return self._fit_mle(data)
 
     def _check_degenerate(self, data: LifeData) -> None:
         """Refuse data whose likelihood has no maximum at finite sigma (overridden where it matters)."""
@@ -323,18 +329,19 @@ class ParametricLifetime:
     # ---- fitted check and predictions ---------------------------------------------------------------------------
     def _check_fitted(self) -> None:
         if not hasattr(self, "params_"):
-            raise ZkValueError(
+            raise NotFittedError(
                 f"This {type(self).__name__} instance is not fitted yet. Fix: call fit(time, censored, ...) first."
             )
 
     def _z(self, t: ArrayLike, theta: FloatArray | None = None) -> FloatArray:
         self._check_fitted()
-        mu, ls = self._loc_scale(self._theta if theta is None else theta)
+        th = self._theta if theta is None else theta
+        mu, ls = self._loc_scale(th)
         tt = _as_float("t", t)
         if np.any(tt < 0):
             raise ZkValueError("`t` must be >= 0 [h]. Fix: pass ages.")
         with np.errstate(divide="ignore"):
-            return np.asarray((np.log(tt) - mu) / math.exp(ls))
+            return np.asarray((np.log(np.maximum(tt - self._offset(th), 0.0)) - mu) / math.exp(ls))
 
     def reliability(self, t: ArrayLike) -> FloatArray:
         """Probability of surviving beyond age ``t`` [h]: R(t) = 1 - F(t)."""
@@ -342,14 +349,16 @@ class ParametricLifetime:
 
     def cdf(self, t: ArrayLike) -> FloatArray:
         """Probability of failing by age ``t`` [h]: F(t)."""
-        return np.exp(self._dist.logcdf(self._z(t)))
+        with np.errstate(divide="ignore"):  # F = 0 at or before the threshold
+            return np.exp(self._dist.logcdf(self._z(t)))
 
     def hazard(self, t: ArrayLike) -> FloatArray:
         """Hazard rate h(t) = f(t) / R(t) [1/h] at age ``t`` [h]."""
         z = self._z(t)
         mu, ls = self._loc_scale(self._theta)
         with np.errstate(divide="ignore"):
-            return np.exp(self._dist.logpdf(z) - self._dist.logsf(z) - ls - np.log(_as_float("t", t)))
+            age = np.maximum(_as_float("t", t) - self._offset(self._theta), 0.0)
+            return np.exp(self._dist.logpdf(z) - self._dist.logsf(z) - ls - np.log(age))
 
     def cumulative_hazard(self, t: ArrayLike) -> FloatArray:
         """Cumulative hazard H(t) = -ln R(t) [-] at age ``t`` [h]."""
@@ -357,7 +366,7 @@ class ParametricLifetime:
 
     def _b_life_theta(self, p: float, theta: FloatArray) -> float:
         mu, ls = self._loc_scale(theta)
-        return math.exp(mu + math.exp(ls) * float(self._dist.ppf(np.array(p))))
+        return self._offset(theta) + math.exp(mu + math.exp(ls) * float(self._dist.ppf(np.array(p))))
 
     def b_life(self, p: float) -> float:
         """Age [h] by which a fraction ``p`` of the units has failed (B10 life = ``b_life(0.10)``)."""
@@ -500,6 +509,9 @@ class ParametricLifetime:
         lo, hi = self._lr_bounds(build, math.log(self.b_life(p)), se, start, lv)
         return math.exp(lo), math.exp(hi)
 
+    def _summary_lr(self, param: str) -> tuple[float, float]:
+        return self.lr_interval(param) if self.method == "mle" else (np.nan, np.nan)
+
     @property
     def summary(self) -> pd.DataFrame:
         """Estimates with standard errors, Wald and likelihood-ratio intervals at the estimator's ``level``.
@@ -511,7 +523,7 @@ class ParametricLifetime:
         rows = []
         for k, name in enumerate(self._param_names):
             lo, hi = self.wald_interval(name)
-            lr = self.lr_interval(name) if self.method == "mle" else (np.nan, np.nan)
+            lr = self._summary_lr(name)
             rows.append(
                 {
                     "estimate": float(self.params_.iloc[k]),
@@ -538,6 +550,10 @@ class ParametricLifetime:
         if not hasattr(self, "params_"):
             return f"<pre>{self!r}</pre>"
         return f"<p>{self!r}</p>" + self.summary.to_html()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, str]:
+        # Jupyter asks for this before _repr_html_; scikit-learn's would draw its estimator diagram instead
+        return {"text/plain": repr(self), "text/html": self._repr_html_()}
 
     # ---- probability plot ---------------------------------------------------------------------------------------
     def plot_probability(self, ax: Any = None) -> Any:
@@ -576,7 +592,8 @@ class ParametricLifetime:
         ax.plot(np.exp(x), y, "o", label="failures (adjusted median ranks)")
         grid = np.linspace(float(np.min(y)) - 0.5, float(np.max(y)) + 0.5, 50)
         mu, ls = self._loc_scale(self._theta)
-        ax.plot(np.exp(mu + math.exp(ls) * grid), grid, "-", label=f"{self._family} fit ({self.method})")
+        ax.plot(self._offset(self._theta) + np.exp(mu + math.exp(ls) * grid), grid, "-",
+                label=f"{self._family} fit ({self.method})")
         ax.set_xscale("log")
         ticks = np.array([0.01, 0.05, 0.1, 0.2, 0.5, 0.632, 0.9, 0.99])
         ax.set_yticks(self._dist.ppf(ticks))

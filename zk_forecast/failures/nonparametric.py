@@ -89,6 +89,15 @@ class _StepEstimator(BaseEstimator):  # type: ignore[misc]
                 f"This {type(self).__name__} instance is not fitted yet. Fix: call fit(time, censored, ...) first."
             )
 
+    def _repr_html_(self) -> str:
+        if not hasattr(self, "table_"):
+            return f"<pre>{self!r}</pre>"
+        return f"<p>{self!r}</p>" + self.table_.to_html(index=False, float_format=lambda v: f"{v:.6g}")
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, str]:
+        # Jupyter asks for this before _repr_html_; scikit-learn's would draw its estimator diagram instead
+        return {"text/plain": repr(self), "text/html": self._repr_html_()}
+
     def _step(self, t: ArrayLike, column: str, before: float) -> FloatArray:
         self._check_fitted()
         tt = np.asarray(t, dtype=float)
