@@ -7,6 +7,7 @@ was wrong and how to fix it, and exits with 2.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 import time
@@ -240,9 +241,37 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps({"files": [], "error": str(exc)}, ensure_ascii=False))
         print(f"错误 / error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:  # a folder that is read-only, missing, too long a path, a full disk...
+        text = _os_error_text(exc)
+        if getattr(args, "json", False):
+            print(json.dumps({"files": [], "error": text}, ensure_ascii=False))
+        print(f"错误 / error: {text}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:  # pragma: no cover
         print("已中断 / interrupted", file=sys.stderr)
         return EXIT_FAIL
+
+
+_OS_FIXES = {
+    errno.EACCES: "the folder or file is not writable for this user; choose another folder or fix its permissions "
+                  "/ 无读写权限，请换一个目录或修改权限",
+    errno.EPERM: "the operation is not permitted on this file; choose another folder / 操作不被允许，请换一个目录",
+    errno.EROFS: "the folder is on a read-only file system; choose a writable folder / 目录只读，请换一个可写目录",
+    errno.ENOENT: "no such file or folder; check the path, or create the folder first / 路径不存在，请检查路径",
+    errno.ENOTDIR: "a part of the path is a file, not a folder; check the path / 路径中有一段不是目录",
+    errno.EISDIR: "the path is a folder where a file was expected; give a file name / 需要文件名而不是目录",
+    errno.ENAMETOOLONG: "the path or a file name is too long; use a shorter folder path / 路径或文件名过长，请使用更短的路径",
+    errno.ENOSPC: "the disk is full; free some space and run again / 磁盘已满，请清理空间后重试",
+    errno.EDQUOT: "the disk quota is used up; free some space and run again / 磁盘配额已满",
+}
+
+
+def _os_error_text(exc: OSError) -> str:
+    """A bilingual message for an operating-system error: what failed, on which path, and the fix."""
+    where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+    what = exc.strerror or exc.__class__.__name__
+    fix = _OS_FIXES.get(exc.errno or 0, "check the path and the folder's permissions / 请检查路径与目录权限")
+    return f"{what}{f': {where}' if where else ''}; {fix}"
 
 
 if __name__ == "__main__":  # pragma: no cover

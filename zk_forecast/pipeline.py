@@ -606,6 +606,9 @@ class _Run:
             elif frame[c].dtype == object:
                 frame[c] = frame[c].astype("string")
         table = pa.Table.from_pandas(frame, preserve_index=False)
+        from zk_forecast.names import escape_formula_arrow  # part numbers like =1+2 are not run as formulas
+
+        table = pa.table([escape_formula_arrow(c) for c in table.columns], names=table.column_names)
         pacsv.write_csv(table, self.dir / name, pacsv.WriteOptions(quoting_style="needed"))
 
 

@@ -474,6 +474,16 @@ TABLES: Mapping[str, Table] = MappingProxyType(
 #: Tables in the order they load, so that every foreign key points at a table already loaded.
 LOAD_ORDER: tuple[str, ...] = tuple(TABLES)
 
+#: Columns that hold identifiers (keys and the foreign keys naming them). An id may end up in a file name (a
+#: depot's restock list) and is joined into series ids, so it must not hold a path separator (``/``, ``\``),
+#: ``..``, the series separator ``|`` or a control character; such a row is rejected at ingest.
+IDENTIFIER_COLUMNS = frozenset({"depot_id", "parent_id", "part_no", "superseded_by", "serial_no", "customer_id",
+                                "ticket_id", "issue_id", "receipt_id"})
+#: What an identifier must not contain, as a regular expression (RE2 syntax, as arrow's compute functions take).
+ID_FORBIDDEN = r"[/\\|\x00-\x1f\x7f-\x9f]|\.\."
+#: Control characters refused in every text column (tab, line feed and carriage return stay allowed in free text).
+TEXT_FORBIDDEN = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
 
 def get_table(name: str) -> Table:
     """Return the canonical table called ``name``.

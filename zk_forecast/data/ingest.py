@@ -36,6 +36,7 @@ from zk_forecast.data.readers import SUPPORTED_SUFFIXES, RawTable, read_export
 from zk_forecast.data.store import Store, key_codes
 from zk_forecast.data.validate import REJECT_COLUMNS, Checked, References, check_table
 from zk_forecast.errors import ReadError, ZkError
+from zk_forecast.names import escape_formula, safe_name
 from zk_forecast.schema import LOAD_ORDER, TABLES, Table
 
 __all__ = ["FileResult", "IngestResult", "ingest", "sha256_file"]
@@ -136,19 +137,13 @@ def _list_files(raw_dir: Path) -> tuple[list[Path], list[str]]:
     return files, skipped
 
 
-def _escape_cell(v: object) -> object:
-    """Keep a spreadsheet from evaluating a value as a formula when the rejects file is opened."""
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + v
-    return v
-
-
 def _write_rejects(store: Store, label: str, frame: pd.DataFrame) -> str:
     out = store.path / "rejects"
     out.mkdir(parents=True, exist_ok=True)
-    p = out / (label.replace("/", "__") + ".rejects.csv")
+    p = out / (safe_name(label, max_bytes=200) + ".rejects.csv")  # sub/x.csv and sub__x.csv get two files
     f = frame.copy()
-    f["value"] = f["value"].map(_escape_cell)
+    for c in ("file", "column", "value", "reason"):  # text from the export: no cell may run as a formula
+        f[c] = f[c].map(escape_formula)
     f.to_csv(p, index=False, encoding="utf-8-sig", lineterminator="\r\n")  # CR and LF in values get quoted
     return str(p)
 

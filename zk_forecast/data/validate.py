@@ -23,7 +23,15 @@ from zk_forecast.data.mapping import ColumnMatch, FileRule, template_fields
 from zk_forecast.data.mapping import Mapping as ColumnMapping
 from zk_forecast.data.parse import parse_bool, parse_date, parse_number
 from zk_forecast.data.readers import RawTable
-from zk_forecast.schema import BOOL_FALSE, BOOL_TRUE, Column, Table
+from zk_forecast.schema import (
+    BOOL_FALSE,
+    BOOL_TRUE,
+    ID_FORBIDDEN,
+    IDENTIFIER_COLUMNS,
+    TEXT_FORBIDDEN,
+    Column,
+    Table,
+)
 
 __all__ = ["REJECT_COLUMNS", "Checked", "References", "check_table"]
 
@@ -404,21 +412,32 @@ def _norm_label(s: str) -> str:
     return unicodedata.normalize("NFKC", s).strip().lower()
 
 
+_ID_REASON = ("an id must not contain '/', '\\', '..', '|' (the series separator) or a control character such as "
+              "NUL: it would reach file names and series ids; correct the id in the export "
+              "/ 编号不能含有 / \\ .. | 或控制字符，请在导出文件中更正")
+_TEXT_REASON = ("control character (such as NUL) in the text; remove it from the export "
+                "/ 文本含有控制字符（如 NUL），请在导出文件中删除")
+
+
 def _parse_column(
     text: pa.Array, col: Column, labels: Mapping[str, str], *, dayfirst: bool | None, limit: _dt.datetime
 ) -> Parsed:
     kind = col.kind
     if kind == "str":
-        if pa.types.is_dictionary(text.type):
-            long_d = pc.greater(pc.utf8_length(text.dictionary), col.max_length)
-            too_long = pc.fill_null(pc.take(long_d, text.indices), False).to_numpy(zero_copy_only=False)
-        else:
-            too_long = pc.fill_null(pc.greater(pc.utf8_length(text), col.max_length), False).to_numpy(
-                zero_copy_only=False)
-        if too_long.any():
+        def per_row(fn: Callable[[pa.Array], pa.Array]) -> np.ndarray:
+            """A boolean test over the text, run on the distinct values of a dictionary-encoded column."""
+            if pa.types.is_dictionary(text.type):
+                return pc.fill_null(pc.take(fn(text.dictionary), text.indices), False).to_numpy(zero_copy_only=False)
+            return pc.fill_null(fn(text), False).to_numpy(zero_copy_only=False)
+
+        too_long = per_row(lambda a: pc.greater(pc.utf8_length(a), col.max_length))
+        forbidden = ID_FORBIDDEN if col.name in IDENTIFIER_COLUMNS else TEXT_FORBIDDEN
+        bad_chars = per_row(lambda a: pc.match_substring_regex(a, forbidden)) & ~too_long
+        if too_long.any() or bad_chars.any():
             reasons = np.full(len(too_long), None, dtype=object)
             reasons[too_long] = f"text longer than {col.max_length} characters / 文本过长"
-            return Parsed(text, too_long, reasons)
+            reasons[bad_chars] = (_ID_REASON if col.name in IDENTIFIER_COLUMNS else _TEXT_REASON)
+            return Parsed(text, too_long | bad_chars, reasons)
         return Parsed(text)
     norm_labels = {_norm_label(k): v for k, v in labels.items()}
 

@@ -32,6 +32,7 @@ import pandas as pd
 
 from zk_forecast.errors import ZkTypeError, ZkValueError
 from zk_forecast.failures import build_lives, compare_cut_in, fit_groups
+from zk_forecast.names import safe_name
 from zk_forecast.reports._html import (
     Period,
     esc,
@@ -87,8 +88,7 @@ class ManufacturerReport:
 
     def write(self, out_dir: str | Path) -> Path:
         """Write ``manufacturer_<name>_<period>.html`` (UTF-8) into ``out_dir`` and return its path."""
-        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in self.manufacturer)
-        return write_page(out_dir, f"manufacturer_{safe}_{self.period}", self.html)
+        return write_page(out_dir, f"manufacturer_{safe_name(self.manufacturer)}_{safe_name(self.period)}", self.html)
 
     def _repr_html_(self) -> str:
         return self.html

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from zk_forecast.errors import ZkValueError
+from zk_forecast.names import safe_name
 from zk_forecast.reports.workbook import Sheet, write_csv, write_workbook
 
 __all__ = ["RESTOCK_COLUMNS", "RESTOCK_HEADERS", "restock_table", "restock_workbooks"]
@@ -295,8 +296,9 @@ def restock_workbooks(policies: pd.DataFrame, stock: pd.DataFrame, parts: pd.Dat
         frame = g[cols].reset_index(drop=True)
         dep = str(depot)
         title = f"{dep} {names.get(dep, '')} {_TEXT[lang]['sheet']}".replace("  ", " ")
-        path = write_workbook(out / f"restock_{dep}.xlsx",
+        stem = f"restock_{safe_name(dep)}"  # a depot id from an export never leaves ``out``
+        path = write_workbook(out / f"{stem}.xlsx",
                               [Sheet(title, frame, headers, dict(RESTOCK_COLUMNS))], title=title)
-        write_csv(out / f"restock_{dep}.csv", frame, headers)
+        write_csv(out / f"{stem}.csv", frame, headers)
         written[dep] = path
     return written
