@@ -7,6 +7,7 @@ solve. :func:`build_lives` turns tickets into component lives in engine hours an
 :func:`compare_cut_in` tells a manufacturer whether a design change lowered the failure rate.
 :class:`KaplanMeier`, :class:`NelsonAalen` and :class:`Turnbull` estimate lives without a parametric family;
 :class:`Weibull3P`, :class:`Exponential2P` and :class:`LogNormal3P` add a threshold (failure-free life).
+:func:`optimal_replacement_age` and :func:`review_maintenance_intervals` turn fitted lives into maintenance intervals.
 """
 
 from zk_forecast.failures.compare import (
@@ -37,6 +38,13 @@ from zk_forecast.failures.lifetimes import (
     weibull_loglik,
 )
 from zk_forecast.failures.lives import build_lives, machine_hours, usage_profile
+from zk_forecast.failures.maintenance import (
+    ReplacementAge,
+    age_replacement_cost_rate,
+    optimal_replacement_age,
+    review_maintenance_intervals,
+    weibull_age_replacement,
+)
 from zk_forecast.failures.nonparametric import KaplanMeier, NelsonAalen, Turnbull
 from zk_forecast.failures.repairable import (
     CrowAMSAAResult,
@@ -55,6 +63,11 @@ from zk_forecast.failures.repairable import (
 from zk_forecast.failures.threshold import Exponential2P, LogNormal3P, Weibull3P
 
 __all__ = [
+    "ReplacementAge",
+    "age_replacement_cost_rate",
+    "optimal_replacement_age",
+    "review_maintenance_intervals",
+    "weibull_age_replacement",
     "InstalledBaseForecaster",
     "KaplanMeier",
     "NelsonAalen",
