@@ -86,7 +86,7 @@ def _renewal_reference(age: np.ndarray, hours: np.ndarray, shape: np.ndarray, sc
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_compiled_renewal_kernel_equals_the_array_reference(seed: int) -> None:
-    """Rows x draws of the compiled kernel agree bit for bit with the array version on repeated rows."""
+    """Rows x draws of the compiled kernel agree with the array version on repeated rows, to rounding."""
     rng = np.random.default_rng(seed)
     n, n_groups, n_draws, w, n_grid = 37, 4, 6, 9, 64
     age = rng.uniform(0.0, 3000.0, n) * (rng.random(n) > 0.2)  # some new parts (age 0)
@@ -106,9 +106,11 @@ def test_compiled_renewal_kernel_equals_the_array_reference(seed: int) -> None:
         ref = _renewal_reference(np.repeat(age, n_draws), np.repeat(hours, n_draws, axis=0),
                                  shape[group].ravel(), scale[group].ravel(), curve[group].ravel(), curves, step,
                                  tol).reshape(n, n_draws, w)
-        np.testing.assert_array_equal(got, ref)
+        # numpy's SIMD exp/** and numba's libm round differently: 8 ulps of the largest cumulative value (>= 1)
+        atol = 8 * np.spacing(max(1.0, float(np.abs(np.cumsum(ref, axis=-1)).max())))
+        np.testing.assert_allclose(got, ref, rtol=0, atol=atol)
         part = _renewal_kernel(age, hours, group, shape, scale, curve, curves, step, range(2, 5), tol=tol)
-        np.testing.assert_array_equal(part, ref[:, 2:5])
+        np.testing.assert_array_equal(part, got[:, 2:5])  # one kernel, draws computed apart: the same bits
 
 
 def test_expected_renewals_bad_hours() -> None:
