@@ -134,6 +134,24 @@ def test_mcf_variances_by_hand() -> None:
     np.testing.assert_allclose(nel, np.cumsum([(0.25 + 0.25) / 4, (0.25 + 0.25) / 4, 0.0]))
 
 
+def test_mcf_per_repair_variance_at_ties_by_hand() -> None:
+    """ReliaWiki's 5-system example (Recurrent Event Data Analysis): repairs at 5, 6, 10, 12 on one system each and
+    at 13 on two; all five systems are observed past 13 (r = 5). Per repair (ReliaSoft, `reliability`'s
+    MCF_nonparametric): (1 - 1/5) / 25 = 0.032 each, 0.064 at the tie, 0.192 in all by 13 (hand calculation).
+    Nelson's per-age form at the tie: (2 - 4/5) / 25 = 0.048, so 0.176 by 13."""
+    times = [[5, 10, 15], [6, 13, 17], [12, 20, 25], [13, 15], [16, 22, 25]]
+    ends = [17, 19, 26, 24, 28]
+    per = mcf(times, ends, variance="per-repair").table.set_index("time")
+    nel = mcf(times, ends, variance="nelson").table.set_index("time")
+    assert per.loc[13.0, "variance"] == pytest.approx(0.192)
+    assert nel.loc[13.0, "variance"] == pytest.approx(0.176)
+    np.testing.assert_allclose(per.loc[[5.0, 6.0, 10.0, 12.0], "variance"], [0.032, 0.064, 0.096, 0.128])
+    assert (per["variance"] >= nel["variance"] - 1e-12).all()
+    # without ties the two estimators agree
+    untied = mcf([[1.0, 3.0], [2.0]], [4.0, 2.0], variance="per-repair").table["variance"]
+    np.testing.assert_allclose(untied, mcf([[1.0, 3.0], [2.0]], [4.0, 2.0], variance="nelson").table["variance"])
+
+
 def test_mcf_list_and_long_forms_agree() -> None:
     long = pd.DataFrame({"m": ["a", "a", "a", "b", "b"], "h": [5.0, 9.0, 12.0, 7.0, 10.0], "e": [1, 1, 0, 1, 0]})
     a = mcf(long, system="m", time="h", event="e", level=0.9)

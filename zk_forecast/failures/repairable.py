@@ -60,8 +60,8 @@ __all__ = [
     "times_between_failures",
 ]
 
-VarianceMethod = Literal["lawless-nadeau", "nelson", "poisson"]
-_VARIANCE_METHODS = ("lawless-nadeau", "nelson", "poisson")
+VarianceMethod = Literal["lawless-nadeau", "nelson", "per-repair", "poisson"]
+_VARIANCE_METHODS = ("lawless-nadeau", "nelson", "per-repair", "poisson")
 VERDICT_ZH = {"worsening": "恶化（故障越来越频繁）", "improving": "改善（故障越来越少）",
               "no evidence of trend": "无明显趋势"}
 
@@ -182,7 +182,7 @@ class MCFResult:
     level : float
         Confidence level of the bounds.
     variance_method : str
-        ``"lawless-nadeau"``, ``"nelson"`` or ``"poisson"``.
+        ``"lawless-nadeau"``, ``"nelson"``, ``"per-repair"`` or ``"poisson"``.
     """
 
     table: pd.DataFrame
@@ -232,6 +232,8 @@ def _mcf_kernel(sys_code: np.ndarray, t: np.ndarray, end: np.ndarray, method: st
     m = np.cumsum(dr)
     if method == "poisson":
         var = np.cumsum(d / r**2)
+    elif method == "per-repair":  # one term (1 - 1/r) / r^2 per repair, ties included (ReliaSoft, `reliability`)
+        var = np.cumsum(d * (r - 1.0) / r**3)
     elif method == "nelson":
         pair, cnt = np.unique(sys_code * u.size + inv, return_counts=True)
         sq = np.bincount(pair % u.size, weights=cnt.astype(float) ** 2, minlength=u.size)
@@ -267,11 +269,22 @@ def mcf(data: pd.DataFrame | Sequence[Any], ends: Any = None, *, system: str = "
         End of observation of each system [same unit], when ``data`` is a sequence of arrays.
     system, time, event : str
         Column names of the long table.
-    variance : {"lawless-nadeau", "nelson", "poisson"}
+    variance : {"lawless-nadeau", "nelson", "per-repair", "poisson"}
         Variance estimator. ``"lawless-nadeau"`` (default): robust, sums each system's squared cumulative residual,
         so it allows for systems that differ and for dependence between a system's repairs. ``"nelson"``: Nelson's
-        estimator summing per-age squared residuals (ignores covariance between ages). ``"poisson"``:
-        ``sum d / r**2``, valid only for a Poisson process.
+        estimator summing per-age squared residuals (ignores covariance between ages). ``"per-repair"``: the
+        estimator of ReliaSoft's Weibull++/RGA and of the Python package ``reliability`` (``MCF_nonparametric``),
+        which adds one term ``(1 - 1/r) / r**2`` per repair. ``"poisson"``: ``sum d / r**2``, valid only for a
+        Poisson process.
+
+        Ties: repairs of several systems at the same age form one step of ``d / r``. The ``"nelson"`` and
+        ``"lawless-nadeau"`` estimators treat them as one age, whose squared residuals are summed over systems:
+        ``d`` repairs on ``d`` different systems contribute ``(d - d**2 / r) / r**2``. ``"per-repair"`` treats them
+        as ``d`` successive repairs, each with its own residual, and contributes ``d (1 - 1/r) / r**2``, which is
+        larger whenever ``d > 1``, so its bounds are wider at tied ages; without ties it equals ``"nelson"``. Nelson
+        (2003, §4.3) uses the per-age form, which is why it is this module's choice; ``"per-repair"`` reproduces
+        the other packages' bounds (they also print one-sided bounds, ``z = 1.645`` at 95 %, where ``level`` here
+        is two-sided).
     level : float
         Confidence level of the bounds; the bounds are log-transformed,
         ``MCF * exp(+-z * sqrt(var) / MCF)``, so they stay positive.
