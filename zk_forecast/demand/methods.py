@@ -36,6 +36,8 @@ The Croston family, TSB, ADIDA and IMAPA take ``conventions``:
     R ``forecast::croston``: the same initialisation (size = first demand, interval = first interval from the
     series start), SBA factor ``1 - alpha/2``, SBJ factor ``1 - alpha/(2 - alpha)``; optimised Croston follows
     ``tsintermittent::crost`` (separate constants, MAR cost of Kourentzes 2014) on the grid :data:`ALPHA_GRID`.
+    The version meant is R forecast 8.x: forecast 9.0-9.0.2 forecasts ``fitted[n]`` instead (and the development
+    version changed it again), so its point forecasts differ from these.
 ``"zk"`` (default)
     As ``"r"`` for the recursions (first demand and first interval are the only values known at the start, so
     no look-ahead enters the fit), with: optimised Croston chooses separate size and interval constants on
