@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zk_forecast.calendar import (
+    FARMING_SEASONS,
     CalendarWarning,
     WorkingCalendar,
     add_working_days,
@@ -23,6 +24,9 @@ from zk_forecast.calendar import (
     normalize_freq,
     period_range,
     period_start,
+    season_months,
+    season_of_month,
+    seasons_in,
     working_days_between,
 )
 from zk_forecast.errors import CalendarError, ZkTypeError
@@ -366,3 +370,60 @@ def test_other_bad_input() -> None:
         working_days_between(["2024-10-01", "2024-10-02"], ["2024-10-01"] * 3)
     with pytest.raises(CalendarError, match="supported range"):
         is_working_day("1024-10-01")
+
+
+# ---------------------------------------------------------------------------------------------- farming seasons
+def test_every_month_in_exactly_one_season() -> None:
+    months = sorted(m for s in FARMING_SEASONS for m in s.months)
+    assert months == list(range(1, 13))
+    assert len({s.key for s in FARMING_SEASONS}) == len(FARMING_SEASONS)
+    # the definition documented in the module: 春播 3-5, 夏收 6-7, 秋收 8-10, 冬季 11-2
+    assert season_months() == {"spring_sowing": (3, 4, 5), "wheat_harvest": (6, 7), "autumn_harvest": (8, 9, 10),
+                               "winter": (11, 12, 1, 2)}
+    assert [s.zh for s in FARMING_SEASONS] == ["春播", "夏收", "秋收", "冬季"]
+    assert [s.months_zh for s in FARMING_SEASONS] == ["3–5月", "6–7月", "8–10月", "11–次年2月"]
+    assert FARMING_SEASONS[3].months_en == "Nov–Feb" and not FARMING_SEASONS[3].field_work
+
+
+def test_one_season_table_everywhere() -> None:
+    from zk_forecast.inventory import wearlist
+    from zk_forecast.reports import manufacturer
+
+    assert dict(wearlist.SEASONS) == season_months()
+    assert dict(wearlist.SEASON_ZH) == {s.key: s.zh for s in FARMING_SEASONS}
+    assert manufacturer.SEASONS is FARMING_SEASONS
+
+
+def test_season_of_month_shapes_and_errors() -> None:
+    assert season_of_month(8) == "autumn_harvest"
+    assert season_of_month(np.int64(1)) == "winter"
+    assert list(season_of_month([3, 7, 12])) == ["spring_sowing", "wheat_harvest", "winter"]
+    s = season_of_month(pd.Series([6, 10], index=[4, 9], name="m"))
+    assert list(s.index) == [4, 9] and list(s) == ["wheat_harvest", "autumn_harvest"]
+    assert len(season_of_month(np.array([], dtype=int))) == 0
+    for bad in (0, 13, 2.5, [1, np.nan], "3"):
+        with pytest.raises(ZkTypeError, match="1-12"):
+            season_of_month(bad)
+
+
+@pytest.mark.parametrize(("start", "end", "keys"), [
+    ("2026-07-01", "2026-10-01", ["wheat_harvest", "autumn_harvest"]),   # Q3: no 春播, no winter
+    ("2026-01-01", "2027-01-01", ["spring_sowing", "wheat_harvest", "autumn_harvest", "winter"]),
+    ("2026-08-01", "2026-09-01", ["autumn_harvest"]),
+    ("2026-12-01", "2027-03-01", ["winter"]),
+    ("2026-05-31", "2026-06-02", ["spring_sowing", "wheat_harvest"]),
+    ("2026-07-01", "2026-07-01", []),
+])
+def test_seasons_in_a_period(start: str, end: str, keys: list[str]) -> None:
+    assert [s.key for s in seasons_in(start, end)] == keys
+
+
+@PROPERTY
+@given(DATES, st.integers(1, 800))
+def test_seasons_in_are_the_seasons_of_the_days(start: dt.date, days: int) -> None:
+    end = start + dt.timedelta(days=days)
+    every_day = pd.date_range(start, end - dt.timedelta(days=1), freq="D")
+    expected = set(season_of_month(every_day.month.to_numpy()))
+    got = [s.key for s in seasons_in(start, end)]
+    assert set(got) == expected
+    assert got == [s.key for s in FARMING_SEASONS if s.key in expected]  # table order

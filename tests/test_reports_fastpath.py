@@ -114,18 +114,22 @@ def test_shared_tables_give_the_same_reports(store: Path, tmp_path: Path) -> Non
     cut = [("SF-1004", "离合器", "2023-03-01")]
     # each report on its own (cache dropped before each), then all sharing the pre-read tables
     alone = []
-    for fn in (lambda o, t: write_service_report(store, "2026Q3", o, tables=t),
-               lambda o, t: write_scorecard(store, "2026Q3", o, cut_ins=cut, tables=t),
-               lambda o, t: write_manufacturer_report(store, maker, "2026Q3", o, cut_ins=cut, tables=t)):
+    at = "2026-11-01 06:00"  # the run's time, as the nightly batch passes it
+    for fn in (lambda o, t: write_service_report(store, "2026Q3", o, tables=t, generated_at=at),
+               lambda o, t: write_scorecard(store, "2026Q3", o, cut_ins=cut, tables=t, generated_at=at),
+               lambda o, t: write_manufacturer_report(store, maker, "2026Q3", o, cut_ins=cut, tables=t,
+                                                      generated_at=at)):
         clear_store_tables()
         alone.append(fn(tmp_path / "alone", None).read_bytes())
     read = Store(store).read
     given = {t: read(t) for t in ("tickets", "machines", "part_issues", "parts")}
     before = {k: v.copy() for k, v in given.items()}
-    shared = [write_service_report(store, "2026Q3", tmp_path / "shared", tables=given).read_bytes(),
-              write_scorecard(store, "2026Q3", tmp_path / "shared", cut_ins=cut, tables=given).read_bytes(),
+    shared = [write_service_report(store, "2026Q3", tmp_path / "shared", tables=given,
+                                   generated_at=at).read_bytes(),
+              write_scorecard(store, "2026Q3", tmp_path / "shared", cut_ins=cut, tables=given,
+                              generated_at=at).read_bytes(),
               write_manufacturer_report(store, maker, "2026Q3", tmp_path / "shared", cut_ins=cut,
-                                        tables=given).read_bytes()]
+                                        tables=given, generated_at=at).read_bytes()]
     assert shared == alone
     for k, v in given.items():  # the caller's frames are left as they were
         pd.testing.assert_frame_equal(v, before[k])

@@ -25,6 +25,7 @@ from zk_forecast.reports.manufacturer import (
 )
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+AT = "2026-11-01 06:00:00"  # the run's time, as the nightly batch passes it
 
 
 class _Parsed(HTMLParser):
@@ -136,7 +137,7 @@ def test_design_fix_worked(tables: dict[str, pd.DataFrame], store: Path, tmp_pat
     maker = _maker(tables, "SF-1004")
     path = write_manufacturer_report(store, maker, "2026Q3", tmp_path,
                                      cut_ins=pd.DataFrame({"model": ["SF-1004"], "component": ["离合器"],
-                                                           "cut_in": ["2023-03-01"]}))
+                                                           "cut_in": ["2023-03-01"]}), generated_at=AT)
     doc = path.read_text(encoding="utf-8")
     p = _parse(doc)
     text = p.text("fixes")
@@ -145,7 +146,7 @@ def test_design_fix_worked(tables: dict[str, pd.DataFrame], store: Path, tmp_pat
     _check_images(p)
     # the same inputs give the same bytes
     again = write_manufacturer_report(store, maker, "2026Q3", tmp_path / "again",
-                                      cut_ins=[("SF-1004", "离合器", "2023-03-01")])
+                                      cut_ins=[("SF-1004", "离合器", "2023-03-01")], generated_at=AT)
     assert again.read_bytes() == path.read_bytes()
 
 
@@ -215,3 +216,140 @@ def test_scorecard(tables: dict[str, pd.DataFrame], store: Path, tmp_path: Path)
     p = _parse(path.read_text(encoding="utf-8"))
     assert {"scorecard", "seasons", "method"} <= set(p.sections)
     _check_images(p)
+
+
+def test_scorecard_seasons_of_the_period_only(tables: dict[str, pd.DataFrame], store: Path, tmp_path: Path) -> None:
+    # Q3 (Jul-Sep) overlaps the wheat harvest (Jun-Jul) and the autumn harvest (Aug-Oct) of FARMING_SEASONS only:
+    # no 春播 or winter column, and the two season columns add up to the quarter's total (the seasons partition
+    # the months)
+    from zk_forecast.reports.scorecard import manufacturer_scorecard, write_scorecard
+
+    sc = manufacturer_scorecard(tables["tickets"], tables["machines"], "2026Q3", generated_at=AT)
+    seasons = [c for c in sc.table.columns if c.startswith("per_100_")]
+    assert seasons == ["per_100_wheat_harvest", "per_100_autumn_harvest"]
+    t = sc.table.dropna(subset=["per_100"])
+    assert (t[seasons].sum(axis=1) - t["per_100"]).abs().max() < 1e-9
+    doc = write_scorecard(store, "2026Q3", tmp_path, generated_at=AT).read_text(encoding="utf-8")
+    assert "春播" not in doc and "冬季" not in doc and "夏收" in doc and "秋收" in doc
+    assert "数据截至 Data as of</td><td>2026-10-31" in doc and "生成时间 Generated at</td><td>2026-11-01 06:00:00" in doc
+
+
+def _other_makers_terms(store: Path, maker: str) -> set[str]:
+    """Names, models and part numbers of every manufacturer but ``maker``."""
+    s = Store(store)
+    m, parts = s.read("machines"), s.read("parts")
+    others = m[m["manufacturer"].astype(str) != maker]
+    terms = set(others["manufacturer"].astype(str)) | set(others["model"].astype(str))
+    other_names = set(others["manufacturer"].astype(str))
+    terms |= set(parts.loc[parts["manufacturer"].astype(str).isin(other_names), "part_no"].astype(str))
+    return terms
+
+
+def _leaks(text: str, terms: set[str]) -> list[str]:
+    return sorted(t for t in terms if t in text)
+
+
+def test_each_manufacturer_sees_only_its_own_data(store: Path, tmp_path: Path) -> None:
+    # every manufacturer report of the demo, with a design fix listed for every model of every manufacturer (the
+    # nightly batch passes one list to all reports): no other manufacturer's name, model or part number in any
+    # file written, nor in its file name
+    machines = Store(store).read("machines")
+    models = sorted(machines["model"].astype(str).unique())
+    cut = [(mo, "离合器", "2023-03-01") for mo in models]
+    makers = sorted(machines["manufacturer"].astype(str).unique())
+    assert len(makers) >= 2
+    for maker in makers:
+        out = tmp_path / maker
+        path = write_manufacturer_report(store, maker, "2026Q3", out, cut_ins=cut, generated_at=AT)
+        terms = _other_makers_terms(store, maker)
+        files = sorted(p for p in out.iterdir() if p.suffix in (".html", ".csv", ".xlsx"))
+        assert files == [path]
+        for f in files:
+            assert not _leaks(f.name, terms), f.name
+            if f.suffix == ".xlsx":  # the sheets and shared strings of a workbook are XML inside a zip
+                import zipfile
+
+                with zipfile.ZipFile(f) as z:
+                    text = "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+            else:
+                text = f.read_text(encoding="utf-8")
+            assert not _leaks(text, terms), (maker, f.name, _leaks(text, terms))
+        own = set(machines.loc[machines["manufacturer"] == maker, "model"].astype(str))
+        assert any(mo in path.read_text(encoding="utf-8") for mo in own)
+    # the scan finds a leak where there is one: the scorecard names every manufacturer
+    from zk_forecast.reports.scorecard import write_scorecard
+
+    sc = write_scorecard(store, "2026Q3", tmp_path / "sc", generated_at=AT).read_text(encoding="utf-8")
+    assert _leaks(sc, _other_makers_terms(store, makers[0]))
+
+
+def test_fault_codes_first_and_latest(tables: dict[str, pd.DataFrame]) -> None:
+    maker = _maker(tables, "ML-4YZ-4")
+    rep = manufacturer_report(tables["tickets"], tables["machines"], maker, "2026Q3", generated_at=AT)
+    faults, pareto = rep.tables["faults"], rep.tables["pareto"]
+    assert len(faults) and faults["fault_code"].str.len().gt(0).all()
+    # recount from the tickets: the period's failure tickets of the maker's machines per model x component x code
+    t, m = tables["tickets"], tables["machines"]
+    mm = m[m["manufacturer"] == maker][["serial_no", "model"]]
+    f = t[(t["kind"] == "failure") & (t["reported_at"] >= "2026-07-01") & (t["reported_at"] < "2026-10-01")]
+    f = f.merge(mm, on="serial_no")
+    recount = f.groupby(["model", "component", "fault_code"]).size()
+    got = faults.set_index(["model", "component", "fault_code"])["failures"]
+    assert got.sort_index().to_dict() == recount.sort_index().to_dict()
+    # per component: code counts add up to the Pareto's failures, shares to 1; first <= latest, both in the period
+    by_comp = faults.groupby(["model", "component"])
+    assert by_comp["failures"].sum().to_dict() == pareto.set_index(["model", "component"])["failures"].to_dict()
+    assert (by_comp["share"].sum() - 1).abs().max() < 1e-9
+    for frame in (faults, pareto):
+        assert (frame["first_failure"] <= frame["latest_failure"]).all()
+        assert frame["first_failure"].min() >= pd.Timestamp("2026-07-01")
+        assert frame["latest_failure"].max() < pd.Timestamp("2026-10-01")
+    p = _parse(rep.html)
+    code = faults["fault_code"].iloc[0]
+    assert code in p.text("faults") and "故障代码" in p.text("faults")
+
+
+def test_data_dates_and_stale_banner(tables: dict[str, pd.DataFrame]) -> None:
+    maker = _maker(tables, "SF-1004")
+    fresh = manufacturer_report(tables["tickets"], tables["machines"], maker, "2026Q3", generated_at=AT)
+    # default as_of: the latest report date of the demo's tickets (ground truth end date 2026-10-31)
+    assert "数据截至 Data as of</td><td>2026-10-31" in fresh.html
+    assert "生成时间 Generated at</td><td>2026-11-01 06:00:00" in fresh.html
+    assert "stale-banner" not in fresh.html
+    old = manufacturer_report(tables["tickets"], tables["machines"], maker, "2026Q3", as_of="2026-10-01",
+                              generated_at="2026-11-05 06:00", stale=True)
+    assert "stale-banner" in old.html and "2026-10-01" in old.html and "35 天" in old.html
+    with pytest.raises(ZkValueError, match="generated_at"):
+        manufacturer_report(tables["tickets"], tables["machines"], maker, "2026Q3", generated_at="not a date")
+
+
+def test_weibull_axes_are_plain_numbers() -> None:
+    # a log axis labelled by plain_log_axis shows 1-2-5 numbers, never powers of ten (2x10^0, 10^3)
+    from zk_forecast.reports.charts import new_figure, plain_log_axis
+
+    fig, ax = new_figure(4, 3)
+    ax.set_xscale("log")
+    ticks = plain_log_axis(ax.xaxis, [640.0, 1300.0, 7900.0])  # limits 512 and 9,875: 1-2-5 steps inside
+    assert ticks == [1000.0, 2000.0, 5000.0]
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert labels == ["1,000", "2,000", "5,000"]
+    assert not [t.get_text() for t in ax.xaxis.get_minorticklabels() if t.get_text()]
+    fig2, ax2 = new_figure(4, 3)
+    ax2.set_yscale("log")
+    # hand count: limits 0.45 / 1.25 = 0.36 and 3.2 x 1.25 = 4; the fine steps give 10 ticks (0.4 ... 4) > 8,
+    # the 1-2-5 steps 0.5, 1, 2
+    assert plain_log_axis(ax2.yaxis, [0.45, 0.8, 3.2]) == [0.5, 1.0, 2.0]
+    fig2.canvas.draw()
+    assert [t.get_text() for t in ax2.get_yticklabels() if t.get_text()] == ["0.5", "1", "2"]
+    assert plain_log_axis(ax2.yaxis, [float("nan"), -1.0]) == []
+
+
+def test_trend_uses_the_season_table(early_report: Any) -> None:
+    from zk_forecast.calendar import FARMING_SEASONS
+
+    trend = early_report.tables["trend"]
+    label = {m: s.label for s in FARMING_SEASONS for m in s.months}
+    assert (trend["season"] == trend["month"].dt.month.map(label)).all()
+    text = _parse(early_report.html).text("trend")
+    assert "秋收（8–10月）" in text and "春播（3–5月）" in text

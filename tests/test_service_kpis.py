@@ -115,3 +115,47 @@ def test_missing_column_names_it_and_the_fix() -> None:
         service_kpis(_tickets().drop(columns="reported_at"))
     with pytest.raises(ZkValueError, match="issued_on"):
         service_kpis(_tickets(), _issues().drop(columns="issued_on"))
+
+
+def _wear_frame(season: str, listed: bool = True) -> pd.DataFrame:
+    """A wear-part list frame as WearList.frame has it: W1 listed at YC01 for one season."""
+    return pd.DataFrame({"key": ["YC01"], "part_no": ["W1"], "season": [season], "listed": [listed]})
+
+
+def test_wear_list_per_season_and_depot() -> None:
+    # every part line of the hand-made tickets falls in September-October: the autumn harvest (8-10) of
+    # FARMING_SEASONS. W1 listed at YC01 for autumn: A's and C's W1 lines are wear-list lines (as with {"W1"});
+    # listed for winter only, or listed = false: both are held to the other-parts promise
+    autumn = service_kpis(_tickets(), _issues(), wear_list=_wear_frame("autumn_harvest")).overall.iloc[0]
+    assert (autumn["wear_part_lines"], autumn["other_part_lines"]) == (2, 1)
+    assert autumn["wear_parts_on_time_share"] == pytest.approx(0.5)
+    for wl in (_wear_frame("winter"), _wear_frame("autumn_harvest", listed=False)):
+        o = service_kpis(_tickets(), _issues(), wear_list=wl).overall.iloc[0]
+        assert (o["wear_part_lines"], o["other_part_lines"]) == (0, 3)
+        assert o["other_parts_on_time_share"] == pytest.approx(2 / 3)  # 3 and 8 wd <= 15, 18 > 15
+    # listed at another depot: not on the list at YC01
+    other = _wear_frame("autumn_harvest").assign(key="PL01")
+    assert service_kpis(_tickets(), _issues(), wear_list=other).overall.iloc[0]["wear_part_lines"] == 0
+
+
+def test_wear_list_object_is_accepted() -> None:
+    from zk_forecast.inventory.wearlist import WearList
+
+    frame = _wear_frame("autumn_harvest")
+    by_frame = service_kpis(_tickets(), _issues(), wear_list=frame).overall
+    by_object = service_kpis(_tickets(), _issues(), wear_list=WearList(frame, pd.DataFrame(), "depot", {})).overall
+    pd.testing.assert_frame_equal(by_frame, by_object)
+    with pytest.raises(ZkValueError, match="per customer"):
+        service_kpis(_tickets(), _issues(), wear_list=WearList(frame, pd.DataFrame(), "customer", {}))
+
+
+def test_how_late_each_event_was() -> None:
+    k = service_kpis(_tickets(), _issues(), wear_list={"W1"})
+    on = k.events["onsite"].set_index("ticket_id")["hours_late"].to_dict()
+    assert on == pytest.approx({"A": 0.0, "B": 0.0, "C": 1.0, "D": 0.0})  # C arrived after 3 h, promise 2 h
+    rp = k.events["repairs"].set_index("ticket_id")["working_days_late"].to_dict()
+    assert rp == {"A": 0, "B": 2, "C": 0, "D": 0, "E": 1}  # B 5 and E 4 working days against 3
+    pt = k.events["parts"]
+    late = dict(zip(pt["ticket_id"] + ":" + pt["part_no"], pt["working_days_late"], strict=True))
+    assert late == {"A:W1": 0, "B:X9": 3, "C:W1": 3}  # 18 against 15, 8 against 5
+    assert set(k.events["repairs"]["serial_no"].isna()) == {True}  # no serial_no column: unknown machines

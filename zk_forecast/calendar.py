@@ -144,6 +144,12 @@ def _as_days(value: Any, arg: str, *, allow_nat: bool = False) -> tuple[np.ndarr
     if arr.dtype.kind != "M":
         try:
             idx = pd.to_datetime(values, format="ISO8601")
+        except pd.errors.OutOfBoundsDatetime:  # an ISO date pandas cannot hold (before 1677 or after 2262)
+            bad = next((v for v in values if not _parses(v)), values)
+            raise CalendarError(
+                f"The {arg!r} argument holds {bad!r}, outside the supported range {_MIN_DATE}..{_MAX_DATE}. "
+                "Check the date for a typo (e.g. a two-digit year)."
+            ) from None
         except (ValueError, TypeError, OverflowError):
             bad = next((v for v in values if not _parses(v)), values)
             raise CalendarError(

@@ -33,7 +33,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["CHART_DPI", "cjk_font_path", "figure_to_data_uri", "missing_glyphs", "new_figure", "setup_cjk_font"]
+__all__ = ["CHART_DPI", "cjk_font_path", "figure_to_data_uri", "missing_glyphs", "new_figure", "plain_log_axis",
+           "setup_cjk_font"]
 
 CHART_DPI = 110
 """Resolution of embedded PNG charts [dots per inch]; fixed so that the same figure gives the same bytes."""
@@ -195,3 +196,67 @@ def missing_glyphs(text: str, font_path: str | os.PathLike[str] | None = None) -
     font = FT2Font(str(font_path if font_path is not None else cjk_font_path()))
     cmap = font.get_charmap()
     return {ch for ch in set(text) if not ch.isspace() and ord(ch) not in cmap}
+
+
+def _plain_number(x: float, _pos: Any = None) -> str:
+    """``1,000`` / ``250`` / ``1.5`` / ``0.5``: a tick label without powers of ten."""
+    if x >= 100:
+        return f"{x:,.0f}"
+    return f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
+def plain_log_axis(axis: Any, values: Any, *, max_ticks: int = 8, margin: float = 1.25) -> list[float]:
+    """Set a logarithmic axis to plain-number labels (``0.5, 1, 2, 5``, ``1,000, 2,000, 5,000``).
+
+    matplotlib labels log axes as powers of ten (``10^3``, and ``2x10^0`` on its minor ticks), which a reader of
+    a report should not have to decode. This sets the axis limits to the positive finite ``values`` widened by
+    ``margin``, puts the major ticks at 1-2-5 steps inside them (finer steps for a narrow span, coarser for a
+    wide one), labels them as plain numbers and draws no minor ticks.
+
+    Parameters
+    ----------
+    axis : matplotlib.axis.Axis
+        ``ax.xaxis`` or ``ax.yaxis`` of an axes whose scale is already ``"log"``.
+    values : array-like of float
+        The values drawn on the axis (NaN, inf and values <= 0 ignored).
+    max_ticks : int, default 8
+        Largest number of labelled ticks.
+    margin : float [-], default 1.25
+        Factor the limits extend beyond the smallest and largest value.
+
+    Returns
+    -------
+    list of float
+        The tick positions (empty when no value was usable; the axis is then left as it was).
+    """
+    import math
+
+    import numpy as np
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
+
+    v = np.asarray(values, dtype=float).ravel()
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size == 0:
+        return []
+    lo, hi = float(v.min()) / margin, float(v.max()) * margin
+    e0, e1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    ticks: list[float] = []
+    for steps in ((1, 1.5, 2, 3, 4, 5, 6, 7, 8), (1, 2, 5), (1, 3), (1,)):
+        cand = [float(f"{m * 10.0 ** e:.12g}") for e in range(e0, e1 + 1) for m in steps]
+        ticks = [t for t in cand if lo <= t <= hi]
+        if len(ticks) <= max_ticks:
+            break
+    if len(ticks) > max_ticks:  # a span of more than max_ticks decades: every k-th power of ten
+        k = math.ceil(len(ticks) / max_ticks)
+        ticks = ticks[::k]
+    if len(ticks) < 2:
+        ticks = sorted({float(f"{lo:.2g}"), *ticks, float(f"{hi:.2g}")})
+    if axis.axis_name == "x":
+        axis.axes.set_xlim(lo, hi)
+    else:
+        axis.axes.set_ylim(lo, hi)
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_major_formatter(FuncFormatter(_plain_number))
+    axis.set_minor_locator(NullLocator())  # unlabelled minor ticks only cost drawing time
+    axis.set_minor_formatter(NullFormatter())
+    return ticks

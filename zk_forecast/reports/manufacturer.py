@@ -3,17 +3,25 @@
 Manufacturers cause most field failures, so the dealer sends them the fault statistics as evidence for design
 improvements. The report holds, for one manufacturer and one period (``"2026Q3"``, ``"2026-07"``, ``"2026"``):
 
-* failures per 100 machines in service by model × component (Pareto chart and table);
-* the monthly trend of the last 24 months against the farming season (sowing Apr–May, wheat harvest Jun–Jul,
-  autumn harvest Sep–Oct shaded);
-* MTBF and Weibull shape per model × component with intervals, fitted by :func:`~zk_forecast.failures.fit_groups`
-  on all component lives known at the end of the period (a quarter alone holds too few failures);
+* the date of its data (数据截至) and when it was generated (生成时间), and a stale-data banner when told so;
+* failures per 100 machines in service by model × component, with the first and latest failure in the period
+  (Pareto chart and table);
+* the period's failures per model × component by fault code (故障代码), each with its first and latest failure;
+* the monthly trend of the last 24 months against the farming seasons of
+  :data:`zk_forecast.calendar.FARMING_SEASONS` (the field-work seasons shaded);
+* MTBF [engine hours] and Weibull shape per model × component with intervals, fitted by
+  :func:`~zk_forecast.failures.fit_groups` on all component lives known at the end of the period (a quarter alone
+  holds too few failures), drawn on plain-number axes;
 * early-life flags (:func:`~zk_forecast.failures.early_life_test`, or a shape interval wholly below 1);
 * the warranty share of the period's failures; repeat failures (the same component of the same machine failing
   again within ``repeat_days``);
-* whether each listed design fix worked (:func:`~zk_forecast.failures.compare_cut_in`, at equal age);
+* whether each listed design fix of this manufacturer's models worked (:func:`~zk_forecast.failures.compare_cut_in`,
+  at equal age);
 * the top improvement requests, each with its evidence: early-life flags first, then by failures per 100 machines
   × warranty share.
+
+The report goes to an outside company, so it holds this manufacturer's data only: its machines, models, tickets
+and component lives; design fixes listed for other manufacturers' models are left out (the scorecard judges them).
 
 MTBF [h] is the Weibull mean ``scale · Γ(1 + 1/shape)``; its interval applies the same factor to the scale's Wald
 interval (shape held at its estimate), an approximation stated in the report.
@@ -30,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from zk_forecast.calendar import FARMING_SEASONS
 from zk_forecast.errors import ZkTypeError, ZkValueError
 from zk_forecast.failures import build_lives, compare_cut_in, fit_groups
 from zk_forecast.names import safe_name
@@ -45,6 +54,7 @@ from zk_forecast.reports._html import (
     write_page,
 )
 from zk_forecast.reports._tables import early_life_memo
+from zk_forecast.reports.data_dates import DataDates, data_dates, latest_date
 
 __all__ = [
     "SEASONS",
@@ -54,16 +64,12 @@ __all__ = [
     "write_manufacturer_report",
 ]
 
-#: Farming seasons of Ningxia: (Chinese name, English name, first month, last month), shaded in the trend chart.
-SEASONS: tuple[tuple[str, str, int, int], ...] = (
-    ("春播", "sowing", 4, 5),
-    ("麦收", "wheat harvest", 6, 7),
-    ("秋收", "autumn harvest", 9, 10),
-)
-_SEASON_COLORS = ("#cfe8cf", "#f6e3b4", "#f3cdb0")
+#: The farming seasons the trend chart shades: :data:`zk_forecast.calendar.FARMING_SEASONS` (the one table).
+SEASONS = FARMING_SEASONS
+_SEASON_COLORS = {"spring_sowing": "#cfe8cf", "wheat_harvest": "#f6e3b4", "autumn_harvest": "#f3cdb0"}
 
-SECTION_IDS: tuple[str, ...] = ("summary", "pareto", "trend", "weibull", "early-life", "warranty", "repeats",
-                                "fixes", "requests", "method")
+SECTION_IDS: tuple[str, ...] = ("summary", "pareto", "faults", "trend", "weibull", "early-life", "warranty",
+                                "repeats", "fixes", "requests", "method")
 
 
 @dataclass
@@ -78,13 +84,17 @@ class ManufacturerReport:
     html : str
         The self-contained HTML document.
     tables : dict[str, DataFrame]
-        ``pareto``, ``trend``, ``weibull``, ``early_life``, ``warranty``, ``repeats``, ``fixes``, ``requests``.
+        ``pareto``, ``faults``, ``trend``, ``weibull``, ``early_life``, ``warranty``, ``repeats``, ``fixes``,
+        ``requests``.
+    dates : DataDates
+        Data date, generation time and whether the stale-data banner is shown.
     """
 
     manufacturer: str
     period: str
     html: str
     tables: dict[str, pd.DataFrame] = field(repr=False)
+    dates: DataDates | None = field(default=None, repr=False)
 
     def write(self, out_dir: str | Path) -> Path:
         """Write ``manufacturer_<name>_<period>.html`` (UTF-8) into ``out_dir`` and return its path."""
@@ -166,7 +176,7 @@ def _failures(tickets: pd.DataFrame, machines: pd.DataFrame, end: pd.Timestamp) 
     t = tickets[(tickets["kind"] == "failure") & (pd.to_datetime(tickets["reported_at"]) < end)]
     t = t[t["serial_no"].astype(str).isin(set(machines["serial_no"].astype(str)))]
     cols = ["ticket_id", "serial_no", "reported_at", "component"]
-    extra = [c for c in ("in_warranty", "cause") if c in t.columns]
+    extra = [c for c in ("in_warranty", "cause", "fault_code") if c in t.columns]
     f = t[cols + extra].copy()
     f["serial_no"] = f["serial_no"].astype(str)
     f["component"] = f["component"].astype(object).where(f["component"].notna(), "未注明 unspecified")
@@ -181,9 +191,10 @@ def _pareto(fail_p: pd.DataFrame, base: pd.Series) -> pd.DataFrame:
     """Failures per 100 machines in service by model × component, highest first, with cumulative share."""
     if fail_p.empty:
         return pd.DataFrame(columns=["model", "component", "failures", "machines", "per_100", "warranty_share",
-                                     "cum_share"])
+                                     "cum_share", "first_failure", "latest_failure"])
     g = fail_p.groupby(["model", "component"], sort=True)
-    out = pd.DataFrame({"failures": g.size()})
+    out = pd.DataFrame({"failures": g.size(), "first_failure": g["reported_at"].min().dt.normalize(),
+                        "latest_failure": g["reported_at"].max().dt.normalize()})
     if "in_warranty" in fail_p.columns:
         out["warranty_share"] = g["in_warranty"].apply(lambda s: float(s.astype("boolean").fillna(False).mean()))
     else:
@@ -196,7 +207,26 @@ def _pareto(fail_p: pd.DataFrame, base: pd.Series) -> pd.DataFrame:
     out = out.sort_values(["per_100", "failures", "model", "component"], ascending=[False, False, True, True],
                           kind="stable").reset_index(drop=True)
     out["cum_share"] = out["failures"].cumsum() / out["failures"].sum()
-    return out[["model", "component", "failures", "machines", "per_100", "warranty_share", "cum_share"]]
+    return out[["model", "component", "failures", "machines", "per_100", "warranty_share", "cum_share",
+                "first_failure", "latest_failure"]]
+
+
+def _faults(fail_p: pd.DataFrame) -> pd.DataFrame:
+    """The period's failures per model × component × fault code, with the share of the component's failures and
+    the first and latest failure day; sorted by model, component, most failures first."""
+    cols = ["model", "component", "fault_code", "failures", "share", "first_failure", "latest_failure"]
+    if fail_p.empty:
+        return pd.DataFrame(columns=cols)
+    code = (fail_p["fault_code"].astype(object) if "fault_code" in fail_p.columns
+            else pd.Series(None, index=fail_p.index, dtype=object))
+    f = fail_p.assign(fault_code=code.where(code.notna(), "未注明 unspecified").astype(str))
+    g = f.groupby(["model", "component", "fault_code"], sort=True)
+    out = pd.DataFrame({"failures": g.size(), "first_failure": g["reported_at"].min().dt.normalize(),
+                        "latest_failure": g["reported_at"].max().dt.normalize()}).reset_index()
+    out["share"] = out["failures"] / out.groupby(["model", "component"])["failures"].transform("sum")
+    out = out.sort_values(["model", "component", "failures", "fault_code"], ascending=[True, True, False, True],
+                          kind="stable").reset_index(drop=True)
+    return out[cols]
 
 
 def _trend(fail: pd.DataFrame, machines: pd.DataFrame, period: Period, months: int = 24) -> pd.DataFrame:
@@ -209,7 +239,7 @@ def _trend(fail: pd.DataFrame, machines: pd.DataFrame, period: Period, months: i
     out = pd.DataFrame({"month": idx, "failures": counts.to_numpy(), "machines": base})
     out["per_100"] = np.where(out["machines"] > 0, 100.0 * out["failures"] / out["machines"].clip(lower=1), np.nan)
     out["in_period"] = (out["month"] >= period.start) & (out["month"] < period.end)
-    season = {m: f"{zh} {en}" for zh, en, a, b in SEASONS for m in range(a, b + 1)}
+    season = {m: s.label for s in SEASONS for m in s.months}
     out["season"] = out["month"].dt.month.map(season).fillna("")
     return out
 
@@ -261,13 +291,10 @@ def _repeats(fail: pd.DataFrame, period: Period, days: int) -> pd.DataFrame:
 def _fixes(lives: pd.DataFrame, cut_ins: pd.DataFrame, models: set[str], level: float,
            alpha: float) -> pd.DataFrame:
     rows = []
-    for r in cut_ins.itertuples(index=False):
+    # only this manufacturer's models: the report goes to the manufacturer and names no one else's fixes
+    own = cut_ins[cut_ins["model"].astype(str).isin(models)]
+    for r in own.itertuples(index=False):
         base = {"model": r.model, "component": r.component, "cut_in": r.cut_in}
-        if r.model not in models:
-            rows.append({**base, "rate_ratio": np.nan, "p_value": np.nan, "worked": None,
-                         "sentence_zh": "该机型不属于本厂家，未评估", "sentence_en": "Model not of this manufacturer; "
-                         "not assessed"})
-            continue
         sub = lives[(lives["model"] == r.model) & (lives["component"] == r.component)]
         sub = sub[sub["build_date"].notna()]
         if sub.empty:
@@ -298,7 +325,7 @@ def _requests(pareto: pd.DataFrame, weib: pd.DataFrame, early: pd.DataFrame, rep
         pd.DataFrame(columns=[*keys, "repeats"])
     df = df.merge(rep, on=keys, how="left")
     df["failures"] = df["failures"].fillna(0).astype(int)
-    df["repeats"] = df["repeats"].fillna(0).astype(int)
+    df["repeats"] = pd.to_numeric(df["repeats"], errors="coerce").fillna(0).astype(int)
     df["flagged"] = df["flagged"].astype("boolean").fillna(False).astype(bool)
     df["score"] = df["per_100"].fillna(0.0) * df["warranty_share"].fillna(0.0)
     df = df[(df["failures"] > 0) | df["flagged"]]
@@ -371,11 +398,14 @@ def _trend_chart(trend: pd.DataFrame) -> str:
     fig, ax = new_figure(9, 4.2)
     x = np.arange(len(trend))
     months = trend["month"].dt.month.to_numpy()
-    for (zh, en, a, b), color in zip(SEASONS, _SEASON_COLORS):
-        inside = (months >= a) & (months <= b)
-        for i in np.flatnonzero(inside):
-            ax.axvspan(i - 0.5, i + 0.5, color=color, lw=0, label=f"{zh} {en}" if i == np.flatnonzero(inside)[0]
-                       else None)
+    for season in SEASONS:
+        if not season.field_work:
+            continue
+        inside = np.flatnonzero(np.isin(months, season.months))
+        runs = np.split(inside, np.flatnonzero(np.diff(inside) > 1) + 1) if len(inside) else []
+        for k, run in enumerate(runs):  # one band per run of consecutive months
+            ax.axvspan(run[0] - 0.5, run[-1] + 0.5, color=_SEASON_COLORS.get(season.key, "#e8e8e8"), lw=0,
+                       label=f"{season.label}（{season.months_zh}）" if k == 0 else None)
     colors = np.where(trend["in_period"].to_numpy(), "#c0392b", "#2b5d8a")
     ax.bar(x, trend["per_100"].fillna(0).to_numpy(), color=colors)
     ax.set_xticks(x)
@@ -389,16 +419,21 @@ def _trend_chart(trend: pd.DataFrame) -> str:
 
 
 def _weibull_chart(weib: pd.DataFrame) -> str | None:
+    """Two panels per model × component: Weibull shape and MTBF [engine hours], each with its interval, on
+    logarithmic axes labelled with plain numbers (0.5, 1, 2; 1,000, 2,000, 5,000)."""
     d = weib[weib["status"] == "ok"]
     if d.empty:
         return None
-    from zk_forecast.reports.charts import figure_to_data_uri, new_figure
+    from zk_forecast.reports.charts import figure_to_data_uri, new_figure, plain_log_axis
 
-    fig, ax = new_figure(8, max(3.0, 0.28 * len(d) + 1.2))
+    fig, ax = new_figure(9.5, max(3.0, 0.28 * len(d) + 1.4))
+    fig.delaxes(ax)
+    ax, ax_m = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [1, 1]})
     y = np.arange(len(d))
     k = d["shape"].to_numpy(float)
     lo, hi = d["shape_lo"].to_numpy(float), d["shape_hi"].to_numpy(float)
-    col = np.where(hi < 1.0, "#c0392b", "#2b5d8a")
+    early = hi < 1.0
+    col = np.where(early, "#c0392b", "#2b5d8a")
     ax.errorbar(k, y, xerr=[k - lo, hi - k], fmt="none", ecolor="#888", capsize=2)
     ax.scatter(k, y, c=col, zorder=3, s=18)
     ax.axvline(1.0, color="#c0392b", ls="--", lw=1)
@@ -406,8 +441,22 @@ def _weibull_chart(weib: pd.DataFrame) -> str | None:
     ax.set_yticklabels([f"{m} {c}" for m, c in zip(d["model"], d["component"])], fontsize=7)
     ax.invert_yaxis()
     ax.set_xscale("log")
-    ax.set_xlabel("威布尔形状参数（对数轴）Weibull shape (log axis); < 1 = 早期故障 early-life")
-    ax.set_title("形状参数及置信区间 Weibull shape with intervals")
+    plain_log_axis(ax.xaxis, np.concatenate([lo, hi, [1.0]]))
+    ax.set_xlabel("形状参数 Weibull shape（< 1：早期故障 early-life）")
+    ax.set_title("形状参数 Weibull shape", fontsize=10)
+    m = d["mtbf_h"].to_numpy(float)
+    m_lo, m_hi = d["mtbf_lo_h"].to_numpy(float), d["mtbf_hi_h"].to_numpy(float)
+    ok = np.isfinite(m) & (m > 0)
+    if ok.any():
+        lo_e = np.where(np.isfinite(m_lo), m - m_lo, 0.0)[ok]
+        hi_e = np.where(np.isfinite(m_hi), m_hi - m, 0.0)[ok]
+        ax_m.errorbar(m[ok], y[ok], xerr=[lo_e, hi_e], fmt="none", ecolor="#888", capsize=2)
+        ax_m.scatter(m[ok], y[ok], c=col[ok], zorder=3, s=18)
+        ax_m.set_xscale("log")
+        plain_log_axis(ax_m.xaxis, np.concatenate([m_lo[ok], m_hi[ok], m[ok]]))
+    ax_m.set_xlabel("平均无故障时间 MTBF [发动机小时 engine hours]")
+    ax_m.set_title("平均无故障时间 MTBF [h]", fontsize=10)
+    fig.suptitle("威布尔拟合及置信区间 Weibull fits with intervals（红色=早期故障 red = early-life）", fontsize=11)
     return figure_to_data_uri(fig)
 
 
@@ -425,6 +474,9 @@ def manufacturer_report(
     alpha: float = 0.05,
     top: int = 10,
     lives: pd.DataFrame | None = None,
+    as_of: Any = None,
+    generated_at: Any = None,
+    stale: bool = False,
 ) -> ManufacturerReport:
     """Build the feedback report of one manufacturer for one period.
 
@@ -454,6 +506,14 @@ def manufacturer_report(
         The component lives of all machines known at the end of the period, when already built
         (``build_lives`` on the tickets reported before the period end, ``as_of`` the period end); default built
         here.
+    as_of : date-like, optional
+        Date of the data, shown as 数据截至 [date]. Default: the latest ``reported_at`` of the tickets (all
+        manufacturers': the date the service export ends).
+    generated_at : date-time-like, optional
+        When the report is generated, shown as 生成时间 [date-time]; the nightly batch passes the run's time.
+        Default: the clock, now.
+    stale : bool, default False
+        Show the stale-data banner at the top (the batch's data-age rule decides).
 
     Returns
     -------
@@ -470,6 +530,7 @@ def manufacturer_report(
     if not (isinstance(repeat_days, int) and repeat_days > 0):
         raise ZkValueError(f"`repeat_days` must be a whole number of days > 0; got {repeat_days!r}.")
     fixes_in = normalize_cut_ins(cut_ins)
+    dates = data_dates(as_of, generated_at, stale, latest_date([tickets["reported_at"]]))
     mach = machines[machines["manufacturer"].astype(str) == str(manufacturer)].copy()
     mach = mach.sort_values("serial_no", kind="stable").reset_index(drop=True)
     models = set(mach["model"].astype(str))
@@ -479,6 +540,7 @@ def manufacturer_report(
     in_service = mach[_in_service(mach, per.start, per.end)]
     base = in_service.groupby(in_service["model"].astype(str)).size()
     pareto = _pareto(fail_p, base)
+    faults = _faults(fail_p)
     trend = _trend(fail, mach, per)
 
     if lives is None:
@@ -499,14 +561,14 @@ def manufacturer_report(
         warranty["warranty_share"] = warranty["in_warranty"] / warranty["failures"]
     else:
         warranty = pd.DataFrame(columns=["model", "failures", "in_warranty", "warranty_share"])
-    tables = {"pareto": pareto, "trend": trend, "weibull": weib, "early_life": early, "warranty": warranty,
+    tables = {"pareto": pareto, "faults": faults, "trend": trend, "weibull": weib, "early_life": early, "warranty": warranty,
               "repeats": repeats, "fixes": fixes, "requests": requests}
-    html_doc = _render(str(manufacturer), per, mach, in_service, fail_p, tables, repeat_days, level)
-    return ManufacturerReport(str(manufacturer), per.label, html_doc, tables)
+    html_doc = _render(str(manufacturer), per, mach, in_service, fail_p, tables, repeat_days, level, dates)
+    return ManufacturerReport(str(manufacturer), per.label, html_doc, tables, dates)
 
 
 def _render(name: str, per: Period, mach: pd.DataFrame, in_service: pd.DataFrame, fail_p: pd.DataFrame,
-            t: dict[str, pd.DataFrame], repeat_days: int, level: float) -> str:
+            t: dict[str, pd.DataFrame], repeat_days: int, level: float, dates: DataDates) -> str:
     n_mach, n_fail = len(in_service), len(fail_p)
     per100 = 100.0 * n_fail / n_mach if n_mach else float("nan")
     wshare = (float(fail_p["in_warranty"].astype("boolean").fillna(False).mean())
@@ -516,11 +578,12 @@ def _render(name: str, per: Period, mach: pd.DataFrame, in_service: pd.DataFrame
     early = t["early_life"]
     flagged = early[early["flagged"]]
     header = (f"<h1>{esc(name)} 产品质量反馈报告<span class=\"en\">Product feedback report — {esc(per.label)}"
-              "</span></h1>"
+              "</span></h1>" + dates.banner() +
               '<table class="meta"><tbody>'
               f"<tr><td>厂家 Manufacturer</td><td>{esc(name)}</td></tr>"
               f"<tr><td>期间 Period</td><td>{esc(per.label)}（{esc(per.start.date())} – "
               f"{esc((per.end - pd.Timedelta(days=1)).date())}）</td></tr>"
+              + dates.meta_rows() +
               "<tr><td>报送单位 From</td><td>宁夏众凯农牧机械服务有限公司 售后服务部</td></tr>"
               "</tbody></table>")
     summary = pd.DataFrame({
@@ -536,7 +599,9 @@ def _render(name: str, per: Period, mach: pd.DataFrame, in_service: pd.DataFrame
 
     p = _as_pct(t["pareto"], ["warranty_share", "cum_share"]).rename(columns={"model": "机型 model", "component": "部件 component", "failures": "故障 failures",
                                     "machines": "在用台数 machines", "per_100": "每百台 per 100",
-                                    "warranty_share": "三包占比 warranty share (%)", "cum_share": "累计占比 cum. share (%)"})
+                                    "warranty_share": "三包占比 warranty share (%)", "cum_share": "累计占比 cum. share (%)",
+                                    "first_failure": "本期首次故障 first in period",
+                                    "latest_failure": "本期最近故障 latest in period"})
     body = []
     uri = _pareto_chart(t["pareto"])
     if uri:
@@ -545,20 +610,31 @@ def _render(name: str, per: Period, mach: pd.DataFrame, in_service: pd.DataFrame
     secs.append(section("pareto", "按机型和部件的每百台故障", "Failures per 100 machines by model and component",
                         body))
 
+    fc = _as_pct(t["faults"], ["share"]).rename(columns={
+        "model": "机型 model", "component": "部件 component", "fault_code": "故障代码 fault code",
+        "failures": "故障 failures", "share": "占该部件 share of component (%)",
+        "first_failure": "本期首次 first in period", "latest_failure": "本期最近 latest in period"})
+    secs.append(section("faults", "按故障代码的故障", "Failures by fault code", [
+        paragraph("本期每个机型和部件的故障按故障代码分列，并给出本期首次和最近一次故障的报修日期。",
+                  "The period's failures of each model and component by fault code, with the report dates of the "
+                  "first and the latest failure in the period."),
+        table_html(fc, digits={"占该部件 share of component (%)": 1}, table_id="faults-table") if len(fc)
+        else paragraph("本期没有故障。", "No failures in the period.")]))
+
     tr = t["trend"].assign(month=lambda d: d["month"].dt.strftime("%Y-%m"))
     tr = tr.rename(columns={"month": "月份 month", "failures": "故障 failures", "machines": "在用台数 machines",
                             "per_100": "每百台 per 100", "in_period": "本期 in period", "season": "农时 season"})
     secs.append(section("trend", "月度趋势与农时", "Monthly trend against the farming season", [
         figure_block(_trend_chart(t["trend"]), "月度故障趋势 Monthly failure trend"),
-        paragraph("阴影：春播（4–5月）、麦收（6–7月）、秋收（9–10月）。",
-                  "Shaded: sowing (Apr–May), wheat harvest (Jun–Jul), autumn harvest (Sep–Oct)."),
+        paragraph("阴影：" + "、".join(f"{s.zh}（{s.months_zh}）" for s in SEASONS if s.field_work) + "。",
+                  "Shaded: " + ", ".join(f"{s.en} ({s.months_en})" for s in SEASONS if s.field_work) + "."),
         table_html(tr, digits=2)]))
 
     wb = t["weibull"].rename(columns={"model": "机型 model", "component": "部件 component", "status": "状态 status",
                                       "n_failures": "故障 failures", "n_units": "寿命数 lives",
                                       "shape": "形状 shape", "shape_lo": "形状下限 lower",
-                                      "shape_hi": "形状上限 upper", "mtbf_h": "MTBF (h)",
-                                      "mtbf_lo_h": "MTBF 下限 lower (h)", "mtbf_hi_h": "MTBF 上限 upper (h)"})
+                                      "shape_hi": "形状上限 upper", "mtbf_h": "MTBF [发动机小时 engine h]",
+                                      "mtbf_lo_h": "MTBF 下限 lower [h]", "mtbf_hi_h": "MTBF 上限 upper [h]"})
     body = []
     uri = _weibull_chart(t["weibull"])
     if uri:
@@ -632,7 +708,8 @@ def _render(name: str, per: Period, mach: pd.DataFrame, in_service: pd.DataFrame
 
 
 def write_manufacturer_report(store_dir: str | Path, manufacturer: str, period: str | int, out_dir: str | Path,
-                              cut_ins: Any = None, *, tables: Any = None) -> Path:
+                              cut_ins: Any = None, *, tables: Any = None, as_of: Any = None,
+                              generated_at: Any = None, stale: bool = False) -> Path:
     """Read the store, build the manufacturer's report and write it; the CLI's ``report manufacturer``.
 
     Parameters
@@ -651,6 +728,8 @@ def write_manufacturer_report(store_dir: str | Path, manufacturer: str, period: 
         Tables already read, shared with the other reports of the run (see
         :func:`~zk_forecast.reports.service_report.write_service_report`); the component lives are built once
         for all manufacturers.
+    as_of, generated_at, stale :
+        As in :func:`manufacturer_report` (the nightly batch passes the run's time as ``generated_at``).
 
     Returns
     -------
@@ -669,5 +748,6 @@ def write_manufacturer_report(store_dir: str | Path, manufacturer: str, period: 
     assert tickets is not None and machines is not None
     per = parse_period(period)
     rep = manufacturer_report(tickets, machines, manufacturer, period, component_parts=st.get("component_parts"),
-                              cut_ins=cut_ins, lives=st.lives(per.end))
+                              cut_ins=cut_ins, lives=st.lives(per.end), as_of=as_of, generated_at=generated_at,
+                              stale=stale)
     return rep.write(out_dir)

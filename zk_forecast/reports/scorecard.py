@@ -1,7 +1,8 @@
 """Manufacturer scorecard: all manufacturers side by side for one period (DataFrame and self-contained HTML).
 
-Per manufacturer: machines in service; failures per 100 machines in each farming season of the period (sowing
-Apr–May, wheat harvest Jun–Jul, autumn harvest Sep–Oct, the other months) and in total; warranty repairs and their
+Per manufacturer: machines in service; failures per 100 machines in each farming season of
+:data:`zk_forecast.calendar.FARMING_SEASONS` that overlaps the period (a season outside the period gets no column)
+and in total; warranty repairs and their
 parts cost per machine (part issues of kind ``repair`` on warranty tickets × the part's unit cost, else the issue's
 unit price) [CNY]; early-life problems (model × component groups flagged by
 :func:`~zk_forecast.failures.early_life_test` on lives known at the end of the period); supply lead times measured
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from zk_forecast.calendar import FARMING_SEASONS, season_of_month, seasons_in
 from zk_forecast.errors import ZkValueError
 from zk_forecast.failures import build_lives, compare_cut_in
 from zk_forecast.reports._html import (
@@ -32,18 +34,20 @@ from zk_forecast.reports._html import (
     write_page,
 )
 from zk_forecast.reports._tables import early_life_memo
-from zk_forecast.reports.manufacturer import SEASONS, _in_service, normalize_cut_ins
+from zk_forecast.reports.data_dates import DataDates, data_dates, latest_date
+from zk_forecast.reports.manufacturer import _in_service, normalize_cut_ins
 
 __all__ = ["SCORECARD_COLUMNS", "Scorecard", "manufacturer_scorecard", "write_scorecard"]
 
-#: Scorecard columns: name → (Chinese label, English label).
+#: Scorecard columns: name → (Chinese label, English label). A season's ``per_100_<season key>`` column is present
+#: only when the season overlaps the period.
 SCORECARD_COLUMNS: dict[str, tuple[str, str]] = {
     "manufacturer": ("厂家", "manufacturer"),
     "machines": ("在用整机", "machines in service"),
     "failures": ("本期故障", "failures"),
     "per_100": ("每百台故障", "failures / 100 machines"),
-    **{f"per_100_{en.replace(' ', '_')}": (f"每百台故障·{zh}", f"per 100, {en}") for zh, en, _, _ in SEASONS},
-    "per_100_off_season": ("每百台故障·农闲", "per 100, other months"),
+    **{f"per_100_{s.key}": (f"每百台故障·{s.zh}（{s.months_zh}）", f"per 100, {s.en} ({s.months_en})")
+       for s in FARMING_SEASONS},
     "warranty_repairs": ("三包维修", "warranty repairs"),
     "warranty_repairs_per_machine": ("台均三包维修", "warranty repairs / machine"),
     "warranty_parts_cost_per_machine": ("台均三包配件成本(元)", "warranty parts cost / machine [CNY]"),
@@ -66,13 +70,17 @@ class Scorecard:
     ----------
     period : str
     table : DataFrame
-        Columns of :data:`SCORECARD_COLUMNS`, sorted by manufacturer.
+        Columns of :data:`SCORECARD_COLUMNS` (season columns only for the seasons in the period), sorted by
+        manufacturer.
     html : str
+    dates : DataDates
+        Data date, generation time and whether the stale-data banner is shown.
     """
 
     period: str
     table: pd.DataFrame
     html: str = field(repr=False)
+    dates: DataDates | None = field(default=None, repr=False)
 
     def write(self, out_dir: str | Path) -> Path:
         """Write ``scorecard_<period>.html`` into ``out_dir`` and return its path."""
@@ -80,11 +88,6 @@ class Scorecard:
 
     def _repr_html_(self) -> str:
         return self.html
-
-
-def _season_of(month: pd.Series) -> pd.Series:
-    names = {m: en.replace(" ", "_") for _, en, a, b in SEASONS for m in range(a, b + 1)}
-    return month.map(names).fillna("off_season")
 
 
 def manufacturer_scorecard(
@@ -99,6 +102,9 @@ def manufacturer_scorecard(
     cut_ins: Any = None,
     alpha: float = 0.05,
     lives: pd.DataFrame | None = None,
+    as_of: Any = None,
+    generated_at: Any = None,
+    stale: bool = False,
 ) -> Scorecard:
     """All manufacturers side by side for one period.
 
@@ -122,6 +128,14 @@ def manufacturer_scorecard(
         The component lives of all machines known at the end of the period, when already built
         (``build_lives`` on the tickets reported before the period end, ``as_of`` the period end); default built
         here.
+    as_of : date-like, optional
+        Date of the data, shown as 数据截至 [date]. Default: the latest date in the tickets, part issues and
+        receipts given.
+    generated_at : date-time-like, optional
+        When the scorecard is generated, shown as 生成时间 [date-time]; the nightly batch passes the run's time.
+        Default: the clock, now.
+    stale : bool, default False
+        Show the stale-data banner at the top.
 
     Returns
     -------
@@ -130,6 +144,9 @@ def manufacturer_scorecard(
     per = parse_period(period)
     if "manufacturer" not in machines.columns:
         raise ZkValueError("The machines table has no 'manufacturer' column; the scorecard needs it.")
+    dates = data_dates(as_of, generated_at, stale, latest_date([
+        tickets["reported_at"], None if part_issues is None else part_issues["issued_on"],
+        None if receipts is None else receipts["received_on"]]))
     m = machines.assign(serial_no=machines["serial_no"].astype(str), manufacturer=machines["manufacturer"].astype(str))
     makers = sorted(m["manufacturer"].unique())
     in_service = m[_in_service(m, per.start, per.end)]
@@ -144,13 +161,10 @@ def manufacturer_scorecard(
     out["failures"] = f.groupby("manufacturer").size().reindex(makers, fill_value=0)
     denom = out["machines"].where(out["machines"] > 0)
     out["per_100"] = 100.0 * out["failures"] / denom
-    season = _season_of(f["reported_at"].dt.month)
-    for _, en, _, _ in SEASONS:
-        key = en.replace(" ", "_")
-        out[f"per_100_{key}"] = 100.0 * f[season == key].groupby("manufacturer").size().reindex(
+    season = season_of_month(f["reported_at"].dt.month)
+    for s in seasons_in(per.start, per.end):
+        out[f"per_100_{s.key}"] = 100.0 * f[season == s.key].groupby("manufacturer").size().reindex(
             makers, fill_value=0) / denom
-    out["per_100_off_season"] = 100.0 * f[season == "off_season"].groupby("manufacturer").size().reindex(
-        makers, fill_value=0) / denom
     # warranty repairs and their parts cost
     wf = f[f["in_warranty"].astype("boolean").fillna(False).astype(bool)] if "in_warranty" in f.columns else f.iloc[:0]
     out["warranty_repairs"] = wf.groupby("manufacturer").size().reindex(makers, fill_value=0)
@@ -221,11 +235,12 @@ def manufacturer_scorecard(
         except ZkValueError:
             continue
         out.loc[maker, "fixes_worked"] += int(res.improved)
-    table = out.reset_index()[list(SCORECARD_COLUMNS)]
-    return Scorecard(per.label, table, _render(table, per))
+    table = out.reset_index()
+    table = table[[c for c in SCORECARD_COLUMNS if c in table.columns]]
+    return Scorecard(per.label, table, _render(table, per, dates), dates)
 
 
-def _render(table: pd.DataFrame, per: Period) -> str:
+def _render(table: pd.DataFrame, per: Period, dates: DataDates) -> str:
     from zk_forecast.reports.charts import figure_to_data_uri, new_figure
 
     fig, ax = new_figure(9, 4.2)
@@ -246,7 +261,9 @@ def _render(table: pd.DataFrame, per: Period) -> str:
     shown = shown.rename(columns={c: f"{zh} {en}" + (" (%)" if c == "on_time_receipts_share" else "")
                                   for c, (zh, en) in SCORECARD_COLUMNS.items()})
     header = (f"<h1>厂家综合评分表<span class=\"en\">Manufacturer scorecard — {esc(per.label)}</span></h1>"
-              f'<p class="note">期间 Period: {esc(per.start.date())} – {esc((per.end - pd.Timedelta(days=1)).date())}</p>')
+              + dates.banner() + '<table class="meta"><tbody>'
+              f"<tr><td>期间 Period</td><td>{esc(per.start.date())} – "
+              f"{esc((per.end - pd.Timedelta(days=1)).date())}</td></tr>" + dates.meta_rows() + "</tbody></table>")
     secs = [
         section("scorecard", "厂家对比", "Manufacturers side by side", [table_html(
             shown.set_index("厂家 manufacturer").T.rename_axis("指标 measure").reset_index(), digits=2,
@@ -255,15 +272,17 @@ def _render(table: pd.DataFrame, per: Period) -> str:
                 [figure_block(uri, "分农时故障率 failures by season")]),
         section("method", "口径说明", "Method", [paragraph(
             "三包配件成本 = 三包期内故障单的维修领用数量 × 配件成本价；供货周期 = 到货日期 − 订货日期（供应商为该厂家的入库单），"
-            "约定周期取配件档案的采购周期。",
+            "约定周期取配件档案的采购周期。分农时故障率只计本期内的月份，本期未涉及的农时不列出。",
             "Warranty parts cost = repair issues on warranty failure tickets × the part's unit cost; lead time = "
-            "received_on − ordered_on of receipts supplied by the manufacturer, agreed = parts.lead_time_days.")]),
+            "received_on − ordered_on of receipts supplied by the manufacturer, agreed = parts.lead_time_days. "
+            "Failures per season count the season's months inside the period only; seasons outside the period "
+            "are not listed.")]),
     ]
     return page(f"厂家综合评分表 Manufacturer scorecard {per.label}", header, secs)
 
 
 def write_scorecard(store_dir: str | Path, period: str | int, out_dir: str | Path, cut_ins: Any = None, *,
-                    tables: Any = None) -> Path:
+                    tables: Any = None, as_of: Any = None, generated_at: Any = None, stale: bool = False) -> Path:
     """Read the store, build the scorecard and write its HTML; for ``zk-forecast report scorecard``.
 
     Parameters
@@ -279,6 +298,8 @@ def write_scorecard(store_dir: str | Path, period: str | int, out_dir: str | Pat
     tables : StoreTables or mapping of table name → DataFrame, optional
         Tables already read, shared with the other reports of the run (see
         :func:`~zk_forecast.reports.service_report.write_service_report`).
+    as_of, generated_at, stale :
+        As in :func:`manufacturer_scorecard` (the nightly batch passes the run's time as ``generated_at``).
 
     Returns
     -------
@@ -293,5 +314,6 @@ def write_scorecard(store_dir: str | Path, period: str | int, out_dir: str | Pat
     per = parse_period(period)
     sc = manufacturer_scorecard(tickets, machines, period, part_issues=st.get("part_issues"), parts=st.get("parts"),
                                 receipts=st.get("receipts"), component_parts=st.get("component_parts"),
-                                cut_ins=cut_ins, lives=st.lives(per.end))
+                                cut_ins=cut_ins, lives=st.lives(per.end), as_of=as_of, generated_at=generated_at,
+                                stale=stale)
     return sc.write(out_dir)

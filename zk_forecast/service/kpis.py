@@ -23,12 +23,18 @@ parts
     Part issues of kind ``repair`` (``part_kinds``, quantity > 0) that name a ticket (``ticket_id``). Delivery
     [working days] = working days from the ticket's report day to the issue day (``issued_on``, the day the part
     left the warehouse for the repair; an issue dated before the report counts 0). The promise is
-    ``wear_list_working_days`` for parts on the wear-part list (per depot when the list names depots) and
-    ``other_parts_working_days`` otherwise. Issues naming an unknown ticket are counted in
+    ``wear_list_working_days`` for parts on the wear-part list and ``other_parts_working_days`` otherwise. The
+    list is per depot when it names depots, and per farming season when it names seasons (as the
+    :class:`~zk_forecast.inventory.wearlist.WearList` of the nightly batch does): a line is held to the 5-day
+    promise when its part was listed at the ticket's depot for the season of the ticket's report month
+    (:func:`zk_forecast.calendar.season_of_month`). Issues naming an unknown ticket are counted in
     ``attrs["parts_unlinked"]`` and left out.
+late
+    Each event carries how late it was: ``hours_late`` [h] for on-site arrivals, ``working_days_late``
+    [working days] for repairs (open ones judged at ``as_of``) and part lines; 0 when on time.
 
-Every event is attributed to the ticket's depot, the month of its report (``period_start(..., "MS")``) and the
-ticket's engineer. The answer times ("at once", "within 1 day") are not measured: the exports hold no answer
+Every event is attributed to the ticket's depot, the month of its report (``period_start(..., "MS")``), the
+ticket's engineer and machine (``serial_no``). The answer times ("at once", "within 1 day") are not measured: the exports hold no answer
 timestamps.
 """
 
@@ -42,7 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from zk_forecast.calendar import WorkingCalendar, default_calendar, period_start
+from zk_forecast.calendar import WorkingCalendar, default_calendar, period_start, season_of_month
 from zk_forecast.errors import ZkTypeError, ZkValueError
 from zk_forecast.schema import require_columns
 from zk_forecast.service.commitments import DEFAULT_PROMISES, Promises
@@ -84,16 +90,31 @@ def _datetime(df: pd.DataFrame, col: str, name: str) -> pd.Series:
                            "Fix: convert it with pandas.to_datetime.") from exc
 
 
+def _wear_list_frame(wear_list: Any) -> Any:
+    """The frame of a :class:`~zk_forecast.inventory.wearlist.WearList` (a depot list), else ``wear_list``."""
+    frame = getattr(wear_list, "frame", None)
+    if isinstance(frame, pd.DataFrame) and not isinstance(wear_list, pd.DataFrame):
+        by = getattr(wear_list, "by", "depot")
+        if by != "depot":
+            raise ZkValueError(
+                f"The wear-part list given is drawn up per {by}, but the parts promise is measured per depot. "
+                "Fix: pass the depot list (wear_list(..., by='depot')) / 请传入按网点的易损件清单")
+        return frame
+    return wear_list
+
+
 def wear_list_keys(wear_list: Any) -> tuple[set[str], set[tuple[str, str]]]:
-    """Normalise a wear-part list into (network-wide part numbers, (depot_id, part_no) pairs).
+    """Normalise a wear-part list into (network-wide part numbers, (depot_id, part_no) pairs), all seasons.
 
     Parameters
     ----------
-    wear_list : None, iterable of str, or DataFrame
+    wear_list : None, iterable of str, DataFrame or WearList
         Part numbers on the list; or a frame with ``part_no`` and optionally ``depot_id`` (or ``key``, as
         :class:`zk_forecast.inventory.wearlist.WearList` has it) and ``listed`` (rows with ``listed`` false are
-        off the list). A frame with depots makes the status per depot.
+        off the list); or a depot :class:`~zk_forecast.inventory.wearlist.WearList` (its ``frame``). A frame
+        with depots makes the status per depot.
     """
+    wear_list = _wear_list_frame(wear_list)
     if wear_list is None:
         return set(), set()
     if isinstance(wear_list, pd.DataFrame):
@@ -112,6 +133,30 @@ def wear_list_keys(wear_list: Any) -> tuple[set[str], set[tuple[str, str]]]:
             f"{type(wear_list).__name__}. Fix: pass e.g. {{'SF-LQ001', 'HT-YP001'}}."
         )
     return {str(p) for p in wear_list}, set()
+
+
+def _on_wear_list(wear_list: Any, depot: pd.Series, part_no: pd.Series, month: pd.Series) -> np.ndarray:
+    """Whether each line's part was on the list at its depot in the season of ``month`` (a list without depots
+    or seasons holds for every depot or season)."""
+    wl = _wear_list_frame(wear_list)
+    if isinstance(wl, pd.DataFrame) and "season" in wl.columns and len(part_no):
+        require_columns(wl, "wear_list", ["part_no"])
+        if "listed" in wl.columns:
+            wl = wl[wl["listed"].fillna(False).astype(bool)]
+        depot_col = "depot_id" if "depot_id" in wl.columns else ("key" if "key" in wl.columns else None)
+        season = season_of_month(pd.DatetimeIndex(month).month.to_numpy())
+        line_d = depot.astype(str).to_numpy() if depot_col else np.full(len(part_no), "")
+        lines = pd.MultiIndex.from_arrays([line_d, part_no.astype(str).to_numpy(), season.astype(str)])
+        listed = pd.MultiIndex.from_arrays([
+            wl[depot_col].astype(str).to_numpy() if depot_col else np.full(len(wl), ""),
+            wl["part_no"].astype(str).to_numpy(), wl["season"].astype(str).to_numpy()])
+        return np.asarray(lines.isin(listed), dtype=bool)
+    network, per_depot = wear_list_keys(wl)
+    on_list = np.array(part_no.isin(network), dtype=bool)
+    if per_depot:
+        pairs = pd.MultiIndex.from_tuples(sorted(per_depot))
+        on_list = on_list | pd.MultiIndex.from_arrays([depot.astype(str), part_no]).isin(pairs)
+    return on_list
 
 
 def _rate(on_time: pd.Series, keys: list[str], frame: pd.DataFrame) -> pd.Series:
@@ -201,13 +246,15 @@ def service_kpis(
     ----------
     tickets : DataFrame
         Canonical tickets: ``ticket_id``, ``depot_id``, ``reported_at``, ``kind`` required; ``arrived_at``,
-        ``resolved_at``, ``channel``, ``in_warranty``, ``loaner_issued``, ``engineer`` used when present.
+        ``resolved_at``, ``channel``, ``in_warranty``, ``loaner_issued``, ``engineer``, ``serial_no`` used when
+        present.
     part_issues : DataFrame, optional
         Canonical part issues (``ticket_id``, ``part_no``, ``issued_on``, ``kind``, ``quantity``) for the parts
         promise; without it the part columns are empty.
-    wear_list : set of str, DataFrame or None
-        The wear-part list deciding 5 vs 15 working days (see :func:`wear_list_keys`). None: every part is held
-        to the other-parts promise.
+    wear_list : set of str, DataFrame, WearList or None
+        The wear-part list deciding 5 vs 15 working days: part numbers, a frame (see :func:`wear_list_keys`; a
+        ``season`` column makes it per season), or the nightly batch's depot
+        :class:`~zk_forecast.inventory.wearlist.WearList`. None: every part is held to the other-parts promise.
     promises : Promises or mapping, optional
         Default :data:`~zk_forecast.service.commitments.DEFAULT_PROMISES`; a mapping overrides it.
     calendar : WorkingCalendar, optional
@@ -236,6 +283,8 @@ def service_kpis(
         "depot_id": tickets["depot_id"].astype(object).to_numpy(),
         "engineer": (tickets["engineer"].astype(object) if "engineer" in tickets.columns
                      else pd.Series(None, index=tickets.index, dtype=object)).to_numpy(),
+        "serial_no": (tickets["serial_no"].astype(object) if "serial_no" in tickets.columns
+                      else pd.Series(None, index=tickets.index, dtype=object)).to_numpy(),
         "kind": tickets["kind"].astype(object).to_numpy(),
         "reported_at": _datetime(tickets, "reported_at", "tickets").to_numpy(),
     })
@@ -249,13 +298,14 @@ def service_kpis(
     t = t[t["reported_at"].notna()].reset_index(drop=True)
     t["month"] = period_start(t["reported_at"], "MS") if len(t) else pd.Series(dtype="datetime64[ns]")
     as_of_ts = pd.Timestamp(as_of) if as_of is not None else (t["reported_at"].max() if len(t) else pd.NaT)
-    ctx = ["ticket_id", "depot_id", "month", "engineer"]
+    ctx = ["ticket_id", "depot_id", "month", "engineer", "serial_no"]
 
     # on site -------------------------------------------------------------------------------------
     on = t[t["kind"].isin(list(onsite_kinds)) & (t["channel"] == "onsite") & t["arrived_at"].notna()]
     onsite = on[ctx].copy()
     onsite["arrival_h"] = (on["arrived_at"] - on["reported_at"]).dt.total_seconds().to_numpy() / 3600.0
     onsite["on_time"] = onsite["arrival_h"] <= p.on_site_hours
+    onsite["hours_late"] = np.maximum(onsite["arrival_h"].to_numpy() - p.on_site_hours, 0.0)
 
     # repairs and loaners -------------------------------------------------------------------------
     rp = t[t["kind"].isin(list(repair_kinds))]
@@ -276,13 +326,15 @@ def service_kpis(
     late = wd > repairs["promise_wd"].to_numpy()
     repairs["on_time"] = np.where(is_open, np.nan, ~late)  # open repairs have no result yet
     repairs["late"] = late
+    repairs["working_days_late"] = np.where(late, wd - repairs["promise_wd"].to_numpy(), 0.0)
     w = warranty.fillna(False).to_numpy(dtype=bool)
     loaner = rp["loaner_issued"].fillna(False).to_numpy(dtype=bool)
     repairs["loaner_owed"] = w & late
     repairs["loaner_issued"] = loaner
 
     # parts -------------------------------------------------------------------------------------------
-    parts = pd.DataFrame(columns=[*ctx, "part_no", "on_wear_list", "working_days", "on_time"])
+    parts = pd.DataFrame(columns=[*ctx, "part_no", "on_wear_list", "working_days", "on_time", "promise_wd",
+                                  "working_days_late"])
     unlinked = 0
     if part_issues is not None:
         require_columns(part_issues, "part_issues", ["ticket_id", "part_no", "issued_on", "kind"])
@@ -296,18 +348,16 @@ def service_kpis(
         linked = j["reported_at"].notna() & j["issued_on"].notna()
         unlinked = int((~linked).sum())
         j = j[linked].reset_index(drop=True)
-        network, per_depot = wear_list_keys(wear_list)
-        pairs = pd.MultiIndex.from_tuples(sorted(per_depot)) if per_depot else None
-        on_list = np.array(j["part_no"].isin(network), dtype=bool)
-        if pairs is not None:
-            on_list = on_list | pd.MultiIndex.from_arrays([j["depot_id"].astype(str), j["part_no"]]).isin(pairs)
+        on_list = _on_wear_list(wear_list, j["depot_id"], j["part_no"], j["month"])
         days = np.asarray(cal.working_days_between(j["reported_at"].to_numpy(), j["issued_on"].to_numpy()),
                           dtype=float) if len(j) else np.empty(0)
         parts = j[[*ctx, "part_no"]].copy()
         parts["on_wear_list"] = on_list
         parts["working_days"] = np.maximum(days, 0.0)
-        parts["on_time"] = parts["working_days"] <= np.where(on_list, p.wear_list_working_days,
-                                                               p.other_parts_working_days)
+        promise_wd = np.where(on_list, p.wear_list_working_days, p.other_parts_working_days)
+        parts["on_time"] = parts["working_days"] <= promise_wd
+        parts["promise_wd"] = promise_wd
+        parts["working_days_late"] = np.maximum(parts["working_days"].to_numpy() - promise_wd, 0.0)
 
     events = {"onsite": onsite.reset_index(drop=True), "repairs": repairs.reset_index(drop=True),
               "parts": parts.reset_index(drop=True)}
