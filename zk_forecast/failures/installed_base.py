@@ -49,9 +49,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from scipy import sparse
+from sklearn.base import BaseEstimator
 
 from zk_forecast.calendar import normalize_freq, period_range
-from zk_forecast.errors import ZkTypeError, ZkValueError
+from zk_forecast.errors import NotFittedError, ZkTypeError, ZkValueError
 from zk_forecast.failures.groups import fit_groups
 from zk_forecast.failures.lives import _check_profile, _days, _timestamp, profile_hours
 from zk_forecast.schema import require_columns
@@ -291,7 +292,7 @@ def _weibull_log_cov(t: FloatArray, c: FloatArray, e: FloatArray, grp: NDArray[n
 
 
 # ------------------------------------------------------------------------------------------------- estimator
-class InstalledBaseForecaster:
+class InstalledBaseForecaster(BaseEstimator):  # type: ignore[misc]
     """Parts demand per depot and period from the installed base's ages, life models and renewals.
 
     Parameters
@@ -354,10 +355,6 @@ class InstalledBaseForecaster:
             raise ZkValueError(f"The 'weibayes_shape' parameter of {name} must be > 0. "
                                f"Got {self.weibayes_shape!r} instead.")
         return [float(v) for v in raw], normalize_freq(self.freq)
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Settings as a dict (scikit-learn convention)."""
-        return {k: getattr(self, k) for k in ("level", "n_draws", "random_state", "freq", "weibayes_shape", "n_rep")}
 
     # ---- fit ------------------------------------------------------------------------------------------------
     def fit(self, lives: pd.DataFrame, machines: pd.DataFrame, component_parts: pd.DataFrame,
@@ -516,8 +513,8 @@ class InstalledBaseForecaster:
     # ---- predict --------------------------------------------------------------------------------------------
     def _check_fitted(self) -> None:
         if not hasattr(self, "draws_"):
-            raise ZkValueError(f"This {type(self).__name__} is not fitted yet; call fit(lives, machines, "
-                               "component_parts) first.")
+            raise NotFittedError(f"This {type(self).__name__} is not fitted yet; call fit(lives, machines, "
+                                 "component_parts) first.")
 
     def _periods(self, h: Any, as_of: Any, freq: str) -> tuple[pd.DatetimeIndex, pd.Timestamp]:
         """The ``h`` period starts on or after ``as_of`` and the end of the last period."""
