@@ -190,6 +190,7 @@ def test_every_estimator(est) -> None:
         again.fitted_, fitted.fitted_, equal_nan=True
     )
     nofit = type(est)(**est.get_params()).fit(y, fitted=False)
+    # bit for bit on any processor: both paths do the same correctly rounded + - * / in the same order
     assert nofit.fitted_ is None and np.array_equal(nofit.predict(5), pred)
 
 
