@@ -125,6 +125,24 @@ def test_nul_in_a_manufacturer_name_is_rejected(tmp_path: Path) -> None:
     assert not makers.str.contains("\x00", regex=False).any()
 
 
+# --- 3. a broken quote swallows the rest of the file ---------------------------------------------------------------
+
+
+def test_a_remark_starting_with_a_quote_costs_one_row_not_the_rest_of_the_file(raw: Path, store_dir: Path) -> None:
+    header = [*ISSUE_HEADER, "备注"]
+    lines = [",".join(header)]
+    for i in range(1000):
+        remark = '"急件，客户自提' if i == 10 else "正常"  # a quote that never closes
+        lines.append(f"I{i},2024-03-05,YC,P{1 + i % 3},1,维修领用,{remark}")
+    (raw / ISSUES).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run(raw, store_dir)
+    f = file_result(result, ISSUES)
+    assert (f.rows_in, f.rows_loaded, f.rows_rejected) == (1000, 999, 1)
+    rej = rejects_of(result, ISSUES)
+    assert rej["row"].astype(int).tolist() == [12] and "quote" in rej["reason"][0]
+    assert len(Store(store_dir).read("part_issues")) == 999
+
+
 # --- 12. formula cells in every csv the package writes ------------------------------------------------------------
 
 

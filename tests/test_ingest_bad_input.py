@@ -563,7 +563,7 @@ def test_line_breaks_inside_a_rejected_value_keep_the_rejects_file_whole(raw: Pa
     result = run(raw, store_dir)
     assert file_result(result, ISSUES).rows_rejected == 2
     rej = rejects_of(result, ISSUES)
-    assert list(rej["row"].astype(int)) == [2, 2, 3, 3]
+    assert list(rej["row"].astype(int)) == [2, 2, 4, 4]  # each record keeps the line it starts on
     assert list(rej["value"]) == ["P\r9", "P\r9", "P\n8", "P\n8"]
     assert sorted(r.split(":")[0] for r in rej["reason"])[:2] == ["an id must not contain '/', '\\', '..', '|' (the series separator) or a control character such as NUL"] * 2
     assert sum(r.startswith("unknown part") for r in rej["reason"]) == 2

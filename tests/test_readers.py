@@ -7,6 +7,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zk_forecast.data.mapping import Mapping, header_score
 from zk_forecast.data.readers import detect_encoding, normalize_header, read_export
@@ -275,3 +277,56 @@ def test_truncated_xlsx_raises_read_error(tmp_path: Path, cut: float) -> None:
 def test_text_named_xlsx_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ReadError, match="not a workbook"):
         read_bytes(tmp_path, "a,b\n1,2\n", name="出库.xlsx")
+
+
+# --- physical records: a broken quote costs only its own line ------------------------------------------------------
+
+
+def _lines(n: int, broken: dict[int, str] | None = None) -> str:
+    out = ["单号,数量,备注"]
+    for i in range(n):
+        out.append((broken or {}).get(i, f"I{i},{i % 7 + 1},ok"))
+    return "\n".join(out) + "\n"
+
+
+def test_a_stray_quote_costs_only_its_line(tmp_path: Path) -> None:
+    t = read_bytes(tmp_path, _lines(1000, {10: 'I10,3,"broken remark'}))
+    assert t.rows_in == 1000 and t.data.num_rows == 999
+    assert [(n, r.startswith("a quote opened in this row is never closed")) for n, _, r in t.invalid_rows] == [(12, True)]
+    assert t.row_numbers[:11].tolist() == list(range(2, 12)) + [13]
+    assert t.row_numbers[-1] == 1001
+
+
+def test_two_stray_quotes_do_not_join_the_rows_between_them(tmp_path: Path) -> None:
+    t = read_bytes(tmp_path, _lines(30, {5: 'I5,1,"opens', 9: 'I9,1,closes"'}))
+    assert t.rows_in == 30 and t.data.num_rows == 29
+    assert [n for n, _, _ in t.invalid_rows] == [7]
+    assert rows(t)[8] == {"单号": "I9", "数量": "1", "备注": 'closes"'}
+
+
+def test_a_value_with_line_breaks_is_one_record_and_keeps_the_line_numbers(tmp_path: Path) -> None:
+    text = '单号,数量,备注\nI1,1,"第一行\r\n第二行"\nI2,2,ok\nI3,3,"a\nb\nc"\nI4,4,x\n'
+    t = read_bytes(tmp_path, text)
+    assert rows(t) == [{"单号": "I1", "数量": "1", "备注": "第一行\r\n第二行"}, {"单号": "I2", "数量": "2", "备注": "ok"},
+                       {"单号": "I3", "数量": "3", "备注": "a\nb\nc"}, {"单号": "I4", "数量": "4", "备注": "x"}]
+    assert t.row_numbers.tolist() == [2, 4, 5, 8]
+    assert t.invalid_rows == [] and t.rows_in == 4
+
+
+def test_a_quote_left_open_on_the_last_line_swallows_nothing_and_keeps_its_row(tmp_path: Path) -> None:
+    t = read_bytes(tmp_path, _lines(5, {4: 'I4,1,"never closed'}))
+    assert (t.rows_in, t.data.num_rows, t.invalid_rows) == (5, 5, [])
+    assert rows(t)[-1]["备注"].strip() == "never closed"
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(2, 120), data=st.data())
+def test_rows_in_counts_every_line_whatever_line_breaks_its_quote(tmp_path_factory: pytest.TempPathFactory,
+                                                                  n: int, data: st.DataObject) -> None:
+    where = data.draw(st.integers(0, n - 2))  # a quote open on the last line has nothing to swallow
+    form = data.draw(st.sampled_from(['I{i},1,"x', 'I{i},"1,x', '"I{i},1,x', 'I{i},1,"x""y']))
+    folder = tmp_path_factory.mktemp("q")
+    t = read_bytes(folder, _lines(n, {where: form.format(i=where)}))
+    assert t.rows_in == n
+    assert [n_ for n_, _, _ in t.invalid_rows] == [where + 2]
+    assert len(t.row_numbers) == n - 1 and where + 2 not in set(t.row_numbers.tolist())

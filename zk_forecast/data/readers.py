@@ -6,8 +6,12 @@ bytes, not from the file extension, and so is the encoding.
 
 Row counting: the data rows of a file are the rows from the one after the header down to the last row that has
 any value. Trailing empty rows are not rows; an empty row between data rows is a row (it is rejected as blank).
-Row numbers count lines as a spreadsheet does (the first line of the file is row 1); a quoted value that contains
-a line break makes the numbers after it run one short per break.
+Row numbers count lines as a spreadsheet does (the first line of the file is row 1); a record whose quoted value
+holds line breaks has the number of the line it starts on, and the records after it keep their own line numbers.
+
+Physical records: a CSV record is one line, unless a quoted value with line breaks joins a few lines into one
+record of exactly the header's width. A quote that never closes (a remark that starts with ``"``) costs only its
+own line, refused with its line number; the lines after it are read as rows, so ``rows_in`` counts every line.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ _XLSX_ERRORS: tuple[type[BaseException], ...] = (
 _CSV_DEFAULT_LIMIT = 131072  # the csv module's field size limit unless raised
 _CSV_LIMIT_LOCK = threading.Lock()
 _LINE_END = re.compile(r"\r\n|\r|\n")
+_LINE_SPLIT = re.compile(r"(\r\n|\r|\n)")  # the same, keeping each line end
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -359,16 +364,23 @@ def _read_csv(
             table = _read(False)
     except (pa.ArrowInvalid, pa.ArrowException) as exc:
         raise ReadError(f"{path.name}: the CSV cannot be parsed ({exc}); check quoting, or export it again") from None
-    # Physical line numbers: data line i (0-based, valid or invalid) sits at line h + 2 + i.
-    bad_lines = sorted({int(num) for num, _, _ in invalid if num is not None})
-    total = table.num_rows + len(bad_lines)
-    all_lines = np.arange(h + 2, h + 2 + total, dtype=np.int64)
-    row_numbers = np.setdiff1d(all_lines, np.asarray(bad_lines, dtype=np.int64), assume_unique=True)
-    if row_numbers.size != table.num_rows:  # a multi-line value shifted the count; fall back to record order
-        row_numbers = np.arange(h + 2, h + 2 + table.num_rows, dtype=np.int64)
+    invalid_rows: list[tuple[int, str, str]] = []
+    if table.num_rows + len(invalid) != _line_ends(body) - (h + 1):
+        # Some record spans several lines: a quoted value with line breaks, or a quote that never closes and would
+        # swallow the lines after it. Read record by record from the physical lines instead (see _by_lines).
+        pieces = _LINE_SPLIT.split(body.decode(arrow_encoding))
+        lines, ends = pieces[0::2][h + 1:], pieces[1::2][h + 1:]
+        if lines and lines[-1] == "":
+            lines.pop()
+        table, invalid, row_numbers = _by_lines(lines, ends, h + 2, delim, read_names, invalid_rows)
+    else:
+        # Physical line numbers: data line i (0-based, valid or invalid) sits at line h + 2 + i.
+        bad_lines = sorted({int(num) for num, _, _ in invalid if num is not None})
+        total = table.num_rows + len(bad_lines)
+        all_lines = np.arange(h + 2, h + 2 + total, dtype=np.int64)
+        row_numbers = np.setdiff1d(all_lines, np.asarray(bad_lines, dtype=np.int64), assume_unique=True)
     # Rows short of values (trailing empty cells left out, as some exports do) are padded with empty cells, and
     # rows that only add empty cells are cut back; rows with more values than the header are rejected.
-    invalid_rows: list[tuple[int, str, str]] = []
     short: list[tuple[int, list[str]]] = []
     for num, txt, actual in invalid:
         line = int(num) if num is not None else -1
@@ -392,6 +404,84 @@ def _read_csv(
         table, row_numbers = _refuse_beyond_header(table, row_numbers, ncol, delim, invalid_rows)
     table, row_numbers = _drop_trailing_empty(table, row_numbers)
     return RawTable(path, headers, table, names, row_numbers, invalid_rows, enc, h + 1, notes)
+
+
+#: Longest record a quoted value may stretch over [lines]; a quote still open after that many lines is broken.
+MAX_RECORD_LINES = 50
+
+
+def _line_ends(body: bytes) -> int:
+    """Number of line ends (``\\r\\n``, ``\\n`` or a lone ``\\r``) in UTF-8 or GB18030 bytes."""
+    return body.count(b"\n") + body.count(b"\r") - body.count(b"\r\n")
+
+
+def _one_record(text: str, delim: str) -> list[str] | None:
+    """The cells of ``text`` read as one CSV record, or None when a quoted value is still open at its end."""
+    try:
+        rows = list(csv.reader([text], delimiter=delim, strict=True))
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            return None
+        rows = list(csv.reader([text], delimiter=delim))  # a stray quote inside a value: read leniently
+    return rows[0] if rows else [""]
+
+
+def _by_lines(
+    lines: list[str], ends: list[str], first: int, delim: str, names: list[str],
+    invalid_rows: list[tuple[int, str, str]],
+) -> tuple[pa.Table, list[tuple[int | None, str, int]], np.ndarray]:
+    """Records of a CSV read from its physical lines, so that a broken quote costs at most its own line.
+
+    A line whose quotes are balanced is one record. A line that opens a quote it does not close is joined with
+    the lines after it until the quote closes, and the result is one record when it closes within
+    :data:`MAX_RECORD_LINES` lines, none of the lines it takes in is a full row of its own (as many delimiters
+    as the header and no quote), and it has exactly the header's number of values (a value with line breaks).
+    Otherwise that line alone is refused (appended to ``invalid_rows`` with its line number and the reason) and
+    reading goes on at the next line, so the rows after a stray quote are still read and counted.
+
+    Returns the table of the records with as many values as ``names``, the other records as the reader's
+    invalid rows ``(line, text, values)``, and the line number on which each record of the table starts.
+    ``ends`` are the line ends after each line, kept inside a value that spans lines.
+    """
+
+    def joined(i: int, j: int) -> str:
+        return "".join(lines[k] + ends[k] for k in range(i, j)) + lines[j]
+
+    ncol = len(names)
+    cols: list[list[str | None]] = [[] for _ in range(ncol)]
+    nums: list[int] = []
+    invalid: list[tuple[int | None, str, int]] = []
+    longest = max((len(ln) for ln in lines), default=0) * 2 + 1
+    with _CSV_LIMIT_LOCK:
+        old = csv.field_size_limit(max(longest, csv.field_size_limit()))
+        try:
+            i, n = 0, len(lines)
+            while i < n:
+                line, j = lines[i], i
+                cells = line.split(delim) if '"' not in line else _one_record(line, delim)
+                while cells is None and j + 1 < n and j + 1 - i < MAX_RECORD_LINES:
+                    j += 1
+                    nxt = lines[j]
+                    if '"' not in nxt and nxt.count(delim) == ncol - 1 and ncol > 1:
+                        break  # the next line is a whole row of its own: the quote on line i is broken
+                    cells = _one_record(joined(i, j), delim)
+                if cells is None or (j > i and len(cells) != ncol):
+                    invalid_rows.append((first + i, line[:200], "a quote opened in this row is never closed, so "
+                                         "the row cannot be split into columns; the rows after it are read "
+                                         "/ 本行引号未闭合，无法分列"))
+                    i += 1
+                    continue
+                if len(cells) == ncol:
+                    for k, c in enumerate(cells):
+                        cols[k].append(c if c != "" else None)
+                    nums.append(first + i)
+                else:
+                    invalid.append((first + i, joined(i, j), len(cells)))
+                i = j + 1
+        finally:
+            csv.field_size_limit(old)
+    table = pa.table({nm: pa.array(c, type=pa.string()) for nm, c in zip(names, cols)})
+    return table, invalid, np.asarray(nums, dtype=np.int64)
 
 
 def _refuse_beyond_header(
