@@ -45,6 +45,8 @@ def _mixed(n: int = 130) -> pd.DataFrame:
         "d": pd.to_datetime(np.where(gaps, None, pd.Timestamp("2024-01-01")
                                      + pd.to_timedelta(rng.integers(0, 1000, n), "D"))),
         "big": rng.normal(size=n) * 1e17,
+        # whole numbers mixed with text (a level, or "not stocked"), a huge one and a formula-like text
+        "lvl": np.resize(np.array([3, "不备库（按需订货）", None, 10**20, -1, "-x"], dtype=object), n),
     })
 
 
@@ -61,15 +63,24 @@ def _slow(path: Path, sheets: list[Sheet], title: str | None) -> Path:
     return path
 
 
-@pytest.mark.parametrize("case", ["kinds", "several", "dates"])
+@pytest.mark.parametrize("case", ["kinds", "several", "dates", "above_below"])
 def test_fast_xlsx_matches_openpyxl_bytes(case: str, tmp_path: Path) -> None:
     df = _mixed()
     sheets = {
         "kinds": [Sheet("s/1", df, {"a": "名称", "n": "=bad"},
-                        {"m": "money", "s": "share", "n": "int", "b": "int", "obj": "int", "bn": "money"})],
+                        {"m": "money", "s": "share", "n": "int", "b": "int", "obj": "int", "bn": "money",
+                         "lvl": "int"})],
         "several": [Sheet("a", df[["n", "a"]]), Sheet("a", df[["m", "s"]], kinds={"m": "float", "s": "share"}),
                     Sheet("a", df.iloc[:0]), Sheet("x'y&z", df[["obj", "d", "z"]], kinds={"obj": "text"})],
         "dates": [Sheet("d", df[["d", "obj", "i64"]], kinds={"obj": "date", "i64": "text"})],
+        # lines above the header (the first empty, one formula-like), totals below (one row empty), print setup
+        "above_below": [Sheet("o", df, {"a": "名称"}, {"m": "money", "s": "share", "n": "int"},
+                              above=["", "标题 title", "", "=not a formula", " 数据截至 2026-10-31"],
+                              below=[{"a": "合计", "m": 12345.678, "s": 0.5, "n": 3}, {"a": "=x", "f": 2.0}, {}],
+                              layout="landscape"),
+                        Sheet("p", df[["n", "a"]], layout="portrait"),
+                        Sheet("q", df[["m", "s"]].iloc[:0], {"m": "金额"}, {"s": "share"}, above=["空"],
+                              below=[{"s": 0.25}])],
     }[case]
     fast = W.write_workbook(tmp_path / "fast.xlsx", sheets, title="T&<1>")
     slow = _slow(tmp_path / "slow.xlsx", sheets, "T&<1>")

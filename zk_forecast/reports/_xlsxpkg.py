@@ -24,7 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Unsupported", "column_letter", "workbook_parts"]
+from zk_forecast.errors import ZkValueError
+
+__all__ = ["LAYOUTS", "Unsupported", "column_letter", "workbook_parts"]
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -39,6 +41,10 @@ _EPOCH = dt.datetime(1899, 12, 30)
 
 # cell types of the column arrays
 _EMPTY, _STR, _NUM, _BOOL, _EMPTY_STR = 0, 1, 2, 3, 4
+# cell looks: plain, header (bold, centred), bold (the lines above and the totals below a table)
+_PLAIN, _HEADER, _BOLD = 0, 1, 2
+#: Page layouts of :func:`sheet_xml`: A4 in that orientation, one page wide, the header row on every page.
+LAYOUTS = ("landscape", "portrait")
 #: First characters that make text formula-like (as ``workbook.is_formula_like``).
 _FORMULA_FIRST = frozenset("=+-@\t\r")
 
@@ -229,12 +235,19 @@ def convert_column(s: pd.Series, kind: str, fmt: str) -> _Column:
     if pd.api.types.is_string_dtype(dtype) or (isinstance(dtype, np.dtype) and dtype.kind == "O"):
         na = pd.isna(obj)
         present = obj[~na]
-        if all(type(v) is str for v in present):
+        types = {type(v) for v in present.tolist()}
+        if types <= {str, int}:  # text, or whole numbers mixed with text (a level or "not stocked")
             idx = np.flatnonzero(~na)
-            texts: list[str] = present.tolist()
+            is_str = np.fromiter((type(v) is str for v in present.tolist()), dtype=bool, count=len(present))
+            texts: list[str] = present[is_str].tolist()
             if _ILLEGAL.search("".join(texts)):
                 texts = [_ILLEGAL.sub("", t) for t in texts]
-            _string_cells(col, idx, texts, quote_key)
+            _string_cells(col, idx[is_str], texts, quote_key)
+            if not is_str.all():
+                num_idx = idx[~is_str]
+                col.typ[num_idx] = _NUM
+                col.style[num_idx] = num_key
+                col.text[num_idx] = per_unique(present[~is_str], _num_text)
             return col
     # general case: every value through the openpyxl-value rules
     str_idx: list[int] = []
@@ -273,7 +286,7 @@ class _Styles:
 
     def __init__(self) -> None:
         self.custom: list[str] = []  # custom number formats, ids 164, 165, ...
-        self.xfs: list[tuple[int, bool, bool]] = [(0, False, False)]  # (numFmtId, quote prefix, header)
+        self.xfs: list[tuple[int, bool, int]] = [(0, False, _PLAIN)]  # (numFmtId, quote prefix, look)
 
     def fmt_id(self, fmt: str | None) -> int:
         if fmt is None:
@@ -284,20 +297,23 @@ class _Styles:
             self.custom.append(fmt)
         return 164 + self.custom.index(fmt)
 
-    def xf(self, key: tuple[int, bool, bool]) -> int:
+    def xf(self, key: tuple[int, bool, int]) -> int:
         if key not in self.xfs:
             self.xfs.append(key)
         return self.xfs.index(key)
 
     def xml(self) -> str:
         nf = "".join(f'<numFmt numFmtId="{164 + i}" formatCode="{_esc_attr(f)}" />' for i, f in enumerate(self.custom))
-        bold = any(h for _, _, h in self.xfs)
+        bold = any(h for _, _, h in self.xfs)  # any header (1) or bold (2) cell
         fonts = ('<font><name val="Calibri" /><family val="2" /><color theme="1" /><sz val="11" /><scheme val="minor" />'
                  "</font>" + ("<font><b val=\"1\" /></font>" if bold else ""))
         xfs = []
-        for fid, quote, header in self.xfs:
+        for fid, quote, look in self.xfs:
             q = "1" if quote else "0"
-            if header:
+            if look == _BOLD:
+                xfs.append(f'<xf numFmtId="{fid}" fontId="1" fillId="0" borderId="0" pivotButton="0" quotePrefix="{q}" '
+                           'xfId="0" />')
+            elif look == _HEADER:
                 xfs.append(f'<xf numFmtId="{fid}" fontId="1" fillId="0" borderId="0" applyAlignment="1" pivotButton="0" '
                            f'quotePrefix="{q}" xfId="0"><alignment horizontal="center" vertical="center" /></xf>')
             else:
@@ -338,13 +354,10 @@ def _first_use_order(codes: list[np.ndarray], n_rows: int) -> list[int]:
     return sorted(first, key=first.__getitem__)
 
 
-def sheet_xml(styles: _Styles, headers: list[str], columns: list[_Column], n: int, widths: list[float]) -> str:
-    """The worksheet part of one sheet (header row + ``n`` data rows), registering its formats in ``styles``."""
-    from zk_forecast.reports.workbook import is_formula_like
-
+def _register_formats(styles: _Styles, columns: list[_Column], n: int) -> None:
+    """Register the custom number formats of ``n`` rows of cells in the order openpyxl assigns them (row-major,
+    a date cell assigning its default format first)."""
     m = len(columns)
-    letters = [column_letter(j + 1) for j in range(m)]
-    # number formats are assigned cell by cell, row-major (dates assign the default first)
     fmt_first: dict[str, int] = {}
     for j, c in enumerate(columns):
         for k_i, (fmt, _) in enumerate(c.keys):
@@ -361,51 +374,41 @@ def sheet_xml(styles: _Styles, headers: list[str], columns: list[_Column], n: in
                     fmt_first[fmt] = min(fmt_first.get(fmt, p), p)
     for fmt in sorted(fmt_first, key=fmt_first.__getitem__):
         styles.fmt_id(fmt)
-    # cell formats are registered when the cells are written: the header row, then the data rows
-    for h in headers:
-        styles.xf((0, is_formula_like(h), True))
-    gkey: list[list[tuple[int, bool, bool]]] = [[(styles.fmt_id(f), q, False) for f, q in c.keys] for c in columns]
+
+
+def _register_cells(styles: _Styles, columns: list[_Column], n: int, look: int) -> list[list[str]]:
+    """Register the cell formats of ``n`` rows of cells in first-use order; the ``s`` attribute per column × key."""
+    gkey = [[(styles.fmt_id(f), q, look) for f, q in c.keys] for c in columns]
     # codes: per column, the local key index; map (column, key) → a grid-wide code to find first uses
-    code_of: dict[tuple[int, bool, bool], int] = {}
+    code_of: dict[tuple[int, bool, int], int] = {}
     grid: list[np.ndarray] = []
     for j, c in enumerate(columns):
         table = np.zeros(len(c.keys), dtype=np.int32)
         for k_i, gk in enumerate(gkey[j]):
-            if gk == (0, False, False):
+            if gk == (0, False, _PLAIN):
                 continue
             table[k_i] = code_of.setdefault(gk, len(code_of) + 1)
         grid.append(table[c.style])
     inv = {v: k for k, v in code_of.items()}
     for code in _first_use_order(grid, n):
         styles.xf(inv[code])
-    # attribute text per (column, local key)
     sattr: list[list[str]] = []
-    for j in range(m):
+    for j in range(len(columns)):
         row_attrs = []
         for gk in gkey[j]:  # keys no cell uses stay unregistered
             x = styles.xfs.index(gk) if gk in styles.xfs else 0
             row_attrs.append(f' s="{x}"' if x else "")
         sattr.append(row_attrs)
+    return sattr
 
-    parts = [f'<worksheet xmlns="{_MAIN}"><sheetPr><outlinePr summaryBelow="1" summaryRight="1" /><pageSetUpPr />'
-             f'</sheetPr><dimension ref="A1:{letters[-1]}{n + 1}" /><sheetViews><sheetView workbookViewId="0">'
-             '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen" />'
-             '<selection pane="bottomLeft" activeCell="A1" sqref="A1" /></sheetView></sheetViews>'
-             '<sheetFormatPr baseColWidth="8" defaultRowHeight="15" /><cols>']
-    parts += [f'<col width="{_num_text(w)}" customWidth="1" min="{j}" max="{j}" />' for j, w in enumerate(widths, 1)]
-    parts.append('</cols><sheetData><row r="1">')
-    for L, h in zip(letters, headers):
-        x = styles.xf((0, is_formula_like(h), True))
-        if h == "":
-            parts.append(f'<c r="{L}1" s="{x}" t="inlineStr" />')
-        else:
-            stripped = h.strip()
-            t = ('<t xml:space="preserve">' if stripped and stripped != h else "<t>") + _esc(h) + "</t>"
-            parts.append(f'<c r="{L}1" s="{x}" t="inlineStr"><is>{t}</is></c>')
-    parts.append("</row>")
-    rows = [str(i) for i in range(2, n + 2)]
-    tails = {_STR: ' t="inlineStr"><is>{}</is></c>', _NUM: ' t="n"><v>{}</v></c>', _BOOL: ' t="b"><v>{}</v></c>',
-             _EMPTY_STR: ' t="inlineStr" />{}'}
+
+_TAILS = {_STR: ' t="inlineStr"><is>{}</is></c>', _NUM: ' t="n"><v>{}</v></c>', _BOOL: ' t="b"><v>{}</v></c>',
+          _EMPTY_STR: ' t="inlineStr" />{}'}
+
+
+def _cells(columns: list[_Column], sattr: list[list[str]], letters: list[str], rows: list[str]) -> list[list[str]]:
+    """The ``<c>`` elements of every column (an empty string for an empty cell)."""
+    n = len(rows)
     cells_by_col = []
     for j, c in enumerate(columns):
         L = letters[j]
@@ -415,12 +418,12 @@ def sheet_xml(styles: _Styles, headers: list[str], columns: list[_Column], n: in
         if len(combos) == 1 and int(combos[0]) // 4096 != _EMPTY:
             # one cell type and one format in the whole column: a single template
             kind_id, sty = divmod(int(combos[0]), 4096)
-            head, tail = (f'"{attrs[sty]}' + tails[kind_id]).split("{}")
+            head, tail = (f'"{attrs[sty]}' + _TAILS[kind_id]).split("{}")
             out = [f'<c r="{L}{r}{head}{x}{tail}' for r, x in zip(rows, text)]
         else:
             typ = c.typ.tolist()
             stl = c.style.tolist()
-            split = {k: v.split("{}") for k, v in tails.items()}
+            split = {k: v.split("{}") for k, v in _TAILS.items()}
             out = []
             for i in range(n):
                 if typ[i] == _EMPTY:
@@ -429,16 +432,91 @@ def sheet_xml(styles: _Styles, headers: list[str], columns: list[_Column], n: in
                     head, tail = split[typ[i]]
                     out.append(f'<c r="{L}{rows[i]}"{attrs[stl[i]]}{head}{text[i]}{tail}')
         cells_by_col.append(out)
+    return cells_by_col
+
+
+def _inline(ref: str, x: int, text: str) -> str:
+    """A header or note cell: inline string ``text`` with format ``x``."""
+    s = f' s="{x}"' if x else ""
+    if text == "":
+        return f'<c r="{ref}"{s} t="inlineStr" />'
+    stripped = text.strip()
+    t = ('<t xml:space="preserve">' if stripped and stripped != text else "<t>") + _esc(text) + "</t>"
+    return f'<c r="{ref}"{s} t="inlineStr"><is>{t}</is></c>'
+
+
+def sheet_xml(styles: _Styles, headers: list[str], columns: list[_Column], n: int, widths: list[float], *,
+              above: Sequence[str] = (), below: list[_Column] | None = None, layout: str | None = None) -> str:
+    """The worksheet part of one sheet, registering its formats in ``styles``.
+
+    Rows: the ``above`` lines (bold text in column A; an empty line is an empty row), the header row, ``n`` data
+    rows, then, after one empty row, the ``below`` rows (bold; one converted column per frame column). The panes
+    freeze under the header row and the auto-filter spans the header and data rows. ``layout`` (:data:`LAYOUTS`)
+    sets A4 in that orientation, fitted to one page wide.
+    """
+    from zk_forecast.reports.workbook import is_formula_like
+
+    m = len(columns)
+    letters = [column_letter(j + 1) for j in range(m)]
+    h = len(above) + 1  # the header row
+    nb = len(below[0].typ) if below else 0
+    filled = np.flatnonzero(np.any([c.typ != _EMPTY for c in below], axis=0)) if nb and below else np.array([], int)
+    last_row = h + n + (int(filled[-1]) + 2 if len(filled) else 0)  # rows below that hold no cell do not count
+    first_row = next((r for r, line in enumerate(above, 1) if line), h)
+    if layout is not None and layout not in LAYOUTS:
+        raise ZkValueError(f"layout must be one of {LAYOUTS} or None; got {layout!r}.")
+    # number formats are assigned cell by cell, row-major: the data rows, then the rows below
+    _register_formats(styles, columns, n)
+    if below:
+        if any(c.events for c in below):
+            raise Unsupported("dates in the rows below the table")
+        _register_formats(styles, below, nb)
+    # cell formats are registered when the cells are written: the lines above, the header row, the data rows
+    for line in above:
+        if line:
+            styles.xf((0, is_formula_like(line), _BOLD))
+    for head_text in headers:
+        styles.xf((0, is_formula_like(head_text), _HEADER))
+    sattr = _register_cells(styles, columns, n, _PLAIN)
+    battr = _register_cells(styles, below, nb, _BOLD) if below else []
+
+    fit = '<pageSetUpPr fitToPage="1" />' if layout else "<pageSetUpPr />"
+    parts = [f'<worksheet xmlns="{_MAIN}"><sheetPr><outlinePr summaryBelow="1" summaryRight="1" />{fit}'
+             f'</sheetPr><dimension ref="A{first_row}:{letters[-1]}{last_row}" /><sheetViews><sheetView workbookViewId="0">'
+             f'<pane ySplit="{h}" topLeftCell="A{h + 1}" activePane="bottomLeft" state="frozen" />'
+             '<selection pane="bottomLeft" activeCell="A1" sqref="A1" /></sheetView></sheetViews>'
+             '<sheetFormatPr baseColWidth="8" defaultRowHeight="15" /><cols>']
+    parts += [f'<col width="{_num_text(w)}" customWidth="1" min="{j}" max="{j}" />' for j, w in enumerate(widths, 1)]
+    parts.append("</cols><sheetData>")
+    for r, line in enumerate(above, 1):
+        if line:
+            x = styles.xf((0, is_formula_like(line), _BOLD))
+            parts.append(f'<row r="{r}">' + _inline(f"A{r}", x, line) + "</row>")
+    parts.append(f'<row r="{h}">')
+    for L, head_text in zip(letters, headers):
+        parts.append(_inline(f"{L}{h}", styles.xf((0, is_formula_like(head_text), _HEADER)), head_text))
+    parts.append("</row>")
+    rows = [str(i) for i in range(h + 1, h + n + 1)]
     if m:
-        for r, row_cells in zip(rows, zip(*cells_by_col)):
-            parts.append(f'<row r="{r}">' + "".join(row_cells) + "</row>")
-    parts.append(f'</sheetData><autoFilter ref="A1:{letters[-1]}{max(n + 1, 1)}" /><pageMargins left="0.75" '
-                 'right="0.75" top="1" bottom="1" header="0.5" footer="0.5" /></worksheet>')
+        for rn, row_cells in zip(rows, zip(*_cells(columns, sattr, letters, rows))):
+            parts.append(f'<row r="{rn}">' + "".join(row_cells) + "</row>")
+    if below:
+        brows = [str(i) for i in range(h + n + 2, h + n + 2 + nb)]
+        for rn, row_cells in zip(brows, zip(*_cells(below, battr, letters, brows))):
+            if any(row_cells):
+                parts.append(f'<row r="{rn}">' + "".join(row_cells) + "</row>")
+    parts.append(f'</sheetData><autoFilter ref="A{h}:{letters[-1]}{h + n}" /><pageMargins left="0.75" '
+                 'right="0.75" top="1" bottom="1" header="0.5" footer="0.5" />')
+    if layout:
+        parts.append(f'<pageSetup orientation="{layout}" paperSize="9" fitToHeight="0" fitToWidth="1" />')
+    parts.append("</worksheet>")
     return "".join(parts)
 
 
 def workbook_parts(titles: list[str], sheets: list[str], styles: _Styles, n_rows: list[int], n_cols: list[int], *,
-                   title: str | None, created: dt.datetime, creator: str = "zk_forecast") -> list[tuple[str, bytes]]:
+                   title: str | None, created: dt.datetime, creator: str = "zk_forecast",
+                   header_rows: list[int] | None = None,
+                   print_titles: list[bool] | None = None) -> list[tuple[str, bytes]]:
     """All zip entries of the workbook, in openpyxl's order.
 
     Parameters
@@ -457,6 +535,10 @@ def workbook_parts(titles: list[str], sheets: list[str], styles: _Styles, n_rows
         Created / modified time.
     creator : str
         Creator and last-modified-by.
+    header_rows : list of int, optional
+        The header row of each sheet (1-based; default 1): the auto-filter names start there.
+    print_titles : list of bool, optional
+        Per sheet, whether its header row is repeated on every printed page.
 
     Returns
     -------
@@ -479,11 +561,16 @@ def workbook_parts(titles: list[str], sheets: list[str], styles: _Styles, n_rows
     k = len(sheets)
     sheet_tags = "".join(f'<sheet name="{_esc_attr(t)}" sheetId="{i}" state="visible" r:id="rId{i}" />'
                          for i, t in enumerate(titles, 1))
-    names = "".join(
-        f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
-        f"{_esc(chr(39) + t.replace(chr(39), chr(39) * 2) + chr(39))}!$A$1:${column_letter(c)}${max(r + 1, 1)}"
-        "</definedName>"
-        for i, (t, r, c) in enumerate(zip(titles, n_rows, n_cols)))
+    heads = header_rows or [1] * k
+    repeat = print_titles or [False] * k
+    names = ""
+    for i, (t, r, c, h, rep) in enumerate(zip(titles, n_rows, n_cols, heads, repeat)):
+        quoted = _esc(chr(39) + t.replace(chr(39), chr(39) * 2) + chr(39))
+        names += (f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
+                  f"{quoted}!$A${h}:${column_letter(c)}${h + r}</definedName>")
+        if rep:
+            names += f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">{quoted}!${h}:${h}</definedName>'
+
     workbook = (f'<workbook xmlns:r="{_REL}" xmlns="{_MAIN}"><workbookPr /><workbookProtection /><bookViews>'
                 '<workbookView visibility="visible" minimized="0" showHorizontalScroll="1" showVerticalScroll="1" '
                 'showSheetTabs="1" tabRatio="600" firstSheet="0" activeTab="0" autoFilterDateGrouping="1" />'

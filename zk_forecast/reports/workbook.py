@@ -97,12 +97,47 @@ class Sheet:
         ``"int"``, ``"money"``, ``"share"``, ``"float"``, ``"date"`` or ``"text"`` (:data:`NUMBER_FORMATS`);
         columns not given are inferred from the dtype (integers ``int``, floats ``float``, dates ``date``,
         the rest ``text``).
+    above : sequence of str, optional
+        Lines written in bold in column A above the header row (a title, 数据截至 / 生成时间, a banner); an
+        empty string leaves an empty row. The panes freeze under the header row; the filter starts at it.
+    below : sequence of mapping of column → value, optional
+        Rows written in bold under the table after one empty row (totals), each value under its column and
+        formatted as the column's kind; columns not named stay empty. Not part of the filter range, not in the
+        csv twin.
+    layout : {"landscape", "portrait"}, optional
+        Print setup: A4 in that orientation, fitted to one page wide (any number of pages tall), the header row
+        repeated at the top of every printed page. None: the spreadsheet defaults.
     """
 
     name: str
     frame: pd.DataFrame
     headers: Mapping[str, str] | None = None
     kinds: Mapping[str, str] = field(default_factory=dict)
+    above: Sequence[str] = ()
+    below: Sequence[Mapping[str, Any]] = ()
+    layout: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.layout is not None and self.layout not in _xlsxpkg.LAYOUTS:
+            raise ZkValueError(f"Sheet {self.name!r}: layout must be one of {list(_xlsxpkg.LAYOUTS)} or None; got "
+                               f"{self.layout!r}. Fix: pass layout='landscape'.")
+        cols = {str(c) for c in self.frame.columns}
+        for i, row in enumerate(self.below):
+            extra = sorted(str(k) for k in row if str(k) not in cols)
+            if extra:
+                raise ZkValueError(f"Sheet {self.name!r}: row {i} below the table names column {extra[0]!r}, "
+                                   f"which the frame lacks; use one of {sorted(cols)}.")
+
+    @property
+    def header_row(self) -> int:
+        """The header row's number (1-based) in the sheet."""
+        return len(self.above) + 1
+
+    def below_frame(self) -> pd.DataFrame:
+        """The rows below the table as a frame of the table's columns (object values, None where empty)."""
+        cols = [str(c) for c in self.frame.columns]
+        data = {c: pd.Series([row.get(c) for row in self.below], dtype=object) for c in cols}
+        return pd.DataFrame(data, columns=cols)
 
 
 def _kind_of(s: pd.Series) -> str:
@@ -159,7 +194,8 @@ def _shown(v: Any, kind: str) -> str:
 
 
 def write_sheet(ws: Any, sheet: Sheet) -> None:
-    """Fill an openpyxl worksheet from a :class:`Sheet`: headers, safe values, formats, freeze, filter, widths.
+    """Fill an openpyxl worksheet from a :class:`Sheet`: lines above, headers, safe values, formats, freeze, filter,
+    widths, the rows below and the print setup.
 
     Parameters
     ----------
@@ -174,20 +210,23 @@ def write_sheet(ws: Any, sheet: Sheet) -> None:
     df = sheet.frame
     cols = [str(c) for c in df.columns]
     headers = sheet.headers or {}
-    kinds = [sheet.kinds.get(c) or _kind_of(df[c]) for c in cols]
-    for k, c in zip(kinds, cols):
-        if k not in NUMBER_FORMATS:
-            raise ZkValueError(f"column {c!r} has kind {k!r}; use one of {sorted(NUMBER_FORMATS)}.")
+    kinds = _kinds(sheet, cols)
     widths = [float(display_width(str(headers.get(c, c)))) for c in cols]
     bold = Font(bold=True)
+    h = sheet.header_row
+    for r, line in enumerate(sheet.above, start=1):
+        if line:
+            cell = ws.cell(row=r, column=1)
+            _set_text(cell, _ILLEGAL.sub("", str(line)))
+            cell.font = bold
     for j, c in enumerate(cols, start=1):
-        cell = ws.cell(row=1, column=j)
+        cell = ws.cell(row=h, column=j)
         _set_text(cell, _ILLEGAL.sub("", str(headers.get(c, c))))
         cell.font = bold
         cell.alignment = Alignment(horizontal="center", vertical="center")
     values = [df[c].to_numpy(dtype=object) for c in df.columns]
     for i in range(len(df)):
-        r = i + 2
+        r = h + i + 1
         for j, (col, kind) in enumerate(zip(values, kinds), start=1):
             v = _value(col[i], kind)
             cell = ws.cell(row=r, column=j)
@@ -199,12 +238,35 @@ def write_sheet(ws: Any, sheet: Sheet) -> None:
                     cell.number_format = NUMBER_FORMATS[kind]
             if i < 2000:  # widths from the first rows are enough and keep big sheets fast
                 widths[j - 1] = max(widths[j - 1], float(display_width(_shown(v, kind))))
-    ws.freeze_panes = "A2"
+    below = sheet.below_frame().to_numpy(dtype=object) if sheet.below else np.empty((0, len(cols)), dtype=object)
+    for i, row in enumerate(below):
+        r = h + len(df) + 2 + i
+        for j, kind in enumerate(kinds, start=1):
+            v = _value(row[j - 1], kind)
+            if v is None:
+                continue
+            cell = ws.cell(row=r, column=j)
+            if isinstance(v, str):
+                _set_text(cell, v)
+            else:
+                cell.value = v
+                if kind != "text":
+                    cell.number_format = NUMBER_FORMATS[kind]
+            cell.font = bold
+            widths[j - 1] = max(widths[j - 1], float(display_width(_shown(v, kind))))
+    ws.freeze_panes = f"A{h + 1}"
     if cols:
         last = get_column_letter(len(cols))
-        ws.auto_filter.ref = f"A1:{last}{max(len(df) + 1, 1)}"
+        ws.auto_filter.ref = f"A{h}:{last}{h + len(df)}"
     for j, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(j)].width = min(_MAX_WIDTH, max(_MIN_WIDTH, w + 2.0))
+    if sheet.layout is not None:
+        ws.page_setup.orientation = sheet.layout
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = f"{h}:{h}"
 
 
 def _set_text(cell: Any, text: str) -> None:
@@ -215,7 +277,8 @@ def _set_text(cell: Any, text: str) -> None:
         cell.quotePrefix = True
 
 
-def write_workbook(path: str | Path, sheets: Sequence[Sheet], *, title: str | None = None) -> Path:
+def write_workbook(path: str | Path, sheets: Sequence[Sheet], *, title: str | None = None,
+                   created: dt.datetime | None = None) -> Path:
     """Write sheets to one xlsx file with fixed properties and zip timestamps (byte-identical reruns).
 
     Parameters
@@ -226,6 +289,9 @@ def write_workbook(path: str | Path, sheets: Sequence[Sheet], *, title: str | No
         In order; at least one.
     title : str, optional
         Workbook title property.
+    created : datetime, optional
+        The workbook's created / modified property and the zip entries' time [local time, to the second];
+        default :data:`FIXED_TIME`. The clock is never read here.
 
     Returns
     -------
@@ -246,14 +312,26 @@ def write_workbook(path: str | Path, sheets: Sequence[Sheet], *, title: str | No
             k += 1
         used.add(t)
         titles.append(t)
+    when = FIXED_TIME if created is None else _whole_seconds(created)
     try:
-        entries = _fast_parts(titles, sheets, title)
+        entries = _fast_parts(titles, sheets, title, when)
     except _xlsxpkg.Unsupported:
-        _write_openpyxl(path, titles, sheets, title)
-        freeze_xlsx(path, FIXED_TIME)
+        _write_openpyxl(path, titles, sheets, title, when)
+        freeze_xlsx(path, when)
     else:
-        write_xlsx_entries(path, entries, FIXED_TIME)
+        write_xlsx_entries(path, entries, when)
     return path
+
+
+def _whole_seconds(when: Any) -> dt.datetime:
+    """A naive datetime to the second (a zip entry holds 1980-2107, to two seconds; the properties to one)."""
+    t = pd.Timestamp(when)
+    if t.tzinfo is not None:
+        t = t.tz_localize(None)
+    out = t.floor("s").to_pydatetime()
+    if not 1980 <= out.year <= 2107:
+        raise ZkValueError(f"created must lie in 1980-2107 (the xlsx zip format); got {when!r}.")
+    return out
 
 
 def _kinds(sheet: Sheet, cols: list[str]) -> list[str]:
@@ -270,6 +348,8 @@ def _column_widths(sheet: Sheet, cols: list[str], kinds: list[str]) -> list[floa
     out = []
     for j, (c, kind) in enumerate(zip(cols, kinds)):
         w = float(display_width(str(headers.get(c, c))))
+        for v in [row.get(c) for row in sheet.below]:
+            w = max(w, float(display_width(_shown(_value(v, kind), kind))))
         head = sheet.frame.iloc[:2000, j]
         arr = _plain_values(head)
         if arr is not None:  # one width per distinct value
@@ -299,7 +379,8 @@ def _plain_values(s: pd.Series) -> np.ndarray | None:
     return None
 
 
-def _fast_parts(titles: list[str], sheets: Sequence[Sheet], title: str | None) -> list[tuple[str, bytes]]:
+def _fast_parts(titles: list[str], sheets: Sequence[Sheet], title: str | None,
+                created: dt.datetime) -> list[tuple[str, bytes]]:
     """The workbook's zip entries, written column-wise by :mod:`zk_forecast.reports._xlsxpkg`."""
     styles = _xlsxpkg.new_styles()
     parts, n_rows, n_cols = [], [], []
@@ -312,13 +393,22 @@ def _fast_parts(titles: list[str], sheets: Sequence[Sheet], title: str | None) -
         headers = sh.headers or {}
         head = [_ILLEGAL.sub("", str(headers.get(c, c))) for c in cols]
         converted = [_xlsxpkg.convert_column(df.iloc[:, j], k, NUMBER_FORMATS[k]) for j, k in enumerate(kinds)]
-        parts.append(_xlsxpkg.sheet_xml(styles, head, converted, len(df), _column_widths(sh, cols, kinds)))
+        below = None
+        if sh.below:
+            bf = sh.below_frame()
+            below = [_xlsxpkg.convert_column(bf.iloc[:, j], k, NUMBER_FORMATS[k]) for j, k in enumerate(kinds)]
+        above = [_ILLEGAL.sub("", str(line)) for line in sh.above]
+        parts.append(_xlsxpkg.sheet_xml(styles, head, converted, len(df), _column_widths(sh, cols, kinds),
+                                        above=above, below=below, layout=sh.layout))
         n_rows.append(len(df))
         n_cols.append(len(cols))
-    return _xlsxpkg.workbook_parts(titles, parts, styles, n_rows, n_cols, title=title, created=FIXED_TIME)
+    return _xlsxpkg.workbook_parts(titles, parts, styles, n_rows, n_cols, title=title, created=created,
+                                   header_rows=[sh.header_row for sh in sheets],
+                                   print_titles=[sh.layout is not None for sh in sheets])
 
 
-def _write_openpyxl(path: Path, titles: list[str], sheets: Sequence[Sheet], title: str | None) -> None:
+def _write_openpyxl(path: Path, titles: list[str], sheets: Sequence[Sheet], title: str | None,
+                    created: dt.datetime = FIXED_TIME) -> None:
     """Cell-by-cell openpyxl writer: the fallback for frames the fast writer does not cover."""
     from openpyxl import Workbook
 
@@ -326,8 +416,8 @@ def _write_openpyxl(path: Path, titles: list[str], sheets: Sequence[Sheet], titl
     wb.remove(wb.active)
     wb.properties.creator = "zk_forecast"
     wb.properties.lastModifiedBy = "zk_forecast"
-    wb.properties.created = FIXED_TIME
-    wb.properties.modified = FIXED_TIME
+    wb.properties.created = created
+    wb.properties.modified = created
     if title:
         wb.properties.title = title
     for t, sh in zip(titles, sheets):
@@ -411,8 +501,14 @@ def _csv_column(s: pd.Series) -> list[str]:
     if pd.api.types.is_string_dtype(dtype) or (isinstance(dtype, np.dtype) and dtype.kind == "O"):
         na = pd.isna(obj)
         present = obj[~na]
-        if all(type(v) is str for v in present.tolist()):
+        types = {type(v) for v in present.tolist()}
+        if types <= {str, int}:  # text, or whole numbers mixed with text
             out = np.full(len(obj), "", dtype=object)
-            out[~na] = _xlsxpkg.per_unique(present, lambda t: safe_csv_text(_ILLEGAL.sub("", t)))
+            is_str = np.fromiter((type(v) is str for v in present.tolist()), dtype=bool, count=len(present))
+            vals = np.empty(len(present), dtype=object)
+            vals[is_str] = _xlsxpkg.per_unique(present[is_str], lambda t: safe_csv_text(_ILLEGAL.sub("", t)))
+            if not is_str.all():
+                vals[~is_str] = _xlsxpkg.per_unique(present[~is_str], str)
+            out[~na] = vals
             return out.tolist()
     return [_csv_field(v) for v in obj.tolist()]
