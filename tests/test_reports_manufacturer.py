@@ -329,7 +329,8 @@ def test_weibull_axes_are_plain_numbers() -> None:
 
     fig, ax = new_figure(4, 3)
     ax.set_xscale("log")
-    ticks = plain_log_axis(ax.xaxis, [640.0, 1300.0, 7900.0])  # limits 512 and 9,875: 1-2-5 steps inside
+    # limits 512 and 9,875: the fine steps give 7 ticks (700 ... 7,000) > 6, the 1-2-5 steps three
+    ticks = plain_log_axis(ax.xaxis, [640.0, 1300.0, 7900.0])
     assert ticks == [1000.0, 2000.0, 5000.0]
     fig.canvas.draw()
     labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
@@ -337,11 +338,11 @@ def test_weibull_axes_are_plain_numbers() -> None:
     assert not [t.get_text() for t in ax.xaxis.get_minorticklabels() if t.get_text()]
     fig2, ax2 = new_figure(4, 3)
     ax2.set_yscale("log")
-    # hand count: limits 0.45 / 1.25 = 0.36 and 3.2 x 1.25 = 4; the fine steps give 10 ticks (0.4 ... 4) > 8,
-    # the 1-2-5 steps 0.5, 1, 2
-    assert plain_log_axis(ax2.yaxis, [0.45, 0.8, 3.2]) == [0.5, 1.0, 2.0]
+    # hand count: limits 0.45 / 1.25 = 0.36 and 3.2 x 1.25 = 4; the fine steps (1, 1.5, 2, 3, 5, 7) give six
+    # ticks inside, not more than max_ticks = 6
+    assert plain_log_axis(ax2.yaxis, [0.45, 0.8, 3.2]) == [0.5, 0.7, 1.0, 1.5, 2.0, 3.0]
     fig2.canvas.draw()
-    assert [t.get_text() for t in ax2.get_yticklabels() if t.get_text()] == ["0.5", "1", "2"]
+    assert [t.get_text() for t in ax2.get_yticklabels() if t.get_text()] == ["0.5", "0.7", "1", "1.5", "2", "3"]
     assert plain_log_axis(ax2.yaxis, [float("nan"), -1.0]) == []
 
 

@@ -263,7 +263,8 @@ def _write_exports(world: w.World, out: Path, rng: np.random.Generator, scale: s
     df = pd.DataFrame({
         _h("parts", "part_no"): parts["part_no"], _h("parts", "name"): parts["name"], _h("parts", "spec"): parts["spec"],
         _h("parts", "uom"): parts["uom"], _h("parts", "category"): parts["category"].map(CATEGORY_ZH),
-        _h("parts", "manufacturer"): parts["manufacturer"], _h("parts", "unit_cost"): parts["unit_cost"],
+        _h("parts", "manufacturer"): parts["manufacturer"], _h("parts", "supplier"): parts["manufacturer"],
+        _h("parts", "unit_cost"): parts["unit_cost"],
         _h("parts", "unit_price"): parts["unit_price"], _h("parts", "lead_time_days"): parts["lead_time_days"],
         _h("parts", "pack_size"): parts["pack_size"], _h("parts", "moq"): parts["moq"],
         _h("parts", "superseded_by"): parts["superseded_by"].replace("", None), _h("parts", "critical"): crit,

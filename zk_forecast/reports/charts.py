@@ -205,7 +205,7 @@ def _plain_number(x: float, _pos: Any = None) -> str:
     return f"{x:,.2f}".rstrip("0").rstrip(".")
 
 
-def plain_log_axis(axis: Any, values: Any, *, max_ticks: int = 8, margin: float = 1.25) -> list[float]:
+def plain_log_axis(axis: Any, values: Any, *, max_ticks: int = 6, margin: float = 1.25) -> list[float]:
     """Set a logarithmic axis to plain-number labels (``0.5, 1, 2, 5``, ``1,000, 2,000, 5,000``).
 
     matplotlib labels log axes as powers of ten (``10^3``, and ``2x10^0`` on its minor ticks), which a reader of
@@ -219,7 +219,7 @@ def plain_log_axis(axis: Any, values: Any, *, max_ticks: int = 8, margin: float 
         ``ax.xaxis`` or ``ax.yaxis`` of an axes whose scale is already ``"log"``.
     values : array-like of float
         The values drawn on the axis (NaN, inf and values <= 0 ignored).
-    max_ticks : int, default 8
+    max_ticks : int, default 6
         Largest number of labelled ticks.
     margin : float [-], default 1.25
         Factor the limits extend beyond the smallest and largest value.
@@ -241,7 +241,7 @@ def plain_log_axis(axis: Any, values: Any, *, max_ticks: int = 8, margin: float 
     lo, hi = float(v.min()) / margin, float(v.max()) * margin
     e0, e1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
     ticks: list[float] = []
-    for steps in ((1, 1.5, 2, 3, 4, 5, 6, 7, 8), (1, 2, 5), (1, 3), (1,)):
+    for steps in ((1, 1.5, 2, 3, 5, 7), (1, 2, 5), (1, 3), (1,)):
         cand = [float(f"{m * 10.0 ** e:.12g}") for e in range(e0, e1 + 1) for m in steps]
         ticks = [t for t in cand if lo <= t <= hi]
         if len(ticks) <= max_ticks:

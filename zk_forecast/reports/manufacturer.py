@@ -374,6 +374,7 @@ def _pct(x: Any) -> str:
 def _pareto_chart(pareto: pd.DataFrame, top: int = 15) -> str | None:
     if pareto.empty:
         return None
+    from zk_forecast.reports._layout import place_axes, text_height_in, text_width_in
     from zk_forecast.reports.charts import figure_to_data_uri, new_figure
 
     d = pareto.head(top)
@@ -381,8 +382,11 @@ def _pareto_chart(pareto: pd.DataFrame, top: int = 15) -> str | None:
     x = np.arange(len(d))
     ax.bar(x, d["per_100"].fillna(0).to_numpy(), color="#2b5d8a")
     ax.set_xticks(x)
-    ax.set_xticklabels([f"{m}\n{c}" for m, c in zip(d["model"], d["component"])], rotation=45, ha="right",
-                       fontsize=7)
+    labels = [f"{m}\n{c}" for m, c in zip(d["model"], d["component"])]
+    ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=7)
+    # rotated two-line labels: their height below the axis is (width + height) x sin 45°
+    below = (text_width_in(labels, 7) + text_height_in(7, 2)) * 0.71
+    place_axes(fig, left=0.8, right=0.75, bottom=below + 0.2, top=0.35)
     ax.set_ylabel("每百台故障次数 failures / 100 machines")
     ax.set_title("故障帕累托图 Pareto of failures")
     ax2 = ax.twinx()
@@ -393,6 +397,7 @@ def _pareto_chart(pareto: pd.DataFrame, top: int = 15) -> str | None:
 
 
 def _trend_chart(trend: pd.DataFrame) -> str:
+    from zk_forecast.reports._layout import place_axes, text_height_in, text_width_in
     from zk_forecast.reports.charts import figure_to_data_uri, new_figure
 
     fig, ax = new_figure(9, 4.2)
@@ -409,7 +414,10 @@ def _trend_chart(trend: pd.DataFrame) -> str:
     colors = np.where(trend["in_period"].to_numpy(), "#c0392b", "#2b5d8a")
     ax.bar(x, trend["per_100"].fillna(0).to_numpy(), color=colors)
     ax.set_xticks(x)
-    ax.set_xticklabels(trend["month"].dt.strftime("%Y-%m"), rotation=60, ha="right", fontsize=7)
+    labels = list(trend["month"].dt.strftime("%Y-%m"))
+    ax.set_xticklabels(labels, rotation=60, ha="right", fontsize=7)
+    below = text_width_in(labels, 7) * 0.87 + text_height_in(7) * 0.5  # rotated 60°
+    place_axes(fig, left=0.8, right=0.15, bottom=below + 0.2, top=0.35)
     ax.set_ylabel("每百台故障次数 failures / 100 machines")
     ax.set_title("月度故障趋势与农时 Monthly failures and the farming season (红色=本期 red = this period)")
     handles, labels = ax.get_legend_handles_labels()
@@ -424,11 +432,14 @@ def _weibull_chart(weib: pd.DataFrame) -> str | None:
     d = weib[weib["status"] == "ok"]
     if d.empty:
         return None
+    from zk_forecast.reports._layout import place_axes, text_width_in
     from zk_forecast.reports.charts import figure_to_data_uri, new_figure, plain_log_axis
 
     fig, ax = new_figure(9.5, max(3.0, 0.28 * len(d) + 1.4))
     fig.delaxes(ax)
     ax, ax_m = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [1, 1]})
+    names = [f"{m} {c}" for m, c in zip(d["model"], d["component"])]
+    place_axes(fig, left=text_width_in(names, 7) + 0.2, right=0.35, bottom=0.65, top=0.65, wspace=0.3, cols=2)
     y = np.arange(len(d))
     k = d["shape"].to_numpy(float)
     lo, hi = d["shape_lo"].to_numpy(float), d["shape_hi"].to_numpy(float)
@@ -438,7 +449,7 @@ def _weibull_chart(weib: pd.DataFrame) -> str | None:
     ax.scatter(k, y, c=col, zorder=3, s=18)
     ax.axvline(1.0, color="#c0392b", ls="--", lw=1)
     ax.set_yticks(y)
-    ax.set_yticklabels([f"{m} {c}" for m, c in zip(d["model"], d["component"])], fontsize=7)
+    ax.set_yticklabels(names, fontsize=7)
     ax.invert_yaxis()
     ax.set_xscale("log")
     plain_log_axis(ax.xaxis, np.concatenate([lo, hi, [1.0]]))
@@ -577,6 +588,7 @@ def _render(name: str, per: Period, mach: pd.DataFrame, in_service: pd.DataFrame
               else float("nan"))
     early = t["early_life"]
     flagged = early[early["flagged"]]
+    last_day = (per.end - pd.Timedelta(days=1)).date()
     header = (f"<h1>{esc(name)} 产品质量反馈报告<span class=\"en\">Product feedback report — {esc(per.label)}"
               "</span></h1>" + dates.banner() +
               '<table class="meta"><tbody>'
@@ -640,11 +652,12 @@ def _render(name: str, per: Period, mach: pd.DataFrame, in_service: pd.DataFrame
     if uri:
         body.append(figure_block(uri, "威布尔形状参数 Weibull shape"))
     body.append(paragraph(
-        f"按截至 {per.end.date()} 的全部部件寿命（发动机小时）拟合；区间为 {level:.0%} Wald 区间；MTBF = 尺度 × Γ(1+1/形状)，"
+        f"按截至 {last_day} 的全部部件寿命（发动机小时）拟合；区间为 {level:.0%} Wald 区间；MTBF = 尺度 × Γ(1+1/形状)，"
         "其区间按尺度区间换算（形状取估计值）。",
-        f"Fitted on all component lives (engine hours) known by {per.end.date()}; {level:.0%} Wald intervals; "
+        f"Fitted on all component lives (engine hours) known by {last_day}; {level:.0%} Wald intervals; "
         "MTBF = scale × Γ(1+1/shape), its interval from the scale's (shape at its estimate)."))
-    body.append(table_html(wb, digits=2) if len(wb) else paragraph("没有寿命数据。", "No life data."))
+    body.append(table_html(wb, digits={"MTBF [发动机小时 engine h]": 0, "MTBF 下限 lower [h]": 0, "MTBF 上限 upper [h]": 0})
+                if len(wb) else paragraph("没有寿命数据。", "No life data."))
     secs.append(section("weibull", "平均无故障时间与威布尔形状参数", "MTBF and Weibull shape per component", body))
 
     ef = flagged.rename(columns={"model": "机型 model", "component": "部件 component", "failures": "故障 failures",
@@ -703,7 +716,10 @@ def _render(name: str, per: Period, mach: pd.DataFrame, in_service: pd.DataFrame
     secs.append(section("method", "口径说明", "Method", [paragraph(
         "每百台故障 = 本期故障单数 ÷ 本期在用整机台数 × 100（在用：期末前售出且期初前未报废）。故障 = 服务类别为故障的服务单。",
         "Failures per 100 machines = failure tickets in the period ÷ machines in service in the period × 100 (sold "
-        "before its end, not retired before its start). A failure is a service ticket of kind 'failure'.")]))
+        "before its end, not retired before its start). A failure is a service ticket of kind 'failure'."),
+        paragraph(f"本报告只包含 {name} 的整机、机型、服务单和设计改进；数据截至上表所列日期。",
+                  f"This report holds {name}'s machines, models, tickets and design fixes only; its data end on "
+                  "the date given at the top.")]))
     return page(f"{name} 产品质量反馈报告 {per.label}", header, secs)
 
 

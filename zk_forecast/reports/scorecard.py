@@ -240,26 +240,44 @@ def manufacturer_scorecard(
     return Scorecard(per.label, table, _render(table, per, dates), dates)
 
 
+def _labels(per: Period) -> dict[str, tuple[str, str]]:
+    """Column labels, each season's naming the months of it inside the period (Q3: 夏收 Jul, 秋收 Aug-Sep)."""
+    en_month = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    out = dict(SCORECARD_COLUMNS)
+    in_period = list(dict.fromkeys(per.months.month))
+    for s in FARMING_SEASONS:
+        ms = [m for m in in_period if m in s.months]
+        if not ms:
+            continue
+        zh = f"{ms[0]}月" if len(ms) == 1 else f"{ms[0]}–{ms[-1]}月"
+        en = en_month[ms[0] - 1] if len(ms) == 1 else f"{en_month[ms[0] - 1]}–{en_month[ms[-1] - 1]}"
+        out[f"per_100_{s.key}"] = (f"每百台故障·{s.zh}（本期{zh}）", f"per 100, {s.en} ({en} of the period)")
+    return out
+
+
 def _render(table: pd.DataFrame, per: Period, dates: DataDates) -> str:
+    from zk_forecast.reports._layout import place_axes
     from zk_forecast.reports.charts import figure_to_data_uri, new_figure
 
     fig, ax = new_figure(9, 4.2)
     x = np.arange(len(table))
     cols = [c for c in table.columns if c.startswith("per_100_")]
     width = 0.8 / max(len(cols), 1)
+    labels = _labels(per)
     for j, c in enumerate(cols):
-        zh, en = SCORECARD_COLUMNS[c]
+        zh, en = labels[c]
         ax.bar(x + (j - (len(cols) - 1) / 2) * width, table[c].fillna(0).to_numpy(float), width, label=f"{zh} {en}")
     ax.set_xticks(x)
     ax.set_xticklabels(table["manufacturer"].tolist())
     ax.set_ylabel("每百台故障 failures / 100 machines")
     ax.set_title("各厂家分农时故障率 Failures per 100 machines by season")
     ax.legend(fontsize=7)
+    place_axes(fig, left=0.8, right=0.15, bottom=0.45, top=0.35)
     uri = figure_to_data_uri(fig)
     shown = table.copy()
     shown["on_time_receipts_share"] = 100.0 * shown["on_time_receipts_share"]
     shown = shown.rename(columns={c: f"{zh} {en}" + (" (%)" if c == "on_time_receipts_share" else "")
-                                  for c, (zh, en) in SCORECARD_COLUMNS.items()})
+                                  for c, (zh, en) in labels.items()})
     header = (f"<h1>厂家综合评分表<span class=\"en\">Manufacturer scorecard — {esc(per.label)}</span></h1>"
               + dates.banner() + '<table class="meta"><tbody>'
               f"<tr><td>期间 Period</td><td>{esc(per.start.date())} – "

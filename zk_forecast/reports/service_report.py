@@ -101,6 +101,7 @@ class ServiceReport:
 def _share_chart(df: pd.DataFrame, columns: Mapping[str, str], title: str, target: float | None,
                  names: Mapping[str, str]) -> str:
     """Lines of share [%] per month, one per depot (× column), with the target as a dashed line."""
+    from zk_forecast.reports._layout import place_axes, text_height_in, text_width_in
     from zk_forecast.reports.charts import figure_to_data_uri, new_figure
 
     fig, ax = new_figure(9, 4.2)
@@ -119,7 +120,10 @@ def _share_chart(df: pd.DataFrame, columns: Mapping[str, str], title: str, targe
     if target is not None:
         ax.axhline(100.0 * target, color="#c0392b", ls="--", lw=1, label=f"目标 target {100 * target:.0f}%")
     ax.set_xticks(x)
-    ax.set_xticklabels([pd.Timestamp(m).strftime("%Y-%m") for m in months], rotation=45, ha="right", fontsize=8)
+    labels = [pd.Timestamp(m).strftime("%Y-%m") for m in months]
+    ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
+    below = (text_width_in(labels, 8) + text_height_in(8)) * 0.71  # rotated 45°
+    place_axes(fig, left=0.8, right=0.15, bottom=below + 0.2, top=0.35)
     ax.set_ylim(-2, 102)
     ax.set_ylabel("占比 share (%)")
     ax.set_title(title)
