@@ -32,12 +32,16 @@ __all__ = [
     "BOOL_TRUE",
     "DEMAND_KINDS",
     "LOAD_ORDER",
+    "SERIES_SEP",
     "TABLES",
     "Column",
     "ForeignKey",
     "Table",
+    "central_depot",
     "get_table",
     "require_columns",
+    "series_id",
+    "split_series_id",
 ]
 
 KINDS = ("str", "int", "float", "date", "datetime", "bool", "enum")
@@ -537,3 +541,106 @@ def require_columns(df: Any, name: str, columns: Iterable[str]) -> Any:
             f"{name} table (zk_forecast.data.Store(...).read({name!r})) or rename your columns to these names."
         )
     return df
+
+
+# ----------------------------------------------------------------------------------------------- series ids
+#: Separator between part number and depot id in a series id (``"SF-LQ001A|YC01"``); never part of an id.
+SERIES_SEP = "|"
+
+
+def series_id(part_no: Any, depot_id: Any) -> Any:
+    """The id of one part at one depot, ``"PART|DEPOT"``: the ``unique_id`` of a demand series.
+
+    Parameters
+    ----------
+    part_no, depot_id : str, or array-like / pandas.Series of str
+        Part numbers and depot ids (equal lengths when array-like).
+
+    Returns
+    -------
+    str, numpy.ndarray of object, or pandas.Series
+        A str for two scalars, a Series (the index of ``part_no``) when ``part_no`` is a Series, an object array
+        otherwise.
+
+    Examples
+    --------
+    >>> series_id("SF-LQ001A", "YC01")
+    'SF-LQ001A|YC01'
+    """
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(part_no, str) and isinstance(depot_id, str):
+        return f"{part_no}{SERIES_SEP}{depot_id}"
+    index = part_no.index if isinstance(part_no, pd.Series) else None
+    part = pd.Series(np.asarray(part_no, dtype=object)).astype(str)
+    depot = pd.Series(np.asarray(depot_id, dtype=object)).astype(str)
+    ids = (part + SERIES_SEP + depot).to_numpy(dtype=object)
+    return pd.Series(ids, index=index, dtype=object) if index is not None else ids
+
+
+def split_series_id(ids: Any) -> Any:
+    """Part numbers and depot ids of series ids ``"PART|DEPOT"`` (the inverse of :func:`series_id`).
+
+    Parameters
+    ----------
+    ids : str, or array-like / pandas.Series / pandas.Index of str
+
+    Returns
+    -------
+    (str, str), or (numpy.ndarray, numpy.ndarray) of object
+        ``(part_no, depot_id)``; for an array, ``depot_id`` is None where an id has no separator.
+
+    Raises
+    ------
+    zk_forecast.errors.ZkValueError
+        A scalar id without the separator.
+
+    Examples
+    --------
+    >>> split_series_id("SF-LQ001A|YC01")
+    ('SF-LQ001A', 'YC01')
+    """
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(ids, str):
+        part, sep, depot = ids.partition(SERIES_SEP)
+        if not sep:
+            from zk_forecast.errors import ZkValueError
+
+            raise ZkValueError(f"series id {ids!r} has no {SERIES_SEP!r}; a series id is 'PART{SERIES_SEP}DEPOT' "
+                               f"(e.g. 'SF-LQ001A{SERIES_SEP}YC01'); fix: build it with series_id(part_no, depot_id).")
+        return part, depot
+    split = pd.Series(np.asarray(ids, dtype=object), dtype=object).str.split(SERIES_SEP, n=1, regex=False)
+    return split.str[0].to_numpy(dtype=object), split.str[1].to_numpy(dtype=object)
+
+
+def central_depot(depots: Any) -> str:
+    """The id of the central warehouse: the one depot whose ``role`` is ``central`` in the depots table.
+
+    Parameters
+    ----------
+    depots : pandas.DataFrame
+        The canonical depots table (``depot_id``, ``role``).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    zk_forecast.errors.ZkValueError
+        No depot or more than one has role ``central``; the message names them and the fix.
+    """
+    require_columns(depots, "depots", ["depot_id", "role"])
+    central = sorted(str(d) for d in depots.loc[depots["role"].astype(str) == "central", "depot_id"])
+    if len(central) != 1:
+        from zk_forecast.errors import ZkValueError
+
+        found = f"{len(central)} ({', '.join(central)})" if central else "none"
+        raise ZkValueError(
+            f"the depots table must have exactly one depot with role 'central' (the central warehouse); found "
+            f"{found}. Fix: set role = central (中心库) on one depot and branch (分库) on the others in the depots "
+            f"export / 网点表中必须恰有一个中心库（role = central），请修正网点导出文件。")
+    return central[0]
