@@ -5,7 +5,10 @@ no reassociation, no fused multiply-add), so results agree bit for bit:
 
 * :func:`golden_ses` - statsforecast's golden-section search of the SES sum of squared errors, run in lockstep
   over blocks of sequences of similar length (time-major block buffer, so the inner loop over sequences
-  vectorises), then the SES forecast with the chosen constant;
+  vectorises; four periods per visit of a sequence; the search steps as selects, without branches), then the SES
+  forecast with the chosen constant; :func:`golden_ses_buckets` and :func:`golden_ses_demands` run the same
+  search on bucket sums and on demand sizes / intervals read straight from the time grid (no intermediate
+  arrays: on this scale, writing fresh memory costs as much as the search);
 * :func:`ses_last` - the SES forecast with given constants; :func:`ses_rows` - SES levels with fitted values;
 * :func:`croston_rows`, :func:`tsb_rows`, :func:`tsb_fitted_rows` - Croston's and TSB's recursions over each
   row of the time grid;
@@ -36,18 +39,131 @@ def _sse_block(buf, lens, w, alpha, comp, lv, out):
     w_min = w
     for j in range(nb):
         w_min = min(w_min, lens[j])
-    for i in range(1, w_min):  # every sequence still running: no mask
+    # every sequence still running: no mask; four periods per visit of a sequence keep its level and sum in
+    # registers (the same operations in the same order per sequence, so the same sums bit for bit)
+    i = 1
+    while i + 3 < w_min:
+        r0 = buf[i - 1]
+        r1 = buf[i]
+        r2 = buf[i + 1]
+        r3 = buf[i + 2]
+        r4 = buf[i + 3]
         for j in range(nb):
-            f = alpha[j] * buf[i - 1, j] + comp[j] * lv[j]
+            a = alpha[j]
+            c = comp[j]
+            level = lv[j]
+            s = out[j]
+            level = a * r0[j] + c * level
+            e = r1[j] - level
+            s += e * e
+            level = a * r1[j] + c * level
+            e = r2[j] - level
+            s += e * e
+            level = a * r2[j] + c * level
+            e = r3[j] - level
+            s += e * e
+            level = a * r3[j] + c * level
+            e = r4[j] - level
+            s += e * e
+            lv[j] = level
+            out[j] = s
+        i += 4
+    while i < w_min:
+        r0 = buf[i - 1]
+        r1 = buf[i]
+        for j in range(nb):
+            f = alpha[j] * r0[j] + comp[j] * lv[j]
             lv[j] = f
-            e = buf[i, j] - f
+            e = r1[j] - f
             out[j] += e * e
+        i += 1
     for i in range(max(w_min, 1), w):
+        r0 = buf[i - 1]
+        r1 = buf[i]
         for j in range(nb):
-            f = alpha[j] * buf[i - 1, j] + comp[j] * lv[j]
+            f = alpha[j] * r0[j] + comp[j] * lv[j]
             lv[j] = f
-            e = buf[i, j] - f
+            e = r1[j] - f
             out[j] += e * e if i < lens[j] else 0.0
+
+
+@numba.njit(cache=True)
+def _golden_block(buf, lens, w, nbk, lower, upper, st, side, fc_blk, alpha_blk):
+    """Golden-section search of the SES sum of squared errors on [lower, upper] for the ``nbk`` sequences loaded
+    in ``buf`` (time-major, lanes ``nbk..`` padded with length 1); writes each lane's constant and forecast."""
+    g = _GOLDEN_RATIO
+    a = st[0]
+    b = st[1]
+    c = st[2]
+    d = st[3]
+    fc = st[4]
+    fd = st[5]
+    new = st[6]
+    fnew = st[7]
+    comp = st[8]
+    lv = st[9]
+    for j in range(_B):
+        a[j] = lower
+        b[j] = upper
+        c[j] = b[j] - (b[j] - a[j]) / g
+        d[j] = a[j] + (b[j] - a[j]) / g
+    _sse_block(buf, lens, w, c, comp, lv, fc)
+    _sse_block(buf, lens, w, d, comp, lv, fd)
+    for j in range(_B):
+        side[j] = 1 if j < nbk else 0
+    while True:
+        # one golden-section step per sequence, without branches (selects compute the same values): side 1
+        # keeps [a, d] and probes left of c, side 2 keeps [c, b] and probes right of d, 0 has stopped
+        going = 0
+        for j in range(_B):
+            aj = a[j]
+            bj = b[j]
+            cj = c[j]
+            dj = d[j]
+            run = (side[j] != 0) & (abs(bj - aj) >= _GOLDEN_TOL)
+            left = run & (fc[j] < fd[j])
+            right = run & (fd[j] < fc[j])
+            sj = 1 if left else (2 if right else 0)
+            side[j] = sj
+            going |= sj
+            b[j] = dj if left else bj
+            a[j] = cj if right else aj
+            probe_left = dj - (dj - aj) / g
+            probe_right = cj + (bj - cj) / g
+            new[j] = probe_left if left else (probe_right if right else cj)
+        if going == 0:
+            break
+        _sse_block(buf, lens, w, new, comp, lv, fnew)
+        for j in range(_B):
+            left = side[j] == 1
+            right = side[j] == 2
+            cj = c[j]
+            dj = d[j]
+            fcj = fc[j]
+            fdj = fd[j]
+            nj = new[j]
+            fn = fnew[j]
+            d[j] = cj if left else (nj if right else dj)
+            c[j] = nj if left else (dj if right else cj)
+            fd[j] = fcj if left else (fn if right else fdj)
+            fc[j] = fn if left else (fdj if right else fcj)
+    for j in range(nbk):
+        al = (b[j] + a[j]) / 2.0
+        alpha_blk[j] = al
+        cm = 1.0 - al
+        level = buf[0, j]
+        if lens[j] > 1:
+            for i in range(lens[j]):
+                level = al * buf[i, j] + cm * level
+        fc_blk[j] = level
+
+
+@numba.njit(cache=True)
+def _pad_lanes(buf, lens, w, nbk):
+    for j in range(nbk, _B):
+        lens[j] = 1
+        for i in range(w):
+            buf[i, j] = 0.0
 
 
 @numba.njit(cache=True)
@@ -60,91 +176,119 @@ def golden_ses(values, offsets, order, lower, upper, fc_out, alpha_out):
     m = order.size
     if m == 0:
         return
-    g = _GOLDEN_RATIO
     maxw = offsets[order[0] + 1] - offsets[order[0]]
     buf = np.zeros((max(maxw, 1), _B))
     lens = np.ones(_B, dtype=np.int64)
-    a = np.empty(_B)
-    b = np.empty(_B)
-    c = np.empty(_B)
-    d = np.empty(_B)
-    fc = np.empty(_B)
-    fd = np.empty(_B)
-    new = np.empty(_B)
-    fnew = np.empty(_B)
-    comp = np.empty(_B)
-    lv = np.empty(_B)
+    st = np.empty((10, _B))
     side = np.zeros(_B, dtype=np.int64)
+    fc_blk = np.empty(_B)
+    alpha_blk = np.empty(_B)
     for lo in range(0, m, _B):
         nbk = min(_B, m - lo)
         w = offsets[order[lo] + 1] - offsets[order[lo]]
-        for j in range(_B):
-            if j < nbk:
-                s = order[lo + j]
-                o = offsets[s]
-                n = offsets[s + 1] - o
-                lens[j] = n
-                for i in range(n):
-                    buf[i, j] = values[o + i]
-                for i in range(n, w):
-                    buf[i, j] = 0.0
-            else:
-                lens[j] = 1
-                for i in range(w):
-                    buf[i, j] = 0.0
-        for j in range(_B):
-            a[j] = lower
-            b[j] = upper
-            c[j] = b[j] - (b[j] - a[j]) / g
-            d[j] = a[j] + (b[j] - a[j]) / g
-        _sse_block(buf, lens, w, c, comp, lv, fc)
-        _sse_block(buf, lens, w, d, comp, lv, fd)
-        for j in range(_B):
-            side[j] = 1 if j < nbk else 0
-        while True:
-            going = False
-            for j in range(_B):
-                sj = 0
-                if side[j] != 0 and abs(b[j] - a[j]) >= _GOLDEN_TOL:
-                    if fc[j] < fd[j]:
-                        sj = 1
-                    elif fd[j] < fc[j]:
-                        sj = 2
-                side[j] = sj
-                if sj == 1:
-                    b[j] = d[j]
-                    new[j] = b[j] - (b[j] - a[j]) / g
-                    going = True
-                elif sj == 2:
-                    a[j] = c[j]
-                    new[j] = a[j] + (b[j] - a[j]) / g
-                    going = True
-                else:
-                    new[j] = c[j]
-            if not going:
-                break
-            _sse_block(buf, lens, w, new, comp, lv, fnew)
-            for j in range(_B):
-                if side[j] == 1:
-                    d[j] = c[j]
-                    c[j] = new[j]
-                    fd[j] = fc[j]
-                    fc[j] = fnew[j]
-                elif side[j] == 2:
-                    c[j] = d[j]
-                    d[j] = new[j]
-                    fc[j] = fd[j]
-                    fd[j] = fnew[j]
+        for j in range(nbk):
+            s = order[lo + j]
+            o = offsets[s]
+            n = offsets[s + 1] - o
+            lens[j] = n
+            for i in range(n):
+                buf[i, j] = values[o + i]
+            for i in range(n, w):
+                buf[i, j] = 0.0
+        _pad_lanes(buf, lens, w, nbk)
+        _golden_block(buf, lens, w, nbk, lower, upper, st, side, fc_blk, alpha_blk)
         for j in range(nbk):
             k = order[lo + j]
-            al = (b[j] + a[j]) / 2.0
-            alpha_out[k] = al
-            cm = 1.0 - al
-            level = buf[0, j]
-            if lens[j] > 1:
-                for i in range(lens[j]):
-                    level = al * buf[i, j] + cm * level
-            fc_out[k] = level
+            alpha_out[k] = alpha_blk[j]
+            fc_out[k] = fc_blk[j]
+
+
+@numba.njit(cache=True)
+def golden_ses_buckets(x, rows, ends, levels, counts, order, lower, upper, fc_out, alpha_out):
+    """:func:`golden_ses` of bucket sums read straight from the time grid (nothing laid out in between).
+
+    Sequence ``k``: the ``counts[k]`` (>= 1) complete buckets of ``levels[k]`` periods of row ``rows[k]`` ending
+    at ``ends[k]`` (exclusive), counted back from the end, each summed in period order (as :func:`bucket_csr`);
+    ``order`` sorts the sequences by ``counts``, longest first.
+    """
+    m = order.size
+    if m == 0:
+        return
+    buf = np.zeros((max(counts[order[0]], 1), _B))
+    lens = np.ones(_B, dtype=np.int64)
+    st = np.empty((10, _B))
+    side = np.zeros(_B, dtype=np.int64)
+    fc_blk = np.empty(_B)
+    alpha_blk = np.empty(_B)
+    for lo in range(0, m, _B):
+        nbk = min(_B, m - lo)
+        w = counts[order[lo]]
+        for j in range(nbk):
+            s = order[lo + j]
+            r = rows[s]
+            lv = levels[s]
+            n = counts[s]
+            first = ends[s] - n * lv
+            lens[j] = n
+            for q in range(n):
+                c0 = first + q * lv
+                acc = 0.0
+                for i in range(lv):
+                    acc += x[r, c0 + i]
+                buf[q, j] = acc
+            for q in range(n, w):
+                buf[q, j] = 0.0
+        _pad_lanes(buf, lens, w, nbk)
+        _golden_block(buf, lens, w, nbk, lower, upper, st, side, fc_blk, alpha_blk)
+        for j in range(nbk):
+            k = order[lo + j]
+            alpha_out[k] = alpha_blk[j]
+            fc_out[k] = fc_blk[j]
+
+
+@numba.njit(cache=True)
+def golden_ses_demands(x, start, counts, order, lower, upper, fc_out, alpha_out):
+    """:func:`golden_ses` of each row's demand sizes (sequence ``r``) and intervals (sequence ``n_rows + r``),
+    read straight from the time grid (as :func:`demand_csr`); ``order`` sorts them by ``counts`` of their row,
+    longest first, and holds only sequences with at least one demand."""
+    m = order.size
+    if m == 0:
+        return
+    n_rows, t_end = x.shape
+    s0 = order[0]
+    buf = np.zeros((max(counts[s0 if s0 < n_rows else s0 - n_rows], 1), _B))
+    lens = np.ones(_B, dtype=np.int64)
+    st = np.empty((10, _B))
+    side = np.zeros(_B, dtype=np.int64)
+    fc_blk = np.empty(_B)
+    alpha_blk = np.empty(_B)
+    s0 = order[0]
+    for lo in range(0, m, _B):
+        nbk = min(_B, m - lo)
+        s0 = order[lo]
+        w = counts[s0 if s0 < n_rows else s0 - n_rows]
+        for j in range(nbk):
+            s = order[lo + j]
+            sizes = s < n_rows
+            r = s if sizes else s - n_rows
+            n = counts[r]
+            lens[j] = n
+            q = 0
+            prev = start[r] - 1
+            for t in range(start[r], t_end):
+                v = x[r, t]
+                if v > 0:
+                    buf[q, j] = v if sizes else float(t - prev)
+                    prev = t
+                    q += 1
+            for q in range(n, w):
+                buf[q, j] = 0.0
+        _pad_lanes(buf, lens, w, nbk)
+        _golden_block(buf, lens, w, nbk, lower, upper, st, side, fc_blk, alpha_blk)
+        for j in range(nbk):
+            k = order[lo + j]
+            alpha_out[k] = alpha_blk[j]
+            fc_out[k] = fc_blk[j]
 
 
 @numba.njit(cache=True)

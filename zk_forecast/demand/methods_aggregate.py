@@ -24,46 +24,35 @@ from zk_forecast.demand import _kernels as _k
 from zk_forecast.demand.methods import (
     MethodResult,
     check_conventions,
-    csr_offsets,
     mask_fitted,
     no_history,
     prepare,
-    ses_csr,
 )
 from zk_forecast.errors import ZkValueError
 
 __all__ = ["adida", "imapa"]
-
-_MAX_CELLS = 1 << 24
-
 
 def _aggregate_forecast(
     x: np.ndarray, start: np.ndarray, rows: np.ndarray, ends: np.ndarray, levels: np.ndarray
 ) -> np.ndarray:
     """Rate forecast [units per period] from periods ``start[row]..end - 1`` at the given aggregation levels.
 
-    The bucket sums of every (row, end, level) are laid end to end (compiled loop, each bucket summed in period
-    order) and smoothed by the compiled golden-section SES, in chunks of at most ``_MAX_CELLS`` sums.
+    The compiled golden-section SES reads the bucket sums of every (row, end, level) straight from ``x`` (each
+    bucket summed in period order), in blocks of sequences with the same number of buckets.
     """
     rows = np.ascontiguousarray(rows, dtype=np.int64)
     ends = np.ascontiguousarray(ends, dtype=np.int64)
     levels = np.ascontiguousarray(levels, dtype=np.int64)
-    out = np.empty(rows.size)
     if rows.size == 0:
-        return out
+        return np.empty(0)
     n_buckets = (ends - start[rows]) // levels
-    total = int(n_buckets.sum())
-    step = rows.size if total <= _MAX_CELLS else max(1, int(rows.size * (_MAX_CELLS / total)))
-    for lo in range(0, rows.size, step):
-        sl = slice(lo, lo + step)
-        off = csr_offsets(n_buckets[sl])
-        sums = np.empty(int(off[-1]))
-        _k.bucket_csr(x, rows[sl], ends[sl], levels[sl], off, sums)
-        f, _ = ses_csr(sums, off, None, (0.1, 0.3))
-        # fewer periods than the level: last value
-        res = np.where(n_buckets[sl] > 0, f, x[rows[sl], ends[sl] - 1])
-        out[sl] = res / levels[sl]
-    return out
+    f = np.zeros(rows.size)
+    alpha = np.full(rows.size, 0.2)
+    order = np.argsort(-n_buckets, kind="stable")[: int(np.count_nonzero(n_buckets))]
+    _k.golden_ses_buckets(x, rows, ends, levels, n_buckets, order, 0.1, 0.3, f, alpha)
+    # fewer periods than the level: last value
+    res = np.where(n_buckets > 0, f, x[rows, ends - 1])
+    return res / levels
 
 
 def _final_mean_interval(x: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -26,12 +26,10 @@ from zk_forecast.demand.methods import (
     check_conventions,
     cost_target,
     cost_value,
-    csr_offsets,
     mask_fitted,
     no_history,
     prepare,
     rolling_ses_ragged,
-    ses_csr,
 )
 from zk_forecast.errors import ZkValueError
 
@@ -274,11 +272,12 @@ def croston_optimized(
     counts = np.empty(n_series, dtype=np.int64)
     last = np.empty(n_series, dtype=np.int64)
     _k.row_demand_stats(x, start, counts, last)
-    off = csr_offsets(counts)
-    n_dem = int(off[-1])
-    both = np.empty(2 * n_dem)
-    _k.demand_csr(x, start, off, both[:n_dem], both[n_dem:])
-    f, a = ses_csr(both, np.concatenate([off, off[1:] + n_dem]), None, (0.1, 0.3))
+    # sizes (sequences 0..n-1) and intervals (n..2n-1) searched together, read straight from x
+    f = np.zeros(2 * n_series)
+    a = np.full(2 * n_series, 0.2)
+    lengths = np.concatenate([counts, counts])
+    order = np.argsort(-lengths, kind="stable")[: int(np.count_nonzero(lengths))]
+    _k.golden_ses_demands(x, start, counts, order, 0.1, 0.3, f, a)
     has = counts > 0
     z = np.where(has, f[:n_series], 0.0)
     p = np.where(has, f[n_series:], 1.0)
