@@ -1,4 +1,11 @@
-"""Many Weibull life models at once: ``fit_groups`` against surpyval and lifelines fitting group by group.
+"""Life-data benchmarks against surpyval, lifelines and statsmodels (``--what groups|km|threshold|all``).
+
+``groups`` (default): many Weibull life models at once, ``fit_groups`` against surpyval and lifelines fitting group
+by group (below). ``km``: Kaplan-Meier with Greenwood bounds on ``--km-groups`` groups of ``--units`` units, our
+``KaplanMeier`` against statsmodels' ``SurvfuncRight`` and lifelines' ``KaplanMeierFitter``, the largest difference
+of S(t) and of its standard error. ``threshold``: the three-parameter Weibull (``Weibull3P``) on ``--threshold-sets``
+seeded data sets against surpyval's ``Weibull.fit(..., offset=True)``: seconds and the largest differences of the
+parameters and the log-likelihood.
 
 Data: ``--groups`` groups (default 10,000) x ``--units`` units (default 200), seeded; each group has its own true
 shape (uniform 0.8..3.0) and scale (uniform 500..5000 h), right-censored by a uniform random inspection time so that
@@ -23,11 +30,15 @@ import argparse
 import json
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from zk_forecast.errors import ZkValueError
 from zk_forecast.failures.groups import fit_groups
+from zk_forecast.failures.nonparametric import KaplanMeier
+from zk_forecast.failures.threshold import Weibull3P
 
 
 def make_data(n_groups: int, n_units: int, seed: int) -> pd.DataFrame:
@@ -47,15 +58,129 @@ def _rel(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a - b) / np.abs(b)))
 
 
+def bench_km(args: argparse.Namespace) -> None:
+    """Kaplan-Meier per group: ours, statsmodels SurvfuncRight, lifelines KaplanMeierFitter (same groups)."""
+    df = make_data(args.km_groups, args.units, args.seed)
+    groups = [(g["hours"].to_numpy(), g["censored"].to_numpy().astype(int)) for _, g in df.groupby("group")]
+    base = {"bench": "failures_kaplan_meier", "groups": args.km_groups, "units_per_group": args.units,
+            "seed": args.seed}
+
+    def ours() -> list[tuple[np.ndarray, np.ndarray]]:
+        out = []
+        for x, c in groups:
+            tab = KaplanMeier().fit(x, c).table_
+            out.append((tab["survival"].to_numpy(), tab["se"].to_numpy()))
+        return out
+
+    t0 = time.perf_counter()
+    mine = ours()
+    zk_secs = time.perf_counter() - t0
+    print(json.dumps(base | {"impl": "zk_forecast.KaplanMeier", "seconds": round(zk_secs, 4)}))
+    peers: dict[str, Any] = {}
+    try:
+        import statsmodels.api as sm
+
+        def sm_fit(x: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            r = sm.SurvfuncRight(x, 1 - c)
+            return np.asarray(r.surv_prob), np.asarray(r.surv_prob_se)
+
+        peers["statsmodels.SurvfuncRight"] = sm_fit
+    except ImportError:  # pragma: no cover
+        print(json.dumps(base | {"impl": "statsmodels", "skipped": "statsmodels not installed"}))
+    try:
+        from lifelines import KaplanMeierFitter
+
+        def ll_fit(x: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            k = KaplanMeierFitter().fit(x, event_observed=1 - c)
+            times = np.unique(x[c == 0])
+            return k.survival_function_at_times(times).to_numpy(), np.full(times.size, np.nan)
+
+        peers["lifelines.KaplanMeierFitter"] = ll_fit
+    except ImportError:
+        print(json.dumps(base | {"impl": "lifelines", "skipped": "lifelines not installed"}))
+    for name, fit in peers.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t0 = time.perf_counter()
+            est = [fit(x, c) for x, c in groups]
+            secs = time.perf_counter() - t0
+        d_s = max(float(np.max(np.abs(a[0] - b[0]))) for a, b in zip(mine, est))
+        d_se = [float(np.nanmax(np.abs(a[1] - b[1]))) for a, b in zip(mine, est) if np.isfinite(b[1]).any()]
+        print(json.dumps(base | {"impl": name, "seconds": round(secs, 4), "zk_seconds": round(zk_secs, 4),
+                                 "speedup_vs_this_peer": round(secs / zk_secs, 2), "max_abs_diff_survival": d_s,
+                                 "max_abs_diff_se": max(d_se) if d_se else None}))
+
+
+def bench_threshold(args: argparse.Namespace) -> None:
+    """Three-parameter Weibull: ours against surpyval's offset fit on the same seeded data sets."""
+    rng = np.random.default_rng(args.seed)
+    sets = []
+    for _ in range(args.threshold_sets):
+        shape, scale, loc = rng.uniform(1.3, 3.5), rng.uniform(200.0, 2000.0), rng.uniform(100.0, 1000.0)
+        life = loc + scale * rng.weibull(shape, 40)
+        stop = np.quantile(life, 0.8)
+        sets.append((np.minimum(life, stop), (life > stop).astype(int)))
+    base = {"bench": "failures_weibull_3p", "data_sets": args.threshold_sets, "units_per_set": 40,
+            "seed": args.seed}
+    t0 = time.perf_counter()
+    fitted: list[Weibull3P | None] = []
+    for x, c in sets:
+        try:
+            fitted.append(Weibull3P().fit(x, c))
+        except ZkValueError:  # likelihood unbounded at the first age, no interior maximum: refused
+            fitted.append(None)
+    zk_secs = time.perf_counter() - t0
+    refused = sum(m is None for m in fitted)
+    print(json.dumps(base | {"impl": "zk_forecast.Weibull3P", "seconds": round(zk_secs, 4),
+                             "refused_unbounded": refused}))
+    try:
+        import surpyval
+    except ImportError:
+        print(json.dumps(base | {"impl": "surpyval", "skipped": "surpyval not installed"}))
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        theirs = [surpyval.Weibull.fit(x=x, c=c, offset=True) for x, c in sets]
+        secs = time.perf_counter() - t0
+    # surpyval lets the threshold go below 0 (failures before age 0); ours stays >= 0: compare where both can agree
+    negative = sum(m is not None and float(p.gamma) < 0 for m, p in zip(fitted, theirs))
+    pairs = [(m, p) for m, p in zip(fitted, theirs) if m is not None and float(p.gamma) >= 0]
+    d_thr = max(abs(m.threshold_ - float(p.gamma)) / float(p.gamma) for m, p in pairs)
+    d_shape = max(abs(m.shape_ - float(p.params[1])) / float(p.params[1]) for m, p in pairs)
+    d_ll = max(m.loglik_ + float(p.neg_ll()) for m, p in pairs)  # > 0: ours higher
+    low_ll = min(m.loglik_ + float(p.neg_ll()) for m, p in pairs)
+    peer_shape_refused = [float(p.params[1]) for m, p in zip(fitted, theirs) if m is None]
+    print(json.dumps(base | {"impl": "surpyval.Weibull offset", "seconds": round(secs, 4),
+                             "zk_seconds": round(zk_secs, 4), "speedup_vs_this_peer": round(secs / zk_secs, 2),
+                             "common_sets": len(pairs), "peer_threshold_below_zero_sets": negative,
+                             "max_rel_diff_threshold": d_thr,
+                             "max_rel_diff_shape": d_shape, "loglik_ours_minus_peer_max": d_ll,
+                             "loglik_ours_minus_peer_min": low_ll,
+                             "peer_shape_where_we_refused": [round(v, 3) for v in peer_shape_refused]}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--what", choices=("groups", "km", "threshold", "all"), default="groups")
     ap.add_argument("--groups", type=int, default=10_000)
     ap.add_argument("--units", type=int, default=200)
     ap.add_argument("--subset", type=int, default=200)
+    ap.add_argument("--km-groups", type=int, default=500)
+    ap.add_argument("--threshold-sets", type=int, default=30)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
+    if args.what in ("km", "all"):
+        bench_km(args)
+    if args.what in ("threshold", "all"):
+        bench_threshold(args)
+    if args.what in ("groups", "all"):
+        bench_groups(args)
 
+
+def bench_groups(args: argparse.Namespace) -> None:
+    """Many Weibull groups in one fit_groups call against surpyval and lifelines group by group."""
     df = make_data(args.groups, args.units, args.seed)
     cens_frac = float(df["censored"].mean())
 

@@ -129,7 +129,10 @@ class ParametricLifetime(BaseEstimator):  # type: ignore[misc]
             )
 
     def _theta_to_params(self, theta: FloatArray) -> FloatArray:
-        return np.where(np.asarray(self._positive), np.exp(theta), theta)
+        out = np.array(theta, dtype=float)
+        pos = np.asarray(self._positive, dtype=bool)
+        out[pos] = np.exp(out[pos])  # only the positive parameters are logged (a threshold is not)
+        return out
 
     def _params_to_theta(self, params: FloatArray) -> FloatArray:
         params = np.asarray(params, dtype=float)
@@ -242,17 +245,22 @@ class ParametricLifetime(BaseEstimator):  # type: ignore[misc]
             mu = float(np.average(y, weights=data.weight))
         return self._theta_from_loc_scale(mu, log_sigma)
 
-    def _fit_mle(self, data: LifeData) -> tuple[FloatArray, bool, int]:
+    def _fit_mle(self, data: LifeData, x0: FloatArray | None = None) -> tuple[FloatArray, bool, int]:
+        """Maximum likelihood: BFGS from :meth:`_start`, then Newton; from a given close ``x0`` Newton alone."""
         def nll(theta: FloatArray) -> tuple[float, FloatArray]:
             ll, g = self._loglik_theta(theta, data)
             if not np.isfinite(ll):
                 return 1e300, np.zeros_like(theta)
             return -ll, -g
 
-        x0 = self._start(data)
-        res = optimize.minimize(nll, x0, jac=True, method="BFGS", options={"gtol": 1e-9, "maxiter": 500})
-        theta = np.asarray(res.x, dtype=float)
-        n_iter = int(res.nit)
+        if x0 is not None and np.isfinite(self._loglik_theta(x0, data, grad=False)[0]):
+            theta = np.asarray(x0, dtype=float)
+            n_iter = 0
+        else:
+            res = optimize.minimize(nll, self._start(data), jac=True, method="BFGS",
+                                    options={"gtol": 1e-9, "maxiter": 500})
+            theta = np.asarray(res.x, dtype=float)
+            n_iter = int(res.nit)
         # Newton polish with a finite-difference Hessian of the analytic gradient
         converged = False
         for _ in range(20):

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+from scipy import special
 from sklearn.base import BaseEstimator
 
 from zk_forecast.errors import NotFittedError, ZkValueError
@@ -49,7 +49,7 @@ def _check_choice(owner: str, name: str, value: Any, allowed: tuple[str, ...]) -
     return str(value)
 
 
-def _risk_table(data: LifeData) -> pd.DataFrame:
+def _risk_table(data: LifeData) -> dict[str, Any]:
     """Distinct failure ages with units at risk, failures and suspensions (exact and right-censored data)."""
     if not data.only_exact_or_right:
         raise ZkValueError(
@@ -75,22 +75,34 @@ def _risk_table(data: LifeData) -> pd.DataFrame:
         a = float(ages[np.flatnonzero(at_risk <= 0)[0]])
         raise ZkValueError(f"no unit is at risk just before the failure at age {a:g} [h] (entry ages too late). "
                            "Fix: check `entry` against `time`.")
-    return pd.DataFrame({"time": ages, "at_risk": at_risk, "failures": d, "suspended_before": cens})
+    return {"time": ages, "at_risk": at_risk, "failures": d, "suspended_before": cens}
 
 
 class _StepEstimator(BaseEstimator):  # type: ignore[misc]
     """Shared plumbing of the step-function estimators (fitted check, evaluation at ages)."""
 
-    table_: pd.DataFrame
-
     def _check_fitted(self) -> None:
-        if not hasattr(self, "table_"):
+        if "_columns" not in self.__dict__:
             raise NotFittedError(
                 f"This {type(self).__name__} instance is not fitted yet. Fix: call fit(time, censored, ...) first."
             )
 
+    @property
+    def table_(self) -> pd.DataFrame:
+        """The estimate as a table (built from the fitted columns on first use, then kept)."""
+        self._check_fitted()
+        if "_table" not in self.__dict__:  # one float block: much cheaper than a frame built column by column
+            cols = self._columns
+            self._table = pd.DataFrame(np.column_stack([np.asarray(v, dtype=float) for v in cols.values()]),
+                                       columns=list(cols))
+        return self._table
+
+    def _set_columns(self, columns: dict[str, Any]) -> None:
+        self._columns = columns
+        self.__dict__.pop("_table", None)
+
     def _repr_html_(self) -> str:
-        if not hasattr(self, "table_"):
+        if "_columns" not in self.__dict__:
             return f"<pre>{self!r}</pre>"
         return f"<p>{self!r}</p>" + self.table_.to_html(index=False, float_format=lambda v: f"{v:.6g}")
 
@@ -103,9 +115,9 @@ class _StepEstimator(BaseEstimator):  # type: ignore[misc]
         tt = np.asarray(t, dtype=float)
         if np.any(np.isnan(tt)) or np.any(tt < 0):
             raise ZkValueError("`t` must be ages >= 0 [h]. Fix: pass ages.")
-        table = self.table_
-        idx = np.searchsorted(table["time"].to_numpy(), tt, side="right") - 1
-        vals = table[column].to_numpy()
+        cols = self._columns
+        idx = np.searchsorted(cols["time"], tt, side="right") - 1
+        vals = cols[column]
         return np.where(idx >= 0, vals[np.maximum(idx, 0)], before)
 
 
@@ -164,12 +176,12 @@ class KaplanMeier(_StepEstimator):
         conf = _check_choice(name, "conf_type", self.conf_type, ("log-log", "log", "linear"))
         data = check_life_data(time, censored, count, entry)
         table = _risk_table(data)
-        n, d = table["at_risk"].to_numpy(), table["failures"].to_numpy()
+        n, d = table["at_risk"], table["failures"]
         surv = np.cumprod(1.0 - d / n)
         with np.errstate(divide="ignore", invalid="ignore"):
             gw = np.cumsum(np.where(n > d, d / (n * (n - d)), np.inf))  # Greenwood's sum, var(S) = S^2 * gw
             se = surv * np.sqrt(gw)
-            z = float(stats.norm.ppf(0.5 + level / 2))
+            z = float(special.ndtri(0.5 + level / 2))
             if conf == "linear":
                 lo, hi = np.clip(surv - z * se, 0, 1), np.clip(surv + z * se, 0, 1)
             elif conf == "log":
@@ -179,11 +191,8 @@ class KaplanMeier(_StepEstimator):
                 lo, hi = surv ** (1 / theta), surv**theta
             lo = np.where(surv > 0, np.nan_to_num(lo, nan=0.0), 0.0)
             hi = np.where(surv > 0, np.nan_to_num(hi, nan=1.0), 0.0)
-        table["survival"] = surv
-        table["se"] = np.where(np.isfinite(se), se, np.nan)
-        table["lower"] = lo
-        table["upper"] = hi
-        self.table_ = table
+        table.update(survival=surv, se=np.where(np.isfinite(se), se, np.nan), lower=lo, upper=hi)
+        self._set_columns(table)
         self.n_units_ = data.n_units
         self.n_failures_ = data.n_failures
         return self
@@ -283,19 +292,16 @@ class NelsonAalen(_StepEstimator):
         conf = _check_choice(name, "conf_type", self.conf_type, ("log", "linear"))
         data = check_life_data(time, censored, count, entry)
         table = _risk_table(data)
-        n, d = table["at_risk"].to_numpy(), table["failures"].to_numpy()
+        n, d = table["at_risk"], table["failures"]
         H = np.cumsum(d / n)
         se = np.sqrt(np.cumsum(d / n**2))
-        z = float(stats.norm.ppf(0.5 + level / 2))
+        z = float(special.ndtri(0.5 + level / 2))
         if conf == "log":
             lo, hi = H * np.exp(-z * se / H), H * np.exp(z * se / H)
         else:
             lo, hi = np.maximum(H - z * se, 0.0), H + z * se
-        table["cumulative_hazard"] = H
-        table["se"] = se
-        table["lower"] = lo
-        table["upper"] = hi
-        self.table_ = table
+        table.update(cumulative_hazard=H, se=se, lower=lo, upper=hi)
+        self._set_columns(table)
         self.n_units_ = data.n_units
         self.n_failures_ = data.n_failures
         return self
@@ -429,7 +435,7 @@ class Turnbull(_StepEstimator):
         table = pd.DataFrame({"lower": lower_v, "upper": upper_v, "probability": prob})
         table["time"] = table["upper"]
         table["survival"] = np.clip(1.0 - np.cumsum(prob), 0.0, 1.0)
-        self.table_ = table.reset_index(drop=True)
+        self._set_columns({c: table[c].to_numpy() for c in table.columns})
         self.n_iter_ = n_iter
         self.converged_ = converged
         self.n_units_ = data.n_units

@@ -96,10 +96,13 @@ class _ThresholdLifetime(ParametricLifetime):
         return ll, np.append(g_base, d_g)
 
     # ---- fitting ------------------------------------------------------------------------------------------------
-    def _profile(self, g: float, data: LifeData) -> tuple[float, FloatArray]:
+    def _profile(self, g: float, data: LifeData, x0: FloatArray | None = None) -> tuple[float, FloatArray]:
+        """Profile log-likelihood at threshold ``g`` and the two-parameter fit there (Newton from ``x0`` if given)."""
         base = self._base()
         shifted = _shift(data, g)
-        theta, _, _ = base._fit_mle(shifted)
+        theta, converged, _ = base._fit_mle(shifted, x0)
+        if x0 is not None and not converged:  # a warm start that did not settle: start afresh
+            theta, _, _ = base._fit_mle(shifted)
         return base._loglik_theta(theta, shifted, grad=False)[0], theta
 
     def _solve(self, data: LifeData) -> tuple[FloatArray, bool, int]:
@@ -111,7 +114,12 @@ class _ThresholdLifetime(ParametricLifetime):
             )
         bound = self._bound
         grid = _GRID * bound
-        prof = np.array([self._profile(float(g), data)[0] for g in grid])
+        prof = np.empty(grid.size)
+        thetas = []
+        x0 = None
+        for j, g in enumerate(grid):  # each fit starts from its neighbour's
+            prof[j], x0 = self._profile(float(g), data, x0)
+            thetas.append(x0)
         n = grid.size
         is_peak = np.zeros(n, dtype=bool)
         is_peak[0] = prof[0] >= prof[1]
@@ -131,12 +139,13 @@ class _ThresholdLifetime(ParametricLifetime):
         peaks = np.flatnonzero(is_peak[:-1])
         i = int(peaks[np.argmax(prof[peaks])])
         lo, hi = grid[max(i - 1, 0)], grid[i + 1]
-        res = optimize.minimize_scalar(lambda g: -self._profile(float(g), data)[0], bounds=(lo, hi),
+        start = thetas[i]
+        res = optimize.minimize_scalar(lambda g: -self._profile(float(g), data, start)[0], bounds=(lo, hi),
                                        method="bounded", options={"xatol": 1e-10 * max(bound, 1.0)})
         g_hat = float(res.x) if -float(res.fun) >= prof[i] else float(grid[i])
-        if i == 0 and self._profile(0.0, data)[0] >= -float(res.fun):
+        if i == 0 and prof[0] >= -float(res.fun):
             g_hat = 0.0
-        _, theta = self._profile(g_hat, data)
+        _, theta = self._profile(g_hat, data, start)
         self._at_bound = False
         return np.append(theta, g_hat), bool(res.success), n_iter + int(res.nfev)
 
