@@ -148,3 +148,60 @@ def test_ingest_changed_only_reads_no_export_twice(tmp_path: Path, capsys: pytes
     assert main(["ingest", str(tmp_path / "raw"), "--store", store, "--json"]) == 0  # default: read everything
     doc = json.loads(capsys.readouterr().out)
     assert not any(f["unchanged_file"] for f in doc["files"])
+
+
+def test_version_and_exit_codes_in_help(capsys: pytest.CaptureFixture[str]) -> None:
+    from zk_forecast.batch.codes import EXIT_CODES
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.strip() == f"zk-forecast {zk.__version__}"
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    for code, (zh, en) in EXIT_CODES.items():
+        assert f"  {code}  {zh} / {en}" in text
+
+
+def test_readme_lists_every_exit_code() -> None:
+    from zk_forecast.batch.codes import EXIT_CODES
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## 退出码 / Exit codes", 1)[1].split("\n## ", 1)[0]
+    for code, (zh, en) in EXIT_CODES.items():
+        assert f"| {code} | {zh} | {en} |" in section
+
+
+def test_nightly_from_store_publishes_without_exports(demo_run: tuple[Path, Path, int, str], tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+
+    _, store, _, _ = demo_run
+    text = (store / "zk_demo.toml").read_text(encoding="utf-8")
+    text = re.sub(r'^raw_dir = "[^"]*"', f'raw_dir = "{(tmp_path / "gone").as_posix()}"', text, flags=re.M)
+    text = re.sub(r'^scheduled = .*$', "scheduled = []", text, flags=re.M)
+    cfg = tmp_path / "zk.toml"
+    cfg.write_text(text, encoding="utf-8")
+    assert main(["nightly", "--config", str(cfg)]) == 2  # the raw folder is missing: named, nothing runs
+    assert str(tmp_path / "gone") in capsys.readouterr().out
+    assert main(["nightly", "--config", str(cfg), "--from-store"]) == 0
+    assert "publishing from the stored data" in capsys.readouterr().out
+
+
+def test_plan_reads_and_writes_through_data_tables(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from zk_forecast.data.tables import read_table, write_table
+    from zk_forecast.errors import ReadError
+
+    frame = pd.DataFrame({"unique_id": ["A|X", "B|X"], "lead_time": [2, 3]}).set_index("unique_id")
+    for ext in ("csv", "parquet", "xlsx"):
+        path = write_table(frame, tmp_path / f"items.{ext}")
+        got = read_table(path)
+        got = got.set_index("unique_id") if "unique_id" in got.columns else got  # parquet keeps the index
+        assert got.equals(frame)
+        assert not list(tmp_path.glob("*.tmp"))
+    with pytest.raises(ReadError, match="does not exist"):
+        read_table(tmp_path / "nope.csv")
+    with pytest.raises(ValueError, match=r"\.csv, \.parquet or \.xlsx"):
+        write_table(frame, tmp_path / "items.txt")

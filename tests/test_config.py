@@ -21,7 +21,8 @@ def test_example_config_loads(tmp_path: Path) -> None:
     cfg = load_config(p)
     assert isinstance(cfg, Config) and cfg.source == p
     assert cfg.paths.runs_dir == tmp_path / "data/processed/runs"
-    assert cfg.depots.central == "YC01" and cfg.depots.transfer_days["GY01"] == 2
+    assert cfg.depots.central is None and cfg.depots.transfer_days["GY01"] == 2  # the depots table decides
+    assert cfg.batch.max_data_age_days == 3
     assert cfg.targets.wear_list == 0.95 and cfg.targets.other == 0.90
     assert cfg.reports.period == "previous_quarter" and "manufacturer" in cfg.reports.scheduled
     assert cfg.to_dict()["depots"]["transfer_days"] == {"GY01": 2, "PL01": 1, "QT01": 1}
@@ -98,3 +99,56 @@ def test_batch_processes_must_be_1_or_2(tmp_path: Path) -> None:
         load_config(p)
     p.write_text(EXAMPLE_CONFIG.replace("processes = 2", "processes = 1"), encoding="utf-8")
     assert load_config(p).batch.processes == 1
+
+
+def test_period_label_rules() -> None:
+    from zk_forecast.config import ReportsConfig
+
+    day = dt.date(2026, 1, 15)
+    assert ReportsConfig(period="previous_quarter").period_label(day) == "2025Q4"
+    assert ReportsConfig(period="previous_month").period_label(day) == "2025-12"
+    assert ReportsConfig(period="previous_year").period_label(day) == "2025"
+    assert ReportsConfig(period="2026Q3").period_label(day) == "2026Q3"
+
+
+def test_every_fix_is_given_in_chinese_and_english() -> None:
+    docs: list[dict[str, object]] = [
+        {**BASE, "targets": {"wear_list": 1.5}},
+        {**BASE, "targets": {"wear_list": "high"}},
+        {**BASE, "reports": {"period": "previus_quarter"}},
+        {**BASE, "reports": {"lang": "fr"}},
+        {**BASE, "forecast": {"methods": ["sbaa"]}},
+        {**BASE, "calendar": {"holidays": ["2026-13-01"]}},
+        {**BASE, "batch": {"max_data_age_days": -1}},
+        {**BASE, "targts": {}},
+    ]
+    for doc in docs:
+        with pytest.raises(ConfigError) as err:
+            config_from_dict(doc)
+        text = str(err.value)
+        assert "fix:" in text and ("修正：" in text or "配置错误" in text), text
+        zh = text.split(" / ", 1)[1]
+        assert not any(w in zh for w in ("did you mean", "must be", "set ")), text  # the Chinese half is Chinese
+
+
+def test_config_files_checked_before_any_step(tmp_path: Path) -> None:
+    from zk_forecast.config import check_config_files
+
+    raw = tmp_path / "raw"
+    cfg = config_from_dict({"paths": {"raw_dir": str(raw), "store_dir": "s", "runs_dir": "r"}}, base_dir=tmp_path)
+    with pytest.raises(ConfigError, match="does not exist.*--from-store"):
+        check_config_files(cfg)
+    raw.mkdir()
+    with pytest.raises(ConfigError, match="is empty"):
+        check_config_files(cfg)
+    check_config_files(cfg, from_store=True)
+    (raw / "x.csv").write_text("a\n1\n", encoding="utf-8")
+    check_config_files(cfg)
+    doc = {"paths": {"raw_dir": str(raw), "store_dir": "s", "runs_dir": "r", "mapping": "m.toml"}}
+    with pytest.raises(ConfigError, match=r"paths.mapping.*does not exist.*列映射文件不存在"):
+        check_config_files(config_from_dict(doc, base_dir=tmp_path))
+    doc = {"paths": {"raw_dir": str(raw), "store_dir": "s", "runs_dir": "r"}, "reports": {"cut_ins": "c.csv"}}
+    with pytest.raises(ConfigError, match=r"reports.cut_ins.*does not exist"):
+        check_config_files(config_from_dict(doc, base_dir=tmp_path))
+    (tmp_path / "c.csv").write_text("model,component,cut_in\n", encoding="utf-8")
+    check_config_files(config_from_dict(doc, base_dir=tmp_path))

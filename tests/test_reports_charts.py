@@ -104,3 +104,31 @@ def test_env_font_must_exist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("ZK_FORECAST_CJK_FONT", str(tmp_path / "nope.ttf"))
     with pytest.raises(ValueError, match="ZK_FORECAST_CJK_FONT"):
         charts.cjk_font_path()
+
+
+def test_packaged_font_when_no_system_font(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a fresh machine without Chinese fonts: the Noto Sans CJK SC subset shipped in the package is used
+    monkeypatch.delenv("ZK_FORECAST_CJK_FONT", raising=False)
+    monkeypatch.delenv("WINDIR", raising=False)
+    monkeypatch.delenv("SystemRoot", raising=False)
+    monkeypatch.setattr(charts, "_system_candidate", lambda: None)
+    path = charts.cjk_font_path()
+    assert path.name == "ZKNotoSansSC-Subset.otf"
+    assert (path.parent / "OFL.txt").read_text(encoding="utf-8").count("SIL OPEN FONT LICENSE Version 1.1") == 1
+    assert charts.missing_glyphs("".join(LABELS), path) == set()
+
+
+def test_packaged_font_covers_gb2312() -> None:
+    # every hanzi of GB 2312 (rows 16-87) is in the shipped subset: names in the data render too
+    from importlib import resources
+
+    path = Path(str(resources.files("zk_forecast").joinpath("fonts", "ZKNotoSansSC-Subset.otf")))
+    hanzi = []
+    for hi in range(0xB0, 0xF8):
+        for lo in range(0xA1, 0xFF):
+            try:
+                hanzi.append(bytes([hi, lo]).decode("gb2312"))
+            except UnicodeDecodeError:
+                pass
+    assert len(hanzi) == 6763  # GB 2312's count of hanzi (levels 1 and 2)
+    assert charts.missing_glyphs("".join(hanzi), path) == set()

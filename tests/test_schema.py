@@ -71,3 +71,54 @@ def test_bad_schema_definitions_and_lookups_fail_clearly() -> None:
         get_table("partz")
     with pytest.raises(KeyError, match="columns are"):
         TABLES["parts"].column("prize")
+
+
+def test_series_id_round_trip() -> None:
+    import numpy as np
+    import pandas as pd
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from zk_forecast.schema import SERIES_SEP, series_id, split_series_id
+
+    assert series_id("SF-LQ001A", "YC01") == "SF-LQ001A|YC01"
+    assert split_series_id("SF-LQ001A|YC01") == ("SF-LQ001A", "YC01")
+    s = series_id(pd.Series(["A", "B"], index=[7, 9]), pd.Series(["X", "Y"]))
+    assert list(s.index) == [7, 9] and list(s) == ["A|X", "B|Y"]
+    part, depot = split_series_id(np.array(["A|X", "B|Y"], dtype=object))
+    assert list(part) == ["A", "B"] and list(depot) == ["X", "Y"]
+
+    text = st.text(min_size=1, max_size=8).filter(lambda t: SERIES_SEP not in t)
+
+    @given(st.lists(st.tuples(text, text), min_size=1, max_size=20))
+    def round_trip(pairs: list[tuple[str, str]]) -> None:
+        parts, depots = [p for p, _ in pairs], [d for _, d in pairs]
+        got_p, got_d = split_series_id(series_id(parts, depots))
+        assert list(got_p) == parts and list(got_d) == depots
+
+    round_trip()
+
+
+def test_split_series_id_names_a_bad_id() -> None:
+    import pytest
+
+    from zk_forecast.errors import ZkValueError
+    from zk_forecast.schema import split_series_id
+
+    with pytest.raises(ZkValueError, match="'SF-LQ001A' has no '|'.*series_id"):
+        split_series_id("SF-LQ001A")
+
+
+def test_central_depot_from_role() -> None:
+    import pandas as pd
+    import pytest
+
+    from zk_forecast.errors import ZkValueError
+    from zk_forecast.schema import central_depot
+
+    depots = pd.DataFrame({"depot_id": ["PL01", "YC01"], "role": ["branch", "central"]})
+    assert central_depot(depots) == "YC01"
+    with pytest.raises(ZkValueError, match="found none"):
+        central_depot(depots.assign(role="branch"))
+    with pytest.raises(ZkValueError, match=r"found 2 \(PL01, YC01\)"):
+        central_depot(depots.assign(role="central"))

@@ -26,8 +26,10 @@ def test_override_from_mapping_and_toml(tmp_path: Path) -> None:
     assert p.on_site_hours == 3.0 and p.other_parts_working_days == 10 and p.wear_list_working_days == 5
     f = tmp_path / "zk.toml"
     f.write_text('[promises]\nwarranty_repair_working_days = 2\nanswer_wear_list = "at once"\n', encoding="utf-8")
-    assert Promises.from_toml(f).warranty_repair_working_days == 2
-    assert "2 个工作日" in Promises.from_toml(f).labels()["warranty_repair_working_days"]
+    from zk_forecast.data.tables import read_promises
+
+    assert read_promises(f).warranty_repair_working_days == 2
+    assert "2 个工作日" in read_promises(f).labels()["warranty_repair_working_days"]
 
 
 def test_unknown_key_names_key_and_fix() -> None:

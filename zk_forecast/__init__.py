@@ -6,9 +6,12 @@ The public names::
     zk.demo.generate("data/raw/demo", scale="small", seed=7)
     store = zk.Store("data/processed")
     result = zk.ingest("data/raw/demo", store)
+    zk.nightly("zk.toml")                       # the nightly batch (also `zk-forecast nightly --config zk.toml`)
+    run = zk.load_run("latest", config="zk.toml")   # what the last night used and published
 """
 
 from zk_forecast import calendar, demand, failures, inventory, reports, schema, service
+from zk_forecast.batch import load_run, nightly
 from zk_forecast.data import demo
 from zk_forecast.data.ingest import IngestResult, ingest
 from zk_forecast.data.mapping import Mapping
@@ -33,6 +36,8 @@ __all__ = [
     "failures",
     "forecast",
     "inventory",
+    "load_run",
+    "nightly",
     "plan",
     "reports",
     "ingest",

@@ -1,7 +1,8 @@
 """The command line: ``zk-forecast demo | demo-data | ingest | plan | report | init | nightly``.
 
 Messages are in Chinese with English beside them. Bad input never ends in a traceback: the command prints what
-was wrong and how to fix it, and exits with 2.
+was wrong and how to fix it, and exits with 2. The exit codes (:mod:`zk_forecast.batch.codes`) are listed by
+``zk-forecast --help``.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import sys
 import time
 from collections.abc import Sequence
 
+from zk_forecast.batch.codes import EXIT_FAILED as EXIT_FAIL
+from zk_forecast.batch.codes import EXIT_OK, EXIT_USAGE, exit_codes_text
 from zk_forecast.errors import ZkError
 
 __all__ = ["main"]
-
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,7 +29,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="zk-forecast", description="备件需求、故障率与库存计划 / spare parts, failure rates and stock levels")
+    from zk_forecast import __version__
+
+    p = _Parser(prog="zk-forecast", description="备件需求、故障率与库存计划 / spare parts, failure rates and stock levels",
+                epilog="退出码 / exit codes:\n" + exit_codes_text(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"zk-forecast {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -60,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     ni = sub.add_parser("nightly", help="夜间批处理 / the nightly batch: ingest → plan → publish restock lists")
     ni.add_argument("--config", default="zk.toml", help="配置文件 / config file")
     ni.add_argument("--rebuild", action="store_true", help="重建数据仓 / rebuild the store from the raw exports first")
+    ni.add_argument("--from-store", action="store_true",
+                    help="不读取导出文件，基于数据仓发布 / publish from the stored data without reading raw_dir")
 
     pl = sub.add_parser("plan", help="计算补货策略 / stock policies per part × depot")
     pl.add_argument("--history", required=True, help="需求历史 (unique_id, ds, y) / long demand history file")
@@ -118,7 +125,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     if args.rebuild:
-        from zk_forecast.pipeline import rebuild_store
+        from zk_forecast.batch import rebuild_store
 
         result = rebuild_store(args.raw_dir, args.store, mapping=args.mapping)
     else:
@@ -139,16 +146,27 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_nightly(args: argparse.Namespace) -> int:
-    from zk_forecast.pipeline import run_nightly
+    from zk_forecast.batch import run_nightly
 
-    return int(run_nightly(args.config, rebuild=args.rebuild).exit_code)
+    return int(run_nightly(args.config, rebuild=args.rebuild, from_store=args.from_store).exit_code)
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    from zk_forecast.inventory.plan import plan_files
+    import pandas as pd
+
+    from zk_forecast.data.tables import read_table, write_table
+    from zk_forecast.errors import ZkValueError
+    from zk_forecast.inventory.plan import plan
 
     t0 = time.perf_counter()
-    out = plan_files(args.history, args.items, args.fill_rate, args.out, review_period=args.review_period)
+    history = read_table(args.history)
+    items = read_table(args.items)
+    if "unique_id" not in items.columns:
+        raise ZkValueError(f"{args.items!r} needs a 'unique_id' column (one row per part × depot); fix: add it "
+                           f"/ 物料表缺少 unique_id 列（每个配件×网点一行），请补充")
+    history["ds"] = pd.to_datetime(history["ds"])
+    out = plan(history, items.set_index("unique_id"), fill_rate=args.fill_rate, review_period=args.review_period)
+    write_table(out, args.out)
     print(f"补货策略已写入 / policies written to {args.out}: {len(out)} 项 / items in {time.perf_counter() - t0:.1f} s")
     return EXIT_OK
 
@@ -187,9 +205,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
+    from zk_forecast.batch import run_nightly
     from zk_forecast.config import EXAMPLE_CONFIG
     from zk_forecast.data import demo
-    from zk_forecast.pipeline import run_nightly
 
     t0 = time.perf_counter()
     summary = demo.generate(args.out, scale="small", seed=args.seed)
@@ -208,6 +226,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         text = re.sub(rf'^{key} = "[^"]*"', f'{key} = "{value}"', text, count=1, flags=re.M)
     text = re.sub(r'^period = "[^"]*"', f'period = "{_DEMO_PERIOD}"', text, count=1, flags=re.M)
     text = text.replace("[reports]\n", f'[reports]\ncut_ins = "{cut_ins.as_posix()}"\n', 1)
+    # the demo's exports end on a fixed date in the past: their age is no warning here
+    text = re.sub(r"^max_data_age_days = \d+", "max_data_age_days = 0", text, count=1, flags=re.M)
     config = store / "zk_demo.toml"
     config.write_text(text, encoding="utf-8")
     result = run_nightly(config)

@@ -10,7 +10,7 @@ closest known key. Relative paths are relative to the folder of the config file.
     ``raw_dir`` (the day's exports), ``store_dir`` (the parquet store), ``runs_dir`` (one folder per run),
     ``mapping`` (optional column mapping file).
 ``[depots]``
-    ``central`` (the central warehouse id) and ``[depots.transfer_days]`` (branch id → working days from it).
+    ``central`` (optional: checked against the depots table, whose ``role`` column decides) and ``[depots.transfer_days]`` (branch id → working days from it).
 ``[targets]``
     Fill-rate targets: ``wear_list`` (parts on the wear-part list), ``other`` (every other part), ``central``
     (the central warehouse in the two-echelon plan); ``review_period`` [weeks].
@@ -28,7 +28,10 @@ closest known key. Relative paths are relative to the folder of the config file.
     ``lang`` (``zh`` / ``en``).
 ``[batch]``
     ``processes``: 2 (default) makes the forecasts and reports in a second process while the batch goes on; 1
-    keeps everything in one process (slower, less memory at once).
+    keeps everything in one process (slower, less memory at once). ``max_data_age_days`` (default 3): older
+    data publishes with a warning, a banner and exit code 4.
+
+:func:`check_config_files` checks every file and folder the configuration names (before any step runs).
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ __all__ = [
     "PERIOD_RULES",
     "ReportsConfig",
     "TargetsConfig",
+    "check_config_files",
     "config_from_dict",
     "EXAMPLE_CONFIG",
     "load_config",
@@ -110,13 +114,15 @@ class DepotsConfig:
 
     Attributes
     ----------
-    central : str
-        Id of the central warehouse (Yinchuan).
+    central : str or None
+        Id of the central warehouse, a check only: the central warehouse is the depot whose ``role`` is
+        ``central`` in the depots table (:func:`zk_forecast.schema.central_depot`); when set, the run fails if
+        the two disagree. Default None (no check).
     transfer_days : dict of str → float
         Branch id → transfer time from the central warehouse [working days].
     """
 
-    central: str = "YC01"
+    central: str | None = None
     transfer_days: Mapping[str, float] = field(default_factory=dict)
 
 
@@ -234,6 +240,25 @@ class ReportsConfig:
     cut_ins: Path | None = None
     lang: str = "zh"
 
+    def period_label(self, today: _dt.date) -> str:
+        """The report period of a run on ``today``: ``period``'s rule applied, or the fixed label itself.
+
+        Examples
+        --------
+        >>> ReportsConfig(period="previous_quarter").period_label(_dt.date(2026, 12, 5))
+        '2026Q3'
+        """
+        if self.period == "previous_month":
+            y, m = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+            return f"{y}-{m:02d}"
+        if self.period == "previous_quarter":
+            q = (today.month - 1) // 3 + 1
+            y, q = (today.year, q - 1) if q > 1 else (today.year - 1, 4)
+            return f"{y}Q{q}"
+        if self.period == "previous_year":
+            return str(today.year - 1)
+        return self.period
+
 
 @dataclass(frozen=True)
 class BatchConfig:
@@ -244,9 +269,14 @@ class BatchConfig:
     processes : int
         1 or 2: with 2 the forecasts and scheduled reports are made by a second process while the batch goes on
         (the machine's second core; both processes hold their own data, about 2 GB each at 80,000 series).
+    max_data_age_days : int
+        Oldest acceptable data [days]: when the data's as-of date (the earliest of the latest dates in the issues,
+        stock and tickets tables) is more than this many days before the run date, the run still publishes, with
+        a warning line, a banner in every output and exit code 4. 0 turns the check off. Default 3.
     """
 
     processes: int = 2
+    max_data_age_days: int = 3
 
 
 @dataclass(frozen=True)
@@ -301,7 +331,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     "network": ("enabled",),
     "calendar": ("holidays", "workdays"),
     "reports": ("scheduled", "period", "cut_ins", "lang"),
-    "batch": ("processes",),
+    "batch": ("processes", "max_data_age_days"),
 }
 
 
@@ -309,15 +339,15 @@ class _Checker:
     def __init__(self, source: str) -> None:
         self.source = source
 
-    def fail(self, key: str, problem: str, fix: str) -> ConfigError:
-        return ConfigError(f"{self.source}: [{key}] {problem}; fix: {fix} / 配置错误：键 {key} 有误，{fix}")
+    def fail(self, key: str, problem: str, fix: str, fix_zh: str) -> ConfigError:
+        return ConfigError(f"{self.source}: [{key}] {problem}; fix: {fix} / 配置错误：键 {key} 有误；修正：{fix_zh}")
 
     def unknown(self, where: str, key: str, known: tuple[str, ...]) -> ConfigError:
         close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
         hint = f"did you mean '{close[0]}'? / 是否应为 '{close[0]}'？" if close else \
-            f"known keys are {', '.join(known)} / 可用的键: {', '.join(known)}"
+            f"known keys are {', '.join(known)} / 可用的键：{', '.join(known)}"
         name = f"{where}.{key}" if where else key
-        return ConfigError(f"{self.source}: unknown key [{name}]; {hint}")
+        return ConfigError(f"{self.source}: unknown key [{name}]; fix: {hint} / 配置错误：未知的键 [{name}]")
 
     def table(self, doc: Mapping[str, Any], where: str, known: tuple[str, ...]) -> dict[str, Any]:
         for k in doc:
@@ -328,7 +358,8 @@ class _Checker:
     def section(self, doc: Mapping[str, Any], name: str) -> dict[str, Any]:
         sec = doc.get(name, {})
         if not isinstance(sec, Mapping):
-            raise self.fail(name, f"must be a table ([{name}]), got {sec!r}", f"write it as a [{name}] section")
+            raise self.fail(name, f"must be a table ([{name}]), got {sec!r}", f"write it as a [{name}] section",
+                            f"写成 [{name}] 小节")
         return self.table(sec, name, _SECTIONS[name])
 
     def number(self, sec: Mapping[str, Any], where: str, key: str, default: float, *, lo: float, hi: float,
@@ -337,24 +368,28 @@ class _Checker:
         name = f"{where}.{key}"
         kind = "a whole number" if integer else "a number"
         if isinstance(v, bool) or not isinstance(v, int | float) or (integer and not isinstance(v, int)):
-            raise self.fail(name, f"must be {kind}, got {v!r}", f"set {key} = {default!r}")
+            raise self.fail(name, f"must be {kind}, got {v!r}", f"set {key} = {default!r}",
+                            f"应为{'整数' if integer else '数字'}，例如 {key} = {default!r}")
         ok = lo < v < hi if open_ends else lo <= v <= hi
         if not ok:
             rng = f"strictly between {lo} and {hi}" if open_ends else f"between {lo} and {hi}"
-            raise self.fail(name, f"must lie {rng}, got {v!r}", f"set {key} = {default!r}")
+            rng_zh = f"在 {lo} 与 {hi} 之间（不含端点）" if open_ends else f"在 {lo} 与 {hi} 之间"
+            raise self.fail(name, f"must lie {rng}, got {v!r}", f"set {key} = {default!r}",
+                            f"取值应{rng_zh}，例如 {key} = {default!r}")
         return v
 
     def boolean(self, sec: Mapping[str, Any], where: str, key: str, default: bool) -> bool:
         v = sec.get(key, default)
         if not isinstance(v, bool):
             raise self.fail(f"{where}.{key}", f"must be true or false, got {v!r}",
-                            f"set {key} = {str(default).lower()}")
+                            f"set {key} = {str(default).lower()}", f"应为 true 或 false，例如 {key} = {str(default).lower()}")
         return v
 
     def text(self, sec: Mapping[str, Any], where: str, key: str, default: str | None) -> str | None:
         v = sec.get(key, default)
         if v is not None and not isinstance(v, str):
-            raise self.fail(f"{where}.{key}", f"must be text in quotes, got {v!r}", f'set {key} = "..."')
+            raise self.fail(f"{where}.{key}", f"must be text in quotes, got {v!r}", f'set {key} = "..."',
+                            f'应为带引号的文字，例如 {key} = "..."')
         return v
 
     def strings(self, sec: Mapping[str, Any], where: str, key: str, default: tuple[str, ...],
@@ -362,19 +397,22 @@ class _Checker:
         v = sec.get(key, list(default))
         name = f"{where}.{key}"
         if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-            raise self.fail(name, f"must be a list of text, got {v!r}", f"set {key} = {list(default)!r}")
+            raise self.fail(name, f"must be a list of text, got {v!r}", f"set {key} = {list(default)!r}",
+                            f"应为文字列表，例如 {key} = {list(default)!r}")
         for x in v:
             if x not in allowed:
                 close = difflib.get_close_matches(x, allowed, n=1, cutoff=0.5)
                 hint = f"did you mean '{close[0]}'?" if close else f"use some of {list(allowed)}"
-                raise self.fail(name, f"{x!r} is not one of {list(allowed)}", hint)
+                hint_zh = f"是否应为 '{close[0]}'？" if close else f"请从 {list(allowed)} 中选择"
+                raise self.fail(name, f"{x!r} is not one of {list(allowed)}", hint, hint_zh)
         return tuple(v)
 
     def dates(self, sec: Mapping[str, Any], where: str, key: str) -> tuple[_dt.date, ...]:
         v = sec.get(key, [])
         name = f"{where}.{key}"
         if not isinstance(v, list):
-            raise self.fail(name, f"must be a list of dates, got {v!r}", f"set {key} = [2026-10-09]")
+            raise self.fail(name, f"must be a list of dates, got {v!r}", f"set {key} = [2026-10-09]",
+                            f"应为日期列表，例如 {key} = [2026-10-09]")
         out: list[_dt.date] = []
         for x in v:
             if isinstance(x, _dt.datetime):
@@ -383,9 +421,10 @@ class _Checker:
                 try:
                     x = _dt.date.fromisoformat(x.strip())
                 except ValueError:
-                    raise self.fail(name, f"{x!r} is not a date", "write dates as 2026-10-09") from None
+                    raise self.fail(name, f"{x!r} is not a date", "write dates as 2026-10-09",
+                                    "日期请写成 2026-10-09") from None
             if not isinstance(x, _dt.date):
-                raise self.fail(name, f"{x!r} is not a date", "write dates as 2026-10-09")
+                raise self.fail(name, f"{x!r} is not a date", "write dates as 2026-10-09", "日期请写成 2026-10-09")
             out.append(x)
         return tuple(sorted(set(out)))
 
@@ -394,7 +433,8 @@ class _Checker:
         v = self.text(sec, where, key, default)
         if v is None or v.strip() == "":
             if required:
-                raise self.fail(f"{where}.{key}", "is missing", f'add {key} = "..." under [{where}]')
+                raise self.fail(f"{where}.{key}", "is missing", f'add {key} = "..." under [{where}]',
+                                f'在 [{where}] 下添加 {key} = "..."')
             return None
         p = Path(v).expanduser()
         return p if p.is_absolute() else base / p
@@ -433,16 +473,19 @@ def config_from_dict(doc: Mapping[str, Any], *, base_dir: str | Path = ".", sour
     paths = PathsConfig(raw, store, runs, ck.path(s, "paths", "mapping", base, None),
                         ck.number(s, "paths", "keep_runs", 30, lo=0, hi=100_000, open_ends=False, integer=True))
     if paths.runs_dir.resolve() == paths.store_dir.resolve():
-        raise ck.fail("paths.runs_dir", "is the same folder as store_dir", 'use a sub-folder, e.g. "data/processed/runs"')
+        raise ck.fail("paths.runs_dir", "is the same folder as store_dir", 'use a sub-folder, e.g. "data/processed/runs"',
+                      '请使用子目录，例如 "data/processed/runs"')
 
     s = ck.section(doc, "depots")
-    central = ck.text(s, "depots", "central", "YC01")
-    if not central:
-        raise ck.fail("depots.central", "is empty", 'set central = "YC01" (the central warehouse id)')
+    central = ck.text(s, "depots", "central", None)
+    if central is not None and not central.strip():
+        raise ck.fail("depots.central", "is empty", 'delete the line (the depots table\'s role says which depot is '
+                      'central) or set central = "YC01"', '删除此行（中心库由网点表的 role 列决定），或设为 central = "YC01"')
     td = s.get("transfer_days", {})
     if not isinstance(td, Mapping):
         raise ck.fail("depots.transfer_days", f"must be a table of branch = days, got {td!r}",
-                      "write [depots.transfer_days] with lines like PL01 = 1")
+                      "write [depots.transfer_days] with lines like PL01 = 1",
+                      "写成 [depots.transfer_days] 小节，每行如 PL01 = 1")
     transfer: dict[str, float] = {}
     for k in td:
         transfer[str(k)] = ck.number(td, "depots.transfer_days", k, 1, lo=0, hi=60, open_ends=False)
@@ -467,7 +510,8 @@ def config_from_dict(doc: Mapping[str, Any], *, base_dir: str | Path = ".", sour
                         ck.strings(s, "forecast", "methods", ("auto",), _FORECAST_METHODS),
                         ck.boolean(s, "forecast", "installed_base", True))
     if fc.enabled and not fc.methods:
-        raise ck.fail("forecast.methods", "is empty", 'set methods = ["auto"] or enabled = false')
+        raise ck.fail("forecast.methods", "is empty", 'set methods = ["auto"] or enabled = false',
+                      '设为 methods = ["auto"]，或 enabled = false')
 
     s = ck.section(doc, "network")
     net = NetworkConfig(ck.boolean(s, "network", "enabled", True))
@@ -477,7 +521,7 @@ def config_from_dict(doc: Mapping[str, Any], *, base_dir: str | Path = ".", sour
     both = sorted(set(cal.holidays) & set(cal.workdays))
     if both:
         raise ck.fail("calendar.holidays", f"{both[0].isoformat()} is also in calendar.workdays",
-                      "remove it from one of the two lists")
+                      "remove it from one of the two lists", "请从两个列表之一中删除该日期")
 
     s = ck.section(doc, "reports")
     period = ck.text(s, "reports", "period", "previous_quarter") or ""
@@ -490,15 +534,19 @@ def config_from_dict(doc: Mapping[str, Any], *, base_dir: str | Path = ".", sour
             close = difflib.get_close_matches(period, PERIOD_RULES, n=1, cutoff=0.5)
             fix = f'did you mean "{close[0]}"?' if close else \
                 f'use one of {list(PERIOD_RULES)} or a label like "2026Q3"'
-            raise ck.fail("reports.period", f"{period!r} is neither a rule nor a period label", fix) from None
+            fix_zh = f'是否应为 "{close[0]}"？' if close else f'请使用 {list(PERIOD_RULES)} 之一，或如 "2026Q3" 的期间'
+            raise ck.fail("reports.period", f"{period!r} is neither a rule nor a period label", fix,
+                          fix_zh) from None
     lang = ck.text(s, "reports", "lang", "zh")
     if lang not in ("zh", "en"):
-        raise ck.fail("reports.lang", f"must be 'zh' or 'en', got {lang!r}", 'set lang = "zh"')
+        raise ck.fail("reports.lang", f"must be 'zh' or 'en', got {lang!r}", 'set lang = "zh"',
+                      '应为 "zh" 或 "en"，例如 lang = "zh"')
     reports = ReportsConfig(ck.strings(s, "reports", "scheduled", REPORT_KINDS, REPORT_KINDS), period,
                             ck.path(s, "reports", "cut_ins", base, None), lang)
 
     s = ck.section(doc, "batch")
-    batch = BatchConfig(ck.number(s, "batch", "processes", 2, lo=1, hi=2, open_ends=False, integer=True))
+    batch = BatchConfig(ck.number(s, "batch", "processes", 2, lo=1, hi=2, open_ends=False, integer=True),
+                        ck.number(s, "batch", "max_data_age_days", 3, lo=0, hi=3650, open_ends=False, integer=True))
 
     return Config(paths, depots, targets, lead, fc, net, cal, reports, batch, source=None)
 
@@ -549,7 +597,7 @@ runs_dir = "data/processed/runs"     # 每次运行一个子目录; LATEST 指�
 keep_runs = 30                       # 保留最近的运行目录数, 0 = 全部保留 / run folders kept, 0 = all
 
 [depots]
-central = "YC01"                     # 中心库 (银川) / the central warehouse id
+# central = "YC01"                   # 可选核对：中心库由网点表 role 列决定 / optional check: the depots table's role decides
 
 [depots.transfer_days]               # 中心库到各分库的调拨时间 [工作日] / transfer time from it [working days]
 PL01 = 1                             # 平罗分库 / Pingluo
@@ -587,7 +635,61 @@ lang = "zh"                          # 表头语言 / header language: zh | en
 
 [batch]
 processes = 2                        # 2: 预测与报告由第二个进程并行生成 / forecasts and reports in a second process; 1: one process
+max_data_age_days = 3                # 数据超过此天数即告警（横幅、退出码 4），0 = 不检查 / older data: banner, exit code 4; 0 = off
 """
+
+
+def check_config_files(cfg: Config, *, from_store: bool = False) -> None:
+    """Check every file and folder the configuration names, before any step of a run.
+
+    Parameters
+    ----------
+    cfg : Config
+    from_store : bool, default False
+        The run uses the stored data only (``zk-forecast nightly --from-store``): ``raw_dir`` is not needed.
+
+    Raises
+    ------
+    ConfigError
+        ``raw_dir`` is missing or holds no file (unless ``from_store``); the mapping file is missing or not a
+        valid mapping; the cut-ins file is missing or lacks ``model``, ``component``, ``cut_in``. The message
+        names the file and the fix, in English and Chinese.
+    """
+    src = str(cfg.source) if cfg.source else "config"
+    raw = cfg.paths.raw_dir
+    if not from_store:
+        if not raw.is_dir():
+            raise ConfigError(f"{src}: [paths.raw_dir] the raw folder {raw} does not exist; fix: put the day's exports "
+                              f"there, correct raw_dir, or run `zk-forecast nightly --from-store` to publish from the "
+                              f"stored data / 原始导出目录 {raw} 不存在：请放入当天的导出文件、修正 raw_dir，或用 "
+                              f"--from-store 基于数据仓运行")
+        if not any(p.is_file() for p in raw.rglob("*")):
+            raise ConfigError(f"{src}: [paths.raw_dir] the raw folder {raw} is empty; fix: put the day's exports there, "
+                              f"or run `zk-forecast nightly --from-store` to publish from the stored data "
+                              f"/ 原始导出目录 {raw} 为空：请放入当天的导出文件，或用 --from-store 基于数据仓运行")
+    if cfg.paths.mapping is not None:
+        from zk_forecast.data.mapping import Mapping as ColumnMapping
+
+        if not cfg.paths.mapping.is_file():
+            raise ConfigError(f"{src}: [paths.mapping] the mapping file {cfg.paths.mapping} does not exist; fix: "
+                              f"correct the path or delete the line / 列映射文件不存在：请修正路径或删除此行")
+        ColumnMapping.load(cfg.paths.mapping)
+    cut = cfg.reports.cut_ins
+    if cut is not None:
+        if not cut.is_file():
+            raise ConfigError(f"{src}: [reports.cut_ins] the file {cut} does not exist; fix: correct the path or "
+                              f"delete the line / 设计改进切换点文件不存在：请修正路径或删除此行")
+        try:
+            with open(cut, encoding="utf-8-sig") as fh:
+                header = [h.strip() for h in fh.readline().split(",")]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{src}: [reports.cut_ins] {cut} cannot be read as UTF-8 CSV ({exc}); fix: save it as "
+                              f"UTF-8 CSV / 无法读取该文件，请另存为 UTF-8 CSV") from None
+        need = [c for c in ("model", "component", "cut_in") if c not in header]
+        if need:
+            raise ConfigError(f"{src}: [reports.cut_ins] {cut} lacks the column(s) {', '.join(need)} (it has "
+                              f"{', '.join(header)}); fix: give it the header model,component,cut_in "
+                              f"/ 设计改进切换点文件缺少列 {', '.join(need)}：表头应为 model,component,cut_in")
 
 
 def write_example_config(path: str | Path, *, overwrite: bool = False) -> Path:

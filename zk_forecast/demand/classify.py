@@ -36,6 +36,7 @@ import pandas as pd
 
 from zk_forecast.demand.panel import Panel
 from zk_forecast.errors import ZkTypeError, ZkValueError
+from zk_forecast.schema import split_series_id
 
 __all__ = ["ADI_CUTOFF", "CV2_CUTOFF", "SBC_CATEGORIES", "adi_cv2", "classify", "sbc_category"]
 
@@ -273,9 +274,9 @@ def _unpack(y: Any) -> tuple[np.ndarray, pd.DataFrame, str | None]:
     else:
         raise ZkTypeError(f"classify takes a Panel, a wide DataFrame or a 2-D array; got {type(y).__name__}.")
     a = _as_2d(a)
-    split = pd.Series(ids, dtype=object).str.split("|", n=1, regex=False)
-    series = pd.DataFrame({"part_no": pd.array(split.str[0].to_numpy(dtype=object), dtype="string"),
-                           "depot_id": pd.array(split.str[1].to_numpy(dtype=object), dtype="string")},
+    part_no, depot_id = split_series_id(ids)
+    series = pd.DataFrame({"part_no": pd.array(part_no, dtype="string"),
+                           "depot_id": pd.array(depot_id, dtype="string")},
                           index=pd.Index(ids, name="unique_id", dtype=object))
     return a, series, None
 

@@ -51,12 +51,12 @@ import pandas as pd
 
 from zk_forecast.calendar import normalize_freq, period_range, period_start
 from zk_forecast.errors import ZkTypeError, ZkValueError
-from zk_forecast.schema import DEMAND_KINDS
+from zk_forecast.schema import DEMAND_KINDS, SERIES_SEP, series_id, split_series_id
 
 __all__ = ["SEP", "Panel", "PanelReport", "build_panel", "resolve_supersession"]
 
 #: Separator between part number and depot id in a ``unique_id``.
-SEP = "|"
+SEP = SERIES_SEP
 _ISSUE_COLUMNS = ("issued_on", "depot_id", "part_no", "quantity", "kind")
 _ALL_KINDS = ("repair", "maintenance", "counter_sale", "transfer", "return")
 
@@ -462,7 +462,7 @@ def build_panel(
     ns, nt = ukey.size, len(periods)
     s_part = puniq[ukey // nd]
     s_depot = duniq[ukey % nd]
-    ids = (pd.Series(s_part, dtype=object) + SEP + pd.Series(s_depot, dtype=object)).to_numpy(dtype=object)
+    ids = series_id(s_part, s_depot)
     series = _series_frame(ids, s_part, s_depot)
     flat = sidx.astype(np.int64) * nt + col
     values = np.bincount(flat, weights=qty, minlength=ns * nt).astype(np.float64).reshape(ns, nt)
@@ -544,9 +544,7 @@ def _missing_mask(missing: pd.DataFrame, series: pd.DataFrame, periods: pd.Datet
 def _series_frame(ids: np.ndarray, part: Any = None, depot: Any = None) -> pd.DataFrame:
     """The series table: ``unique_id`` index, ``part_no`` and ``depot_id`` (split from the id when not given)."""
     if part is None or depot is None:
-        split = pd.Series(ids, dtype=object).str.split(SEP, n=1, regex=False)
-        part = split.str[0].to_numpy(dtype=object)
-        depot = split.str[1].to_numpy(dtype=object)
+        part, depot = split_series_id(ids)
     return pd.DataFrame({"part_no": pd.array(np.asarray(part, dtype=object), dtype="string"),
                          "depot_id": pd.array(np.asarray(depot, dtype=object), dtype="string")},
                         index=pd.Index(ids, name="unique_id", dtype=object))

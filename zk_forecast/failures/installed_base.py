@@ -55,7 +55,7 @@ from zk_forecast.calendar import normalize_freq, period_range
 from zk_forecast.errors import NotFittedError, ZkTypeError, ZkValueError
 from zk_forecast.failures.groups import fit_groups
 from zk_forecast.failures.lives import _check_profile, _days, _timestamp, profile_hours
-from zk_forecast.schema import require_columns
+from zk_forecast.schema import require_columns, series_id
 
 __all__ = ["InstalledBaseForecaster", "expected_renewals", "weibull_renewal_table"]
 
@@ -672,7 +672,7 @@ class InstalledBaseForecaster(BaseEstimator):  # type: ignore[misc]
         """
         keys, lam, ds = self._lambda(h, as_of, future_sales)
         qty = keys["qty"].to_numpy(float)
-        sid = (keys["part_no"] + "|" + keys["depot_id"].astype(str)).to_numpy()
+        sid = series_id(keys["part_no"], keys["depot_id"]).to_numpy()
         uid, series = np.unique(sid, return_inverse=True)
         point = np.zeros((uid.size, lam.shape[2]))
         np.add.at(point, series, lam[:, 0, :] * qty[:, None])
@@ -707,7 +707,7 @@ class InstalledBaseForecaster(BaseEstimator):  # type: ignore[misc]
         if by not in ("part_no", "unique_id"):
             raise ZkValueError(f"`by` must be 'part_no' or 'unique_id'; got {by!r}.")
         keys, lam, _ = self._lambda(h, as_of, future_sales)
-        lab = keys["part_no"] if by == "part_no" else keys["part_no"] + "|" + keys["depot_id"].astype(str)
+        lab = keys["part_no"] if by == "part_no" else series_id(keys["part_no"], keys["depot_id"])
         grouped = pd.DataFrame({"lab": lab, "qty": keys["qty"]}).groupby(["lab", "qty"], sort=True)
         sub = grouped.ngroup().to_numpy()
         first = grouped.size().index.to_frame(index=False)

@@ -32,11 +32,80 @@ from scipy import special, stats
 
 from zk_forecast.errors import ZkValueError
 from zk_forecast.inventory.policy import expected_backorders, reorder_policy
+from zk_forecast.schema import central_depot, split_series_id
 
-__all__ = ["metric_delay", "plan_network", "poisson_pmf"]
+__all__ = ["metric_delay", "network_inputs", "plan_network", "poisson_pmf"]
 
 WEAR_PROMISE_DAYS = 5
 OTHER_PROMISE_DAYS = 15
+#: Calendar days per weekly period (supplier lead times in days → weeks) [days].
+DAYS_PER_WEEK = 7.0
+#: Working days per weekly period (transfer days → periods) [working days].
+WORKING_DAYS_PER_WEEK = 5.0
+#: Weeks of history whose mean is a series' demand rate in the network plan [weeks].
+RATE_WEEKS = 52
+
+
+def network_inputs(panel: Any, parts: pd.DataFrame, depots: pd.DataFrame, *, transfer_days: Any,
+                   wear_parts: Any = (), rate_weeks: int = RATE_WEEKS
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The three tables :func:`plan_network` takes, from the weekly demand panel and the canonical tables.
+
+    Parameters
+    ----------
+    panel : zk_forecast.demand.Panel
+        Weekly demand per series ``PART|DEPOT`` [units per week].
+    parts : pandas.DataFrame
+        Canonical parts table (``part_no``, ``lead_time_days`` [days]).
+    depots : pandas.DataFrame
+        Canonical depots table (``depot_id``, ``role``: exactly one ``central``).
+    transfer_days : mapping of str → float
+        Branch id → transfer time from the central warehouse [working days]; every branch needs one.
+    wear_parts : collection of str
+        Part numbers on the wear-part list (their promise is 5 working days, else 15).
+    rate_weeks : int, default 52
+        The demand rate is the mean of the last ``rate_weeks`` weeks [weeks]; a series with no week in them
+        is left out.
+
+    Returns
+    -------
+    (demand, parts, depots) : tuple of pandas.DataFrame
+        ``demand``: ``part_no``, ``depot_id``, ``rate`` [units per week], series of known depots in id order;
+        ``parts``: indexed by ``part_no``, ``lead_time`` [weeks, rounded up], ``wear_list``;
+        ``depots``: indexed by ``depot_id``, ``role``, ``transfer_days`` [working days], ``transfer_time``
+        [weeks, rounded up].
+
+    Raises
+    ------
+    ZkValueError
+        No single central depot, or a branch without a transfer time.
+    """
+    dep = depots.set_index("depot_id")
+    ids = [str(x) for x in dep.index]
+    central = central_depot(depots)
+    miss = [i for i in ids if i != central and i not in transfer_days]
+    if miss:
+        raise ZkValueError(f"transfer_days has no entry for branch {miss[0]!r}; fix: add {miss[0]} = 1 (working "
+                           f"days from the central warehouse) under [depots.transfer_days] in zk.toml "
+                           f"/ 缺少分库 {miss[0]} 的调拨天数，请在 [depots.transfer_days] 中补充")
+    tdays = np.array([0.0 if i == central else float(transfer_days[i]) for i in ids])
+    depot_frame = pd.DataFrame({"role": ["central" if i == central else "branch" for i in ids],
+                                "transfer_days": tdays, "transfer_time": np.ceil(tdays / WORKING_DAYS_PER_WEEK)},
+                               index=pd.Index(ids, name="depot_id"))
+    recent = panel.values[:, -rate_weeks:]  # the last weeks [units per week]; series listed in them only
+    seen = ~np.isnan(recent).all(axis=1)
+    with np.errstate(invalid="ignore"):
+        mean = np.nanmean(np.where(seen[:, None], recent, 0.0), axis=1)
+    rate = pd.Series(mean[seen], index=pd.Index(panel.unique_id.astype(str)[seen], name="unique_id")).sort_index()
+    part_no, depot_id = split_series_id(rate.index)
+    demand = pd.DataFrame({"part_no": part_no, "depot_id": depot_id, "rate": rate.to_numpy(dtype=float)})
+    demand = demand[demand["depot_id"].isin(ids)]
+    p = parts.set_index("part_no")
+    listed = {str(x) for x in wear_parts}
+    part_frame = pd.DataFrame({"lead_time": np.ceil(p["lead_time_days"].to_numpy(dtype=float) / DAYS_PER_WEEK)
+                               .astype(int),
+                               "wear_list": [str(x) in listed for x in p.index]}, index=p.index.astype(str))
+    return demand, part_frame, depot_frame
 
 
 def poisson_pmf(mean: Any, tail: float = 1e-10) -> np.ndarray:

@@ -7,10 +7,13 @@ puts it first in ``font.sans-serif`` (DejaVu Sans stays behind it as the fallbac
 Where it looks, in order:
 
 1. ``ZK_FORECAST_CJK_FONT``: a font file (``.ttf``, ``.otf``, ``.ttc``) named by the environment variable;
-2. Windows' own fonts (``%WINDIR%\\Fonts``): Microsoft YaHei (``msyh.ttc``, ``msyh.ttf``) then SimHei
-   (``simhei.ttf``);
-3. WenQuanYi Micro Hei (文泉驿微米黑, Apache-2.0), shipped by the ``paperang-p2-fonts-cjk`` dependency, so that
-   a fresh ``pip install`` on Linux or macOS renders Chinese without system packages.
+2. the system's own Chinese fonts, by family: Microsoft YaHei, PingFang SC, Noto Sans CJK SC, WenQuanYi Micro
+   Hei, WenQuanYi Zen Hei (found through matplotlib's font list), then Windows' font files (``msyh.ttc``,
+   ``msyh.ttf``, ``simhei.ttf`` in ``%WINDIR%\\Fonts``);
+3. the font shipped in the package, ``zk_forecast/fonts/ZKNotoSansSC-Subset.otf``: a subset of Noto Sans CJK SC
+   (every GB 2312 hanzi, CJK punctuation and the package's own labels) from Debian's ``fonts-noto-cjk``, under
+   the SIL Open Font License 1.1 (``zk_forecast/fonts/OFL.txt``; made by ``tools/subset_cjk_font.py``), so that
+   a fresh ``pip install`` renders Chinese without system packages.
 
 Figures are drawn on matplotlib's Agg canvas through :class:`matplotlib.figure.Figure` (never through
 ``pyplot``), so building a report changes no global backend and leaks no open figures.
@@ -41,7 +44,24 @@ CHART_DPI = 110
 
 _ENV = "ZK_FORECAST_CJK_FONT"
 _WINDOWS_FONTS = ("msyh.ttc", "msyh.ttf", "simhei.ttf")
-_PACKAGE_FONT = ("paperang_p2_fonts_cjk", "fonts/wqy-microhei.ttc")
+_SYSTEM_FAMILIES = ("Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "WenQuanYi Micro Hei",
+                    "WenQuanYi Zen Hei")
+_PACKAGE_FONT = ("zk_forecast", "fonts/ZKNotoSansSC-Subset.otf")
+
+
+def _system_candidate() -> Path | None:
+    """The first of :data:`_SYSTEM_FAMILIES` installed on this machine (matplotlib's font list), if any."""
+    from matplotlib import font_manager
+
+    for family in _SYSTEM_FAMILIES:
+        try:
+            found = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+        except ValueError:
+            continue
+        p = Path(found)
+        if p.is_file() and font_manager.FontProperties(fname=str(p)).get_name() == family:
+            return p
+    return None
 
 
 def _windows_candidates() -> list[Path]:
@@ -71,8 +91,9 @@ def cjk_font_path() -> Path:
     Returns
     -------
     pathlib.Path
-        First existing of: ``$ZK_FORECAST_CJK_FONT``; Windows' Microsoft YaHei / SimHei; the WenQuanYi Micro
-        Hei file of the ``paperang-p2-fonts-cjk`` package.
+        First existing of: ``$ZK_FORECAST_CJK_FONT``; a system Chinese font (Microsoft YaHei, PingFang SC,
+        Noto Sans CJK SC, WenQuanYi; then Windows' font files); the Noto Sans CJK SC subset shipped in the
+        package.
 
     Raises
     ------
@@ -86,14 +107,17 @@ def cjk_font_path() -> Path:
             raise ZkValueError(f"{_ENV}={env!r} is not a font file; point it to a .ttf/.otf/.ttc file "
                                f"(环境变量 {_ENV} 指向的字体文件不存在).")
         return p
+    p_sys = _system_candidate()
+    if p_sys is not None:
+        return p_sys
     for p in _windows_candidates():
         if p.is_file():
             return p
     p_pkg = _package_candidate()
     if p_pkg is not None:
         return p_pkg
-    raise ZkValueError("no CJK font found for the charts; reinstall zk-forecast (it depends on "
-                       "'paperang-p2-fonts-cjk') or set ZK_FORECAST_CJK_FONT to a Chinese font file "
+    raise ZkValueError("no CJK font found for the charts; reinstall zk-forecast (it ships "
+                       "zk_forecast/fonts/ZKNotoSansSC-Subset.otf) or set ZK_FORECAST_CJK_FONT to a Chinese font file "
                        "(未找到中文字体：请重新安装 zk-forecast 或设置 ZK_FORECAST_CJK_FONT).")
 
 
@@ -115,7 +139,7 @@ def setup_cjk_font() -> str:
     Returns
     -------
     str
-        The font family name used, e.g. ``"WenQuanYi Micro Hei"`` or ``"Microsoft YaHei"``.
+        The font family name used, e.g. ``"ZK Noto Sans SC Subset"`` or ``"Microsoft YaHei"``.
     """
     import matplotlib
 

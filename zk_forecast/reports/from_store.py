@@ -8,6 +8,7 @@ and per customer fleet). The nightly batch composes the same steps with more con
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,8 +20,9 @@ from zk_forecast.inventory.plan import plan
 from zk_forecast.inventory.wearlist import wear_list
 from zk_forecast.reports.restock import restock_workbooks
 from zk_forecast.reports.wearlist_report import wearlist_workbook
+from zk_forecast.schema import series_id, split_series_id
 
-__all__ = ["items_from_parts", "write_restock_reports"]
+__all__ = ["items_from_parts", "plan_items", "wear_list_parts", "wear_list_series", "write_restock_reports"]
 
 DAYS_PER_WEEK = 7
 
@@ -40,7 +42,7 @@ def items_from_parts(unique_ids: pd.Index, parts: pd.DataFrame) -> pd.DataFrame:
     DataFrame indexed by unique_id with ``lead_time`` [weeks, rounded up], ``unit_cost``, ``pack_size``, ``moq``.
     """
     p = parts.set_index("part_no")
-    part_of = unique_ids.str.split("|").str[0]
+    part_of = pd.Index(split_series_id(unique_ids)[0])
     unknown = sorted(set(part_of) - set(p.index))
     if unknown:
         raise ZkValueError(f"parts {unknown[:5]} have demand but are not in the parts master; ingest the parts export")
@@ -51,6 +53,43 @@ def items_from_parts(unique_ids: pd.Index, parts: pd.DataFrame) -> pd.DataFrame:
         "pack_size": p.loc[part_of, "pack_size"].to_numpy(dtype=float),
         "moq": p.loc[part_of, "moq"].to_numpy(dtype=float),
     }, index=unique_ids)
+
+
+def wear_list_series(wear_list: Any) -> set[str]:
+    """Series ids ``PART|DEPOT`` listed on a depot wear-part list (``wear_list(..., by="depot")``)."""
+    wl = wear_list.frame
+    on = wl["listed"].astype(bool)
+    return set(series_id(wl.loc[on, "part_no"].astype(str), wl.loc[on, "key"].astype(str)))
+
+
+def wear_list_parts(wear_list: Any) -> set[str]:
+    """Part numbers listed on a wear-part list at any depot (or for any customer)."""
+    wl = wear_list.frame
+    return set(wl.loc[wl["listed"].astype(bool), "part_no"].astype(str))
+
+
+def plan_items(unique_ids: pd.Index, parts: pd.DataFrame, *, wear_list: Any = None) -> pd.DataFrame:
+    """Items for :func:`~zk_forecast.inventory.plan.plan`: :func:`items_from_parts` plus the promise ``class``.
+
+    Parameters
+    ----------
+    unique_ids : Index of str
+        Series ids ``PART|DEPOT``.
+    parts : DataFrame
+        Canonical parts table.
+    wear_list : WearList, optional
+        The depot wear-part list: its series get class ``wear_list``, every other ``other``.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`items_from_parts`, with ``class`` when ``wear_list`` is given.
+    """
+    items = items_from_parts(unique_ids, parts)
+    if wear_list is not None:
+        listed = wear_list_series(wear_list)
+        items["class"] = ["wear_list" if u in listed else "other" for u in items.index]
+    return items
 
 
 def write_restock_reports(store_dir: str | Path, out_dir: str | Path, *, fill_rate: float = 0.95,

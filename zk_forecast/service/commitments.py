@@ -1,7 +1,8 @@
 """The dealer's service promises (DESIGN.md's table) as data, overridable from a config section.
 
 :data:`DEFAULT_PROMISES` states the figures the dealer publishes; a ``[promises]`` section of a TOML config (or
-any mapping) overrides some of them through :meth:`Promises.from_mapping` / :meth:`Promises.from_toml`. The KPI
+any mapping) overrides some of them through :meth:`Promises.from_mapping` (a file:
+:func:`zk_forecast.data.tables.read_promises`). The KPI
 and reminder code reads only these figures, so a changed promise changes what is measured, and the labels in the
 reports say the figure that was measured against.
 """
@@ -11,18 +12,11 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from zk_forecast.errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 __all__ = ["DEFAULT_PROMISES", "Promises"]
 
@@ -118,25 +112,6 @@ class Promises:
                     f"Unknown promise {key!r} in the [promises] section. {hint}Fix: use one of {', '.join(valid)}."
                 )
         return dataclasses.replace(base if base is not None else DEFAULT_PROMISES, **dict(mapping))
-
-    @classmethod
-    def from_toml(cls, path: str | Path, section: str = "promises") -> Promises:
-        """Promises from the ``[section]`` of a TOML file; a file without that section gives the defaults.
-
-        Raises
-        ------
-        ConfigError
-            The file cannot be read or parsed, the section is not a table, or a key/value is invalid.
-        """
-        try:
-            with open(path, "rb") as fh:
-                data = tomllib.load(fh)
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"Cannot read the promises from {str(path)!r}: {exc}. Fix: check the TOML file.") from exc
-        part = data.get(section, {})
-        if not isinstance(part, Mapping):
-            raise ConfigError(f"[{section}] in {str(path)!r} must be a table of key = value lines; got {part!r}.")
-        return cls.from_mapping(part)
 
     # -- derived figures ----------------------------------------------------------------------------
     def part_working_days(self, on_wear_list: bool) -> int:

@@ -1,0 +1,123 @@
+"""The second process: :data:`~zk_forecast.batch.steps.BACKGROUND_STEPS` on its own state while the batch goes on.
+
+The forecasts and the scheduled reports feed no later step and need only the store (and the night's wear-part
+list, which the service report measures its 5-day promise against: the main process sends it over as soon as
+its ``wear_list`` step is done), so on a two-core machine they run in a second process (``spawn``) from the
+moment the store is loaded. That process runs the listed steps with the same step functions over its own
+:class:`~zk_forecast.batch.state.NightState`, dropping each field once no later listed step reads it, and
+sends back ``{"steps": [...], "report_period", "report_failures"}``
+or ``{"error", "step"}``. It ends by itself when its parent dies (a killed batch must not leave a process
+writing into its abandoned run folder).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from zk_forecast.batch.state import NightState, RunContext
+from zk_forecast.batch.steps import (
+    BACKGROUND_STEPS,
+    StepError,
+    drop_unread,
+    error_text,
+    release_memory,
+    run_step,
+)
+
+__all__ = ["Background"]
+
+
+def _watch_parent(parent: int) -> None:
+    import threading
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _receive(inbox: Any) -> Any:
+    """The wear-part list sent by the main process (None when it sends none)."""
+    return inbox.get()
+
+
+def _worker(ctx: RunContext, parent: int, queue: Any, inbox: Any) -> None:
+    """Body of the background process."""
+    import io
+
+    from zk_forecast.batch.progress import Progress
+    from zk_forecast.data.store import Store
+
+    _watch_parent(parent)
+    ctx.log = Progress(io.StringIO(), 1).log
+    state = NightState(store=Store(ctx.cfg.paths.store_dir))
+    steps: list[dict[str, Any]] = []
+    name = BACKGROUND_STEPS[0]
+    try:
+        for i, name in enumerate(BACKGROUND_STEPS):
+            if name in ("load_demand", "panel", "forecast") and not ctx.cfg.forecast.enabled:
+                continue  # no forecasts: no panel needed here
+            t0 = time.perf_counter()
+            if name == "reports" and "service" in ctx.cfg.reports.scheduled:
+                state.wear_depot = _receive(inbox)
+            run_step(name, state, ctx)
+            drop_unread(state, BACKGROUND_STEPS[i + 1:])
+            release_memory()
+            steps.append({"name": name, "seconds": round(time.perf_counter() - t0, 3), "process": "background"})
+        queue.put({"steps": steps, "report_period": state.report_period,
+                   "report_failures": state.report_failures or {}})
+    except BaseException as exc:  # reported to the parent, which fails the run at this step
+        queue.put({"error": error_text(exc), "step": exc.step if isinstance(exc, StepError) else name})
+
+
+class Background:
+    """The background process of one run (started at once; :meth:`result` waits for it)."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        import multiprocessing as mp
+
+        spawn = mp.get_context("spawn")
+        self.queue = spawn.Queue()
+        self.inbox = spawn.Queue()
+        self.inbox.cancel_join_thread()  # a failed run exits without waiting for a list nobody will read
+        self.wants_wear_list = "service" in ctx.cfg.reports.scheduled
+        plain = RunContext(ctx.cfg, Path(ctx.run_dir), ctx.started, print, ctx.from_store, ctx.data_age)
+        self.proc = spawn.Process(target=_worker, args=(plain, os.getpid(), self.queue, self.inbox), daemon=True)
+        self.proc.start()
+
+    def send_wear_list(self, wear_list: Any) -> None:
+        """Hand the night's depot wear-part list to the process (its service report measures against it)."""
+        if self.wants_wear_list:
+            self.inbox.put(wear_list)
+
+    def result(self) -> dict[str, Any]:
+        """Wait for the process's answer (an ``error`` entry when it failed or died)."""
+        import queue as _queue
+
+        try:
+            while True:
+                try:
+                    got: dict[str, Any] = self.queue.get(timeout=1.0)
+                    return got
+                except _queue.Empty:
+                    if not self.proc.is_alive():
+                        code = self.proc.exitcode
+                        try:
+                            return dict(self.queue.get(timeout=1.0))
+                        except _queue.Empty:
+                            return {"error": f"the background process (forecasts and reports) ended without a "
+                                             f"result (exit code {code})", "step": "forecast"}
+        finally:
+            self.proc.join(timeout=30)
+
+    def stop(self) -> None:
+        """End the process (a failed run)."""
+        if self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join(timeout=10)
