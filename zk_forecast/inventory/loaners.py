@@ -59,9 +59,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+from sklearn.base import BaseEstimator
 
 from zk_forecast.calendar import WorkingCalendar
-from zk_forecast.errors import ZkValueError
+from zk_forecast.errors import NotFittedError, ZkValueError
 from zk_forecast.schema import require_columns
 
 __all__ = [
@@ -324,8 +325,12 @@ def _add_months(dates: pd.Series, months: pd.Series) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(out.where(~d.isna()))
 
 
-class LoanerPool:
-    """Size the loaner pool per group of machines from the tickets (scikit-learn style; module notes).
+class LoanerPool(BaseEstimator):  # type: ignore[misc]
+    """Size the loaner pool per group of machines from the tickets (a scikit-learn estimator; module notes).
+
+    Settings are stored untouched by ``__init__`` (``get_params`` / ``set_params`` / ``sklearn.base.clone``
+    work); :meth:`fit` learns the attributes ending in ``_``; using the pool before ``fit`` raises
+    :class:`~zk_forecast.errors.NotFittedError`.
 
     Parameters
     ----------
@@ -375,10 +380,6 @@ class LoanerPool:
         self.default_warranty_months = default_warranty_months
         self.min_events = min_events
         self.calendar = calendar
-
-    def __repr__(self) -> str:
-        return (f"LoanerPool(target={self.target}, promise_days={self.promise_days}, by={self.by!r}, "
-                f"criterion={self.criterion!r})")
 
     def fit(self, tickets: pd.DataFrame, machines: pd.DataFrame) -> LoanerPool:
         """Estimate rates, durations and pool sizes from the tickets and the installed base."""
@@ -459,8 +460,9 @@ class LoanerPool:
         return self
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "summary_"):
-            raise ZkValueError("This LoanerPool is not fitted yet; call fit(tickets, machines) first.")
+        if "summary_" not in vars(self):
+            raise NotFittedError("This LoanerPool is not fitted yet; call fit(tickets, machines) first "
+                                 "/ 周转件池尚未拟合，请先调用 fit(tickets, machines)")
 
     def _repr_html_(self) -> str:
         self._check_fitted()
