@@ -233,3 +233,41 @@ def test_integer_index_keeps_its_labels_and_order() -> None:
         pol = plan(long, items, objective=obj)
         assert list(pol.index) == [2, 0, 1] and pol.index.dtype == items.index.dtype
         assert pol["order_up_to"].notna().all()
+
+
+def test_backtest_puts_the_promise_beside_the_replay() -> None:
+    rng = np.random.default_rng(12)
+    rates = rng.uniform(0.2, 3.0, 60)
+    long, _ = _history(rates, T=156, seed=8)
+    items = _items(60, rng.uniform(2.0, 80.0, 60), lead=2, group=["a"] * 30 + ["b"] * 30)
+    pol = plan(long, items, fill_rate=0.9, objective="system", half_life=None, level_block=None,
+               backtest={"origins": [52, 78, 104], "horizon": 52})
+    bt = pol.attrs["backtest"]
+    assert list(bt.columns[:4]) == ["origin", "group", "promised", "achieved"]
+    assert len(bt) == 6 and set(bt["group"]) == {"a", "b"}
+    assert (bt["promised"] >= 0.9 - 1e-9).all()
+    # stationary demand: what was promised at each origin is what the next year achieved, within sampling noise
+    # (the rates are estimated from 52-104 weeks, so each origin's promise carries the estimates' error)
+    assert (bt["achieved"] - bt["promised"]).abs().max() < 0.05
+    pooled = (bt["achieved"] * bt["demand"]).sum() / bt["demand"].sum()
+    assert pooled == pytest.approx(0.9, abs=0.025)
+
+
+def test_widening_measures_level_drift_and_raises_stock() -> None:
+    from zk_forecast.inventory.calibrate import level_widening
+
+    rng = np.random.default_rng(4)
+    steady = rng.poisson(2.0, (300, 104)).astype(np.float64)
+    assert level_widening(steady, np.full(300, 3), level_block=None) < 0.02
+    # levels that jump every quarter by a factor drawn around 1: the past's errors exceed independent weeks
+    jumps = np.repeat(rng.gamma(2.0, 0.5, (300, 8)), 13, axis=1)
+    drifting = rng.poisson(2.0 * jumps).astype(np.float64)
+    assert level_widening(drifting, np.full(300, 3), level_block=None) > 0.1
+    long, _ = _history(np.array([0.5, 1.0, 2.0]))
+    items = _items(3, np.array([10.0, 20.0, 5.0]))
+    a = plan(long, items, fill_rate=0.95, level_block=None)
+    b = plan(long, items, fill_rate=0.95, level_block=None, widen=0.3)
+    assert (b["order_up_to"] >= a["order_up_to"]).all() and (b["order_up_to"] > a["order_up_to"]).any()
+    assert b.attrs["widening"] == 0.3 and a.attrs["widening"] == 0.0
+    with pytest.raises(ZkValueError, match="widen"):
+        plan(long, items, widen="sometimes")

@@ -38,6 +38,7 @@ from scipy import stats
 from zk_forecast.demand.distributions import LeadTimeDemand
 from zk_forecast.demand.panel import Panel
 from zk_forecast.errors import ZkValueError
+from zk_forecast.inventory.calibrate import apply_widening, level_widening
 from zk_forecast.inventory.policy import (
     compound_mixture_pmfs,
     critical_ratio,
@@ -434,7 +435,7 @@ def _weights(rows: np.ndarray, L: np.ndarray, lt_pmf: list[np.ndarray | None], s
 
 def _pmf_batches(dem: _Demand, it: _Items, lt_pmf: list[np.ndarray | None], R: int, *, method: str,
                  half_life: float | None, level_block: int | None, random_state: int | None,
-                 shift: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                 shift: np.ndarray | None = None, widen: float = 0.0) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                                                     np.ndarray]]:
     """pmfs of demand over ``L + R``, ``L`` and ``R`` for the items with history, in blocks of similar width.
 
@@ -459,6 +460,8 @@ def _pmf_batches(dem: _Demand, it: _Items, lt_pmf: list[np.ndarray | None], R: i
             rows = pos[sub]
             est = LeadTimeDemand(method=method, half_life=half_life, random_state=random_state,
                                  level_block=level_block if method == "fitted" else None).fit(vals[sub])
+            if method == "fitted":
+                apply_widening(est, widen)
             w, certain = _weights(rows, L, lt_pmf, shift)
             if method == "fitted":  # all lead-time values in one pass in the frequency domain
                 a, b, f = compound_mixture_pmfs(est.p_, est.size_pmf_, w, R, tail=est.tail,
@@ -531,12 +534,30 @@ def _prepare(history: pd.DataFrame | Panel, items: pd.DataFrame, it: _Items, R: 
     return dem, lt_pmf, lt_src, lt_shown, rate, basis, use_prior, mean_d, Q
 
 
+def _widening(widen: float | str | None, dem: _Demand, it: _Items, lt_shown: np.ndarray, R: int,
+              half_life: float | None, level_block: int | None) -> float:
+    """The extra level variance [-] to price in: measured in-window (``"backtest"``), given, or none."""
+    if widen is None:
+        return 0.0
+    if isinstance(widen, str):
+        if widen != "backtest":
+            raise ZkValueError(f"widen must be a number >= 0 [-], 'backtest' or None; got {widen!r}.")
+        if not dem.has.any():
+            return 0.0
+        prot = np.ceil(lt_shown[dem.pos]).astype(np.int64) + R
+        return level_widening(dem.values, prot, half_life=half_life, level_block=level_block)
+    v = float(widen)
+    if not np.isfinite(v) or v < 0:
+        raise ZkValueError(f"widen must be a number >= 0 [-], 'backtest' or None; got {widen!r}.")
+    return v
+
+
 def system_tables(history: pd.DataFrame | Panel, items: pd.DataFrame, review_period: int = 1, *,
                   service: str = "fill_rate", method: str = "fitted", freq: str = "W-MON",
                   receipts: pd.DataFrame | None = None, prior: pd.DataFrame | None = None, min_receipts: int = 5,
                   random_state: int | None = 0, window: int | None = None, half_life: float | None = 52,
-                  level_block: int | None = 13) -> tuple[pd.Index, np.ndarray, np.ndarray, np.ndarray,
-                                                         LevelTables]:
+                  level_block: int | None = 13, widen: float | str | None = None
+                  ) -> tuple[pd.Index, np.ndarray, np.ndarray, np.ndarray, LevelTables]:
     """The level tables :func:`plan` allocates with ``objective="system"`` (the budget curve's input).
 
     Returns the ids of the planned items, their rows in ``items``, unit costs [CNY], lot sizes ``Q`` [units] and
@@ -549,10 +570,11 @@ def system_tables(history: pd.DataFrame | Panel, items: pd.DataFrame, review_per
     it = _check_items(items, 0.5, service, "system", R)
     items = items.copy()
     items.index = items.index.astype(str)
-    dem, lt_pmf, _, _, rate, _, use_prior, _, Q = _prepare(
+    dem, lt_pmf, _, lt_shown, rate, _, use_prior, _, Q = _prepare(
         history, items, it, R, freq=freq, window=window, receipts=receipts, prior=prior, min_receipts=min_receipts)
     kw: dict[str, Any] = {"method": method, "half_life": half_life, "level_block": level_block,
-                          "random_state": random_state}
+                          "random_state": random_state,
+                          "widen": _widening(widen, dem, it, lt_shown, R, half_life, level_block)}
     rows, tab = _level_tables(dem, it, lt_pmf, rate, use_prior, R, kw, Q, it.floor, on_time=service == "on_time")
     return it.index[rows], rows, it.cost[rows], Q[rows], tab
 
@@ -561,7 +583,8 @@ def plan(history: pd.DataFrame | Panel, items: pd.DataFrame, fill_rate: Any = 0.
          service: str = "fill_rate", objective: str = "item", method: str = "fitted", freq: str = "W-MON",
          receipts: pd.DataFrame | None = None, prior: pd.DataFrame | None = None, min_receipts: int = 5,
          random_state: int | None = 0, window: int | None = None, half_life: float | None = 52,
-         level_block: int | None = 13) -> pd.DataFrame:
+         level_block: int | None = 13, widen: float | str | None = None,
+         backtest: bool | Mapping[str, Any] = False) -> pd.DataFrame:
     """(R, s, S) policies for every item: per item, or the least money for each group's promise.
 
     Parameters
@@ -628,6 +651,17 @@ def plan(history: pd.DataFrame | Panel, items: pd.DataFrame, fill_rate: Any = 0.
         gamma level multiplier with that relative variance, shared by all periods of the protection period.
         13 (a quarter of weekly periods; use 3 for monthly history) was chosen on the MAN benchmark inside its
         fitting weeks only. None: periods independent given the fitted level.
+    widen : float, "backtest" or None, default None
+        Extra relative level variance [-] priced into every item's pmfs (``method="fitted"``): ``"backtest"``
+        measures it on the history at rolling origins inside the fitting window
+        (:func:`~zk_forecast.inventory.calibrate.level_widening`), a number gives it, None adds none. The value
+        used is ``result.attrs["widening"]``.
+    backtest : bool or mapping, default False
+        Check the promise on the history before it is printed: plan with the same settings at rolling origins
+        inside ``history`` and replay the periods after each
+        (:func:`~zk_forecast.inventory.backtest.backtest_plan`; a mapping gives its ``origins``, ``horizon`` and
+        ``warmup``). The frame of promised and achieved service per origin and group is
+        ``result.attrs["backtest"]``.
 
     Returns
     -------
@@ -660,7 +694,8 @@ def plan(history: pd.DataFrame | Panel, items: pd.DataFrame, fill_rate: Any = 0.
     oh_all = S_all.astype(np.float64)
     weight = np.zeros(n)  # expected demand per review period of the pmfs [units]: the weights of a group's service
     kw: dict[str, Any] = {"method": method, "half_life": half_life, "level_block": level_block,
-                          "random_state": random_state}
+                          "random_state": random_state,
+                          "widen": _widening(widen, dem, it, lt_shown, R, half_life, level_block)}
     if objective == "item" and service != "on_time":
         svc = "fill_rate" if service == "fill_rate" else "cycle"
         for rows, a, b, f, _ in _all_batches(dem, it, lt_pmf, rate, use_prior, R, kw):
@@ -706,6 +741,16 @@ def plan(history: pd.DataFrame | Panel, items: pd.DataFrame, fill_rate: Any = 0.
     out.index = it.index  # the labels (and dtype) of items.index
     out.index.name = "unique_id"
     out.attrs["groups"] = _group_summary(out, it, weight, reached, R)
+    out.attrs["widening"] = kw["widen"]
+    if backtest:
+        from zk_forecast.inventory.backtest import backtest_plan
+
+        opts = dict(backtest) if isinstance(backtest, Mapping) else {}
+        out.attrs["backtest"] = backtest_plan(
+            dem.panel, items.set_axis(it.index), freq=freq, **opts, fill_rate=fill_rate, review_period=R,
+            service=service, objective=objective, method=method, receipts=receipts, prior=prior,
+            min_receipts=min_receipts, random_state=random_state, window=window, half_life=half_life,
+            level_block=level_block, widen=widen)
     return out
 
 
