@@ -54,7 +54,7 @@ def test_estimator_instances_and_aliases() -> None:
 
 
 def test_intervals_are_clipped_and_ordered() -> None:
-    out = forecast(_df(), 2, methods=["sba"], level=[80, 95])
+    out = forecast(_df(), 2, methods=["sba"], level=[0.8, 0.95])
     assert (out["sba-lo-95"] >= 0).all()
     assert (out["sba-lo-95"] <= out["sba-lo-80"]).all() and (out["sba-lo-80"] <= out["sba"]).all()
     assert (out["sba"] <= out["sba-hi-80"]).all() and (out["sba-hi-80"] <= out["sba-hi-95"]).all()
@@ -164,6 +164,6 @@ def test_forecast_panel_equals_forecast_of_the_long_frame() -> None:
     ds = pd.date_range("2024-01-01", periods=t, freq="W-MON")
     long = pd.DataFrame({"unique_id": np.repeat([f"S{i:02d}" for i in range(n)], t), "ds": np.tile(ds, n),
                          "y": y.ravel()}).dropna()
-    a = forecast(long, 5, methods=["auto", "sba"], level=[90])
-    b = forecast_panel(Panel.from_long(long), 5, methods=["auto", "sba"], level=[90])
+    a = forecast(long, 5, methods=["auto", "sba"], level=[0.9])
+    b = forecast_panel(Panel.from_long(long), 5, methods=["auto", "sba"], level=[0.9])
     pd.testing.assert_frame_equal(a, b)

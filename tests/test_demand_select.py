@@ -145,7 +145,7 @@ def test_forecast_auto_hook() -> None:
     y = _intermittent(3, 40)
     df = pd.DataFrame({"unique_id": np.repeat(["a", "b", "c"], 40),
                        "ds": np.tile(pd.date_range("2020-01-01", periods=40, freq="MS"), 3), "y": y.ravel()})
-    out = forecast(df, h=2, methods=["auto", "sba"], level=[80])
+    out = forecast(df, h=2, methods=["auto", "sba"], level=[0.8])
     assert {"auto", "auto-lo-80", "auto-hi-80"} <= set(out.columns)
     assert np.isfinite(out["auto"]).all()
     # the chosen method per series: the column after auto's bounds, the choice of AutoSelect on the same array

@@ -122,7 +122,7 @@ def test_installed_base_forecast_of_the_last_26_weeks(world: dict) -> None:
     sales = pd.DataFrame({"ds": sold["sale_date"].dt.to_period("W-SUN").dt.start_time, "model": sold["model"],
                           "depot_id": sold["depot_id"], "quantity": 1})
     sales = sales.groupby(["ds", "model", "depot_id"], as_index=False)["quantity"].sum()
-    fc = InstalledBaseForecaster(level=(90,), n_draws=40, n_rep=25).fit(lives, machines, cp)
+    fc = InstalledBaseForecaster(level=(0.9,), n_draws=40, n_rep=25).fit(lives, machines, cp)
     tot = fc.predict_totals(26, future_sales=sales)
     issues = world["part_issues"]
     actual = issues[(issues["kind"] == "repair") & (issues["issued_on"] >= BACKTEST_AS_OF)].groupby(

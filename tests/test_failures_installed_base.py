@@ -150,7 +150,7 @@ def world() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 
 def test_forecaster_long_format_and_long_run_rate(world: tuple[pd.DataFrame, ...]) -> None:
     machines, _, bom, lives = world
-    fc = InstalledBaseForecaster(level=(90,), n_draws=40, n_rep=20).fit(lives, machines, bom)
+    fc = InstalledBaseForecaster(level=(0.9,), n_draws=40, n_rep=20).fit(lives, machines, bom)
     out = fc.predict(8)
     assert list(out.columns) == ["unique_id", "ds", "installed_base", "installed_base-lo-90",
                                  "installed_base-hi-90"]
@@ -163,13 +163,13 @@ def test_forecaster_long_format_and_long_run_rate(world: tuple[pd.DataFrame, ...
     # 60 machines x 100 h/month x 8 weeks (1.84 months) / 531.7 h = 20.8 discs, give or take the fitted scale
     assert 14 < by_part["DISC"] < 28
     assert by_part["PUMP"] < 0.2 * by_part["DISC"]  # never failed: Weibayes posterior mean, small
-    again = InstalledBaseForecaster(level=(90,), n_draws=40, n_rep=20).fit(lives, machines, bom).predict(8)
+    again = InstalledBaseForecaster(level=(0.9,), n_draws=40, n_rep=20).fit(lives, machines, bom).predict(8)
     pd.testing.assert_frame_equal(out, again, check_exact=True)  # seeded: the same bits
 
 
 def test_forecaster_monthly_future_sales_and_totals(world: tuple[pd.DataFrame, ...]) -> None:
     machines, _, bom, lives = world
-    fc = InstalledBaseForecaster(level=(80, 95), n_draws=30, n_rep=10, freq="MS").fit(lives, machines, bom)
+    fc = InstalledBaseForecaster(level=(0.8, 0.95), n_draws=30, n_rep=10, freq="MS").fit(lives, machines, bom)
     base = fc.predict(3)
     assert list(base["ds"].drop_duplicates().dt.strftime("%Y-%m-%d")) == ["2025-01-01", "2025-02-01", "2025-03-01"]
     sales = pd.DataFrame({"ds": ["2025-01-01"], "model": ["T1"], "depot_id": ["D9"], "quantity": [50]})

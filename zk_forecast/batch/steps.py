@@ -340,7 +340,7 @@ def installed_base(state: NightState, ctx: RunContext) -> None:
     from zk_forecast.failures.lives import build_lives
 
     lives = build_lives(state.tickets, state.machines, state.component_parts)
-    ib = InstalledBaseForecaster(level=(90,), random_state=0).fit(lives, state.machines, state.component_parts)
+    ib = InstalledBaseForecaster(level=(0.9,), random_state=0).fit(lives, state.machines, state.component_parts)
     pred = ib.predict(ctx.cfg.forecast.horizon)
     state.installed_base = pred
     write_csv(pred, ctx.run_dir / "installed_base.csv")

@@ -16,9 +16,10 @@ Rules
 
 Prediction intervals
 --------------------
-``level=[80, 95]`` adds ``<alias>-lo-<level>`` and ``<alias>-hi-<level>``: forecast -/+ z * sigma, where sigma is
-the root mean square of the series' in-sample one-step-ahead residuals (periods with a fitted value) and z the
-standard normal quantile of 0.5 + level/200; the same width for every horizon, the lower bound clipped at 0. A
+``level=[0.8, 0.95]`` (fractions, as everywhere in the package: :mod:`zk_forecast.levels`) adds
+``<alias>-lo-<percent>`` and ``<alias>-hi-<percent>`` (``sba-lo-80``, statsforecast's names): forecast -/+ z * sigma,
+where sigma is the root mean square of the series' in-sample one-step-ahead residuals (periods with a fitted
+value) and z the standard normal quantile of 0.5 + level/2; the same width for every horizon, the lower bound clipped at 0. A
 series without residuals (one period) gets ``NaN`` bounds. This is a simple normal approximation; the demand
 distributions for stock levels come from :mod:`zk_forecast.demand.distributions`.
 
@@ -44,6 +45,7 @@ from zk_forecast.demand import _kernels as _k
 from zk_forecast.demand.methods import CONVENTIONS
 from zk_forecast.demand.models import ESTIMATORS, fresh_estimator
 from zk_forecast.errors import ZkTypeError, ZkValueError
+from zk_forecast.levels import check_levels, level_label, level_quantiles
 
 __all__ = ["forecast", "forecast_panel"]
 
@@ -179,10 +181,7 @@ def _check_arguments(h: Any, methods: Any, level: Sequence[float] | None,
         raise ZkValueError(
             f"The 'conventions' parameter must be one of {list(CONVENTIONS)}. Got {conventions!r} instead."
         )
-    levels = [] if level is None else list(level)
-    for lv in levels:
-        if not isinstance(lv, (int, float, np.integer, np.floating)) or not 0 < lv < 100:
-            raise ZkValueError(f"Each 'level' must be a coverage in percent in (0, 100). Got {lv!r} instead.")
+    levels = [] if level is None else list(check_levels(level, owner="forecast"))
     return levels, _estimators(methods, conventions)
 
 
@@ -216,7 +215,7 @@ def forecast(
     id_col, time_col, target_col : str
         Column names.
     level : sequence of float or None
-        Interval coverages in percent, each in (0, 100), e.g. ``[80, 95]``.
+        Interval coverages, each a fraction in (0, 1) [probability], e.g. ``[0.8, 0.95]``.
     conventions : {"zk", "statsforecast", "r"}
         Passed to the methods given by name (see :mod:`zk_forecast.demand.methods`).
     ignore_extra : bool, default False
@@ -341,7 +340,7 @@ def _run(y: np.ndarray, ids: np.ndarray, last: np.ndarray, h: int, estimators: l
         id_col: np.repeat(ids, h),
         time_col: _period_dates((last[:, None] + np.arange(1, h + 1)[None, :]).ravel(), canonical),
     }
-    zs = [NormalDist().inv_cdf(0.5 + float(lv) / 200.0) for lv in levels]
+    zs = [NormalDist().inv_cdf(level_quantiles(lv)[1]) for lv in levels]
     for est in estimators:
         est.fit(y, fitted=bool(levels))
         point = np.asarray(est.predict(h), dtype=np.float64)
@@ -353,7 +352,7 @@ def _run(y: np.ndarray, ids: np.ndarray, last: np.ndarray, h: int, estimators: l
             with np.errstate(invalid="ignore", divide="ignore"):
                 sigma = np.sqrt(np.where(np.isnan(sq), 0.0, sq).sum(axis=1) / n_res)
             for lv, z in zip(levels, zs):
-                tag = f"{lv:g}"
+                tag = level_label(lv)
                 out[f"{est.alias}-lo-{tag}"] = np.maximum(point - z * sigma[:, None], 0.0).ravel()
                 out[f"{est.alias}-hi-{tag}"] = (point + z * sigma[:, None]).ravel()
         chosen = getattr(est, "chosen_", None)

@@ -55,6 +55,7 @@ from zk_forecast.calendar import normalize_freq, period_range
 from zk_forecast.errors import NotFittedError, ZkTypeError, ZkValueError
 from zk_forecast.failures.groups import fit_groups
 from zk_forecast.failures.lives import _check_profile, _days, _timestamp, profile_hours
+from zk_forecast.levels import check_levels, level_label, level_quantiles
 from zk_forecast.schema import require_columns, series_id
 
 __all__ = ["InstalledBaseForecaster", "expected_renewals", "weibull_renewal_table"]
@@ -297,8 +298,8 @@ class InstalledBaseForecaster(BaseEstimator):  # type: ignore[misc]
 
     Parameters
     ----------
-    level : sequence of float [%]
-        Prediction-interval levels, each in (0, 100). Default (80, 95).
+    level : sequence of float [probability]
+        Prediction-interval levels, each a fraction in (0, 1) (:mod:`zk_forecast.levels`). Default (0.8, 0.95).
     n_draws : int
         Parameter draws for the intervals (>= 10). Default 200.
     random_state : int
@@ -325,13 +326,13 @@ class InstalledBaseForecaster(BaseEstimator):  # type: ignore[misc]
 
     Examples
     --------
-    >>> fc = InstalledBaseForecaster(level=(90,)).fit(lives, machines, component_parts)  # doctest: +SKIP
+    >>> fc = InstalledBaseForecaster(level=(0.9,)).fit(lives, machines, component_parts)  # doctest: +SKIP
     >>> fc.predict(13)  # doctest: +SKIP
     """
 
     alias = "installed_base"
 
-    def __init__(self, *, level: Sequence[float] = (80, 95), n_draws: int = 200, random_state: int = 0,
+    def __init__(self, *, level: Sequence[float] = (0.8, 0.95), n_draws: int = 200, random_state: int = 0,
                  freq: str = "W-MON", weibayes_shape: float = 2.0, n_rep: int = 10) -> None:
         self.level = level
         self.n_draws = n_draws
@@ -343,10 +344,9 @@ class InstalledBaseForecaster(BaseEstimator):  # type: ignore[misc]
     # ---- settings -------------------------------------------------------------------------------------------
     def _check_settings(self) -> tuple[list[float], str]:
         name = type(self).__name__
-        raw = [self.level] if isinstance(self.level, int | float) else list(self.level)
-        if not (raw and all(isinstance(v, int | float) and not isinstance(v, bool) and 0 < v < 100 for v in raw)):
-            raise ZkValueError(f"The 'level' parameter of {name} must be numbers in (0, 100) [%]. "
-                               f"Got {self.level!r} instead.")
+        raw = list(check_levels(self.level, owner=name))
+        if not raw:
+            raise ZkValueError(f"The 'level' parameter of {name} needs at least one level, e.g. (0.8, 0.95).")
         for attr, low in (("n_draws", 10), ("n_rep", 1)):
             val = getattr(self, attr)
             if not (isinstance(val, int | np.integer) and not isinstance(val, bool) and val >= low):
@@ -640,7 +640,7 @@ class InstalledBaseForecaster(BaseEstimator):  # type: ignore[misc]
 
     def _probs(self) -> tuple[list[float], FloatArray]:
         levels = self.levels_
-        probs = np.array([p for lv in levels for p in (0.5 - lv / 200.0, 0.5 + lv / 200.0)])
+        probs = np.array([p for lv in levels for p in level_quantiles(lv)])
         return levels, probs
 
     def predict(self, h: int, as_of: Any = None, future_sales: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -681,8 +681,8 @@ class InstalledBaseForecaster(BaseEstimator):  # type: ignore[misc]
         out: dict[str, Any] = {"unique_id": np.repeat(uid, ds.size), "ds": np.tile(ds.to_numpy(), uid.size),
                                self.alias: point.ravel()}
         for i, lv in enumerate(levels):
-            out[f"{self.alias}-lo-{lv:g}"] = q[:, :, 2 * i].ravel()
-            out[f"{self.alias}-hi-{lv:g}"] = q[:, :, 2 * i + 1].ravel()
+            out[f"{self.alias}-lo-{level_label(lv)}"] = q[:, :, 2 * i].ravel()
+            out[f"{self.alias}-hi-{level_label(lv)}"] = q[:, :, 2 * i + 1].ravel()
         return pd.DataFrame(out)
 
     def predict_totals(self, h: int, as_of: Any = None, future_sales: pd.DataFrame | None = None, *,
@@ -721,6 +721,6 @@ class InstalledBaseForecaster(BaseEstimator):  # type: ignore[misc]
         q = self._quantiles(tot, qty, series, uid.size, probs, 2)
         out = pd.DataFrame({self.alias: point}, index=pd.Index(uid, name=by))
         for i, lv in enumerate(levels):
-            out[f"{self.alias}-lo-{lv:g}"] = q[:, 0, 2 * i]
-            out[f"{self.alias}-hi-{lv:g}"] = q[:, 0, 2 * i + 1]
+            out[f"{self.alias}-lo-{level_label(lv)}"] = q[:, 0, 2 * i]
+            out[f"{self.alias}-hi-{level_label(lv)}"] = q[:, 0, 2 * i + 1]
         return out
