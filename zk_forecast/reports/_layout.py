@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["place_axes", "text_height_in", "text_width_in"]
+__all__ = ["placed_figure", "place_axes", "text_height_in", "text_width_in"]
 
 _WIDE = ("W", "F")
 _NARROW_EM = 0.62
@@ -34,6 +34,33 @@ def text_height_in(fontsize: float, lines: int = 1) -> float:
     return 1.2 * lines * float(fontsize) / 72.0
 
 
+def placed_figure(width: float, height: float) -> tuple[Any, Any]:
+    """A figure with one axes and no layout engine (placed by :func:`place_axes`), CJK font set up.
+
+    :func:`zk_forecast.reports.charts.new_figure` gives its figures matplotlib's constrained layout; a figure with
+    any layout engine (even after ``set_layout_engine("none")``) is drawn twice when saved, the first time only to
+    run the engine. These figures have none.
+
+    Parameters
+    ----------
+    width, height : float [in]
+        Figure size.
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from zk_forecast.reports.charts import CHART_DPI, setup_cjk_font
+
+    setup_cjk_font()
+    fig = Figure(figsize=(float(width), float(height)), dpi=CHART_DPI, layout=None)
+    FigureCanvasAgg(fig)
+    return fig, fig.add_subplot()
+
+
 def place_axes(fig: Any, *, left: float, right: float, bottom: float, top: float, wspace: float = 0.0,
                cols: int = 1) -> None:
     """Turn off the figure's layout engine and place its subplots with these margins [inches].
@@ -50,7 +77,8 @@ def place_axes(fig: Any, *, left: float, right: float, bottom: float, top: float
         Number of side-by-side subplots (a twin axes shares its subplot's place).
     """
     w, h = fig.get_size_inches()
-    fig.set_layout_engine("none")
+    if fig.get_layout_engine() is not None:
+        fig.set_layout_engine("none")
     n_cols = max(1, int(cols))
     axes_w = max(w - left - right - wspace * (n_cols - 1), 0.1 * w)
     fig.subplots_adjust(left=min(left / w, 0.6), right=max(1.0 - right / w, 0.4), bottom=min(bottom / h, 0.6),

@@ -41,7 +41,7 @@ def latest_date(columns: Iterable[pd.Series | None]) -> pd.Timestamp | None:
     for col in columns:
         if col is None or len(col) == 0:
             continue
-        m = pd.to_datetime(col).max()
+        m = (col if pd.api.types.is_datetime64_any_dtype(col) else pd.to_datetime(col)).max()
         if pd.isna(m):
             continue
         m = pd.Timestamp(m)

@@ -161,11 +161,16 @@ def _check_manufacturer(machines: pd.DataFrame, manufacturer: str) -> None:
                            f"Known manufacturers: {', '.join(known)}.")
 
 
+def _dates(col: pd.Series) -> pd.Series:
+    """``col`` as datetimes (parsed only when it is not already a datetime column)."""
+    return col if pd.api.types.is_datetime64_any_dtype(col) else pd.to_datetime(col)
+
+
 def _in_service(machines: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
     """True for machines sold before ``end`` and not retired before ``start``."""
-    sold = pd.to_datetime(machines["sale_date"]) < end
+    sold = _dates(machines["sale_date"]) < end
     if "retired_date" in machines.columns:
-        ret = pd.to_datetime(machines["retired_date"])
+        ret = _dates(machines["retired_date"])
         return sold & (ret.isna() | (ret >= start))
     return sold
 
@@ -235,7 +240,14 @@ def _trend(fail: pd.DataFrame, machines: pd.DataFrame, period: Period, months: i
     idx = pd.date_range(last - pd.DateOffset(months=months - 1), last, freq="MS")
     mon = fail["reported_at"].dt.to_period("M").dt.to_timestamp()
     counts = mon.value_counts().reindex(idx, fill_value=0).astype(int)
-    base = [int(_in_service(machines, m, m + pd.DateOffset(months=1)).sum()) for m in idx]
+    # machines in service per month: sold before the month's end, not retired before its start
+    sale = _dates(machines["sale_date"]).to_numpy(dtype="datetime64[ns]")
+    ret = (_dates(machines["retired_date"]).to_numpy(dtype="datetime64[ns]") if "retired_date" in machines.columns
+           else np.full(len(machines), np.datetime64("NaT"), dtype="datetime64[ns]"))
+    starts = idx.to_numpy(dtype="datetime64[ns]")
+    ends = (idx + pd.DateOffset(months=1)).to_numpy(dtype="datetime64[ns]")
+    alive = (sale[None, :] < ends[:, None]) & (np.isnat(ret)[None, :] | (ret[None, :] >= starts[:, None]))
+    base = alive.sum(axis=1).astype(int).tolist()
     out = pd.DataFrame({"month": idx, "failures": counts.to_numpy(), "machines": base})
     out["per_100"] = np.where(out["machines"] > 0, 100.0 * out["failures"] / out["machines"].clip(lower=1), np.nan)
     out["in_period"] = (out["month"] >= period.start) & (out["month"] < period.end)
@@ -374,11 +386,11 @@ def _pct(x: Any) -> str:
 def _pareto_chart(pareto: pd.DataFrame, top: int = 15) -> str | None:
     if pareto.empty:
         return None
-    from zk_forecast.reports._layout import place_axes, text_height_in, text_width_in
-    from zk_forecast.reports.charts import figure_to_data_uri, new_figure
+    from zk_forecast.reports._layout import place_axes, placed_figure, text_height_in, text_width_in
+    from zk_forecast.reports.charts import figure_to_data_uri
 
     d = pareto.head(top)
-    fig, ax = new_figure(9, 4.8)
+    fig, ax = placed_figure(9, 4.8)
     x = np.arange(len(d))
     ax.bar(x, d["per_100"].fillna(0).to_numpy(), color="#2b5d8a")
     ax.set_xticks(x)
@@ -397,10 +409,10 @@ def _pareto_chart(pareto: pd.DataFrame, top: int = 15) -> str | None:
 
 
 def _trend_chart(trend: pd.DataFrame) -> str:
-    from zk_forecast.reports._layout import place_axes, text_height_in, text_width_in
-    from zk_forecast.reports.charts import figure_to_data_uri, new_figure
+    from zk_forecast.reports._layout import place_axes, placed_figure, text_height_in, text_width_in
+    from zk_forecast.reports.charts import figure_to_data_uri
 
-    fig, ax = new_figure(9, 4.2)
+    fig, ax = placed_figure(9, 4.2)
     x = np.arange(len(trend))
     months = trend["month"].dt.month.to_numpy()
     for season in SEASONS:
@@ -432,10 +444,10 @@ def _weibull_chart(weib: pd.DataFrame) -> str | None:
     d = weib[weib["status"] == "ok"]
     if d.empty:
         return None
-    from zk_forecast.reports._layout import place_axes, text_width_in
-    from zk_forecast.reports.charts import figure_to_data_uri, new_figure, plain_log_axis
+    from zk_forecast.reports._layout import place_axes, placed_figure, text_width_in
+    from zk_forecast.reports.charts import figure_to_data_uri, plain_log_axis
 
-    fig, ax = new_figure(9.5, max(3.0, 0.28 * len(d) + 1.4))
+    fig, ax = placed_figure(9.5, max(3.0, 0.28 * len(d) + 1.4))
     fig.delaxes(ax)
     ax, ax_m = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [1, 1]})
     names = [f"{m} {c}" for m, c in zip(d["model"], d["component"])]

@@ -256,10 +256,10 @@ def _labels(per: Period) -> dict[str, tuple[str, str]]:
 
 
 def _render(table: pd.DataFrame, per: Period, dates: DataDates) -> str:
-    from zk_forecast.reports._layout import place_axes
-    from zk_forecast.reports.charts import figure_to_data_uri, new_figure
+    from zk_forecast.reports._layout import place_axes, placed_figure
+    from zk_forecast.reports.charts import figure_to_data_uri
 
-    fig, ax = new_figure(9, 4.2)
+    fig, ax = placed_figure(9, 4.2)
     x = np.arange(len(table))
     cols = [c for c in table.columns if c.startswith("per_100_")]
     width = 0.8 / max(len(cols), 1)

@@ -101,10 +101,10 @@ class ServiceReport:
 def _share_chart(df: pd.DataFrame, columns: Mapping[str, str], title: str, target: float | None,
                  names: Mapping[str, str]) -> str:
     """Lines of share [%] per month, one per depot (× column), with the target as a dashed line."""
-    from zk_forecast.reports._layout import place_axes, text_height_in, text_width_in
-    from zk_forecast.reports.charts import figure_to_data_uri, new_figure
+    from zk_forecast.reports._layout import place_axes, placed_figure, text_height_in, text_width_in
+    from zk_forecast.reports.charts import figure_to_data_uri
 
-    fig, ax = new_figure(9, 4.2)
+    fig, ax = placed_figure(9, 4.2)
     months = sorted(df["month"].unique())
     x = np.arange(len(months))
     pos = {m: i for i, m in enumerate(months)}
