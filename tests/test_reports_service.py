@@ -205,3 +205,13 @@ def test_data_dates_seasons_and_banner(tables: dict[str, pd.DataFrame], q3: Any)
     a = service_report(t["tickets"], t["part_issues"], "2026Q3", generated_at=AT).html
     b = service_report(t["tickets"], t["part_issues"], "2026Q3", generated_at=AT).html
     assert a == b
+
+
+def test_loaners_owed_when_warranty_repairs_run_late(q3: Any) -> None:
+    # the warranty promise: done within 3 working days, else a loaner. Owed = warranty repairs past 3 working
+    # days (done late, or open and already past it at the data date); missing = owed and not issued
+    net = q3.totals.iloc[-1]
+    late = q3.missed["warranty_repairs"]
+    assert net["loaners_owed"] == len(late)
+    assert net["loaners_missing"] == int((~late["loaner_issued"]).sum())
+    assert q3.totals.iloc[:-1]["loaners_owed"].sum() == net["loaners_owed"]

@@ -261,13 +261,18 @@ def _measures(on: pd.DataFrame, rp: pd.DataFrame, pt: pd.DataFrame, keys: Any) -
     cols["warranty_repairs_on_time_share"] = grp(done[w], "on_time").mean()
     cols["other_repairs"] = grp(done[~w], "on_time").size()
     cols["other_repairs_on_time_share"] = grp(done[~w], "on_time").mean()
+    owed = rp["loaner_owed"].astype(bool)
+    loans = rp.assign(_owed=owed.astype(int), _miss=(owed & ~rp["loaner_issued"].astype(bool)).astype(int))
+    cols["loaners_owed"] = grp(loans, "_owed").sum()
+    cols["loaners_missing"] = grp(loans, "_miss").sum()
     p_ok = pt.assign(on_time=pt["on_time"].astype(float)) if len(pt) else pt
     cols["wear_part_lines"] = grp(p_ok[wl], "on_time").size() if len(pt) else pd.Series(dtype=float)
     cols["wear_parts_on_time_share"] = grp(p_ok[wl], "on_time").mean() if len(pt) else pd.Series(dtype=float)
     cols["other_part_lines"] = grp(p_ok[~wl], "on_time").size() if len(pt) else pd.Series(dtype=float)
     cols["other_parts_on_time_share"] = grp(p_ok[~wl], "on_time").mean() if len(pt) else pd.Series(dtype=float)
     out = pd.DataFrame(cols)
-    for c in ("onsite_calls", "warranty_repairs", "other_repairs", "wear_part_lines", "other_part_lines"):
+    for c in ("onsite_calls", "warranty_repairs", "other_repairs", "loaners_owed", "loaners_missing",
+              "wear_part_lines", "other_part_lines"):
         out[c] = out[c].fillna(0).astype("int64")
     return out
 
