@@ -18,7 +18,7 @@ from zk_forecast.errors import ZkValueError
 def test_profile_of_a_planted_pattern_sums_to_period() -> None:
     # hand calculation: every series demands 4 units in the third of four periods -> index (0, 0, 4, 0)
     y = np.tile([0.0, 0, 4, 0], (3, 6))
-    prof = seasonal_profiles(y, period=4, shrinkage=0.0)
+    prof = seasonal_profiles(y, season_length=4, shrinkage=0.0)
     np.testing.assert_allclose(prof.to_numpy(), [[0, 0, 4, 0]], atol=1e-12)
     assert prof.sum(axis=1).to_numpy() == pytest.approx([4.0])
 
@@ -39,7 +39,7 @@ def test_groups_pool_separately_and_shrinkage_flattens() -> None:
 
 def test_seasonal_forecast_follows_the_profile() -> None:
     y = np.tile([1.0, 1, 5, 1], (2, 8))
-    est = SeasonalAdjusted(base="sba", period=4, shrinkage=0.0).fit(y)
+    est = SeasonalAdjusted(base="sba", season_length=4, shrinkage=0.0).fit(y)
     f = est.predict(4)
     # next periods are positions 0, 1, 2, 3; the peak position is five times the others
     assert f[:, 2] / f[:, 0] == pytest.approx([5.0, 5.0])
@@ -48,14 +48,14 @@ def test_seasonal_forecast_follows_the_profile() -> None:
 
 
 def test_bad_settings() -> None:
-    with pytest.raises(ZkValueError, match="period"):
-        seasonal_profiles(np.ones((2, 8)), period=1)
+    with pytest.raises(ZkValueError, match="season_length"):
+        seasonal_profiles(np.ones((2, 8)), season_length=1)
     with pytest.raises(ZkValueError, match="shrinkage"):
-        seasonal_profiles(np.ones((2, 8)), period=4, shrinkage=-1)
+        seasonal_profiles(np.ones((2, 8)), season_length=4, shrinkage=-1)
     with pytest.raises(ZkValueError, match="labels"):
-        seasonal_profiles(np.ones((2, 8)), ["a"], period=4)
+        seasonal_profiles(np.ones((2, 8)), ["a"], season_length=4)
     with pytest.raises(ZkValueError, match="valid names"):
-        SeasonalAdjusted(base="nope", period=4).fit(np.ones((2, 8)))
+        SeasonalAdjusted(base="nope", season_length=4).fit(np.ones((2, 8)))
 
 
 # --------------------------------------------------------------------------------------- demo dealer
@@ -98,7 +98,7 @@ def test_demo_seasonal_beats_flat(demo_panel: tuple) -> None:
     """
     p, g = demo_panel
     phase = int(season_positions(p, 12)[0])
-    seasonal = SeasonalAdjusted(base="sba", period=12, groups=g, phase=phase)
+    seasonal = SeasonalAdjusted(base="sba", season_length=12, groups=g, phase=phase)
     res = rolling_origin(p.values, [SBA(), seasonal], h=1, n_origins=12)
     first = int(res.origins[0])
     n_dem = (np.nan_to_num(p.values[:, :first]) > 0).sum(axis=1)

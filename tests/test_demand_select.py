@@ -135,7 +135,7 @@ def test_seasonal_candidate_with_groups() -> None:
     t = np.arange(48)
     rng = np.random.default_rng(0)
     y = rng.poisson(np.where(t % 12 < 3, 4.0, 0.3), (30, 48)).astype(float)
-    est = AutoSelect(candidates=["sba", "seasonal"], groups=["g"] * 30, period=12).fit(y)
+    est = AutoSelect(candidates=["sba", "seasonal"], groups=["g"] * 30, season_length=12).fit(y)
     assert (est.choice_ == "seasonal").mean() > 0.5
     f = est.predict(12)
     assert f[:, :3].mean() > 3 * f[:, 3:].mean()

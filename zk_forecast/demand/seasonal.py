@@ -7,16 +7,16 @@ estimates one seasonal profile per group of series and applies it over the forec
     seasonal forecast[i, k] = level[i] × index[group(i), season(T + k)]
 
 where ``level`` is the flat forecast of a base method (SBA by default) fitted to the **deseasonalised** history
-``y / index`` and ``index`` has mean 1 over a cycle (the ``period`` indices sum to ``period``).
+``y / index`` and ``index`` has mean 1 over a cycle (the ``season_length`` indices sum to ``season_length``).
 
 Estimation of a group's profile (:func:`seasonal_profiles`), vectorised over series (one sort and one
-``np.add.reduceat`` per group aggregation, loops over at most ``period`` season positions only):
+``np.add.reduceat`` per group aggregation, loops over at most ``season_length`` season positions only):
 
 1. each series is divided by its own mean over its observed periods, so that every series counts alike whatever
    its volume (series without demand are left out);
 2. the group's normalised demand per period is the mean of its observed series in that period;
 3. trend removal: when the history spans at least two cycles, each period is divided by the centred moving average
-   over one cycle (2×``period`` for an even period, classical decomposition); otherwise by the group's overall
+   over one cycle (2×``season_length`` for an even period, classical decomposition); otherwise by the group's overall
    mean;
 4. the raw index of a season position is the mean of these ratios over the cycles (weighted by the number of
    series observed), then smoothed circularly with a moving average of ``smoothing`` positions (default 1 for
@@ -28,14 +28,14 @@ Estimation of a group's profile (:func:`seasonal_profiles`), vectorised over ser
 Season positions
 ----------------
 For a :class:`~zk_forecast.demand.panel.Panel` they come from its period starts: the month (``freq="MS"``,
-``period=12``) or the week of the year counted from 1 January in steps of 7 days with the 53rd partial week folded
-into the 52nd (``freq="W-MON"``, ``period=52``); ``period=12`` on a weekly panel uses the month of each week's
-Monday. For a plain array they are ``(phase + column) % period``: ``phase`` is the position of column 0
+``season_length=12``) or the week of the year counted from 1 January in steps of 7 days with the 53rd partial week folded
+into the 52nd (``freq="W-MON"``, ``season_length=52``); ``season_length=12`` on a weekly panel uses the month of each week's
+Monday. For a plain array they are ``(phase + column) % season_length``: ``phase`` is the position of column 0
 (e.g. ``month - 1`` of the first column of a monthly array).
 
 >>> import numpy as np
 >>> y = np.tile([0.0, 0, 4, 0], (3, 6))                # every series peaks in the third of four periods
->>> prof = seasonal_profiles(y, period=4, shrinkage=0.0)
+>>> prof = seasonal_profiles(y, season_length=4, shrinkage=0.0)
 >>> prof.round(2).to_numpy().tolist()
 [[0.0, 0.0, 4.0, 0.0]]
 """
@@ -64,13 +64,13 @@ MIN_INDEX = 0.05
 # checks and helpers
 
 
-def _check_period(period: Any) -> int:
-    if not isinstance(period, numbers.Integral) or isinstance(period, bool) or int(period) < 2:
+def _check_season_length(season_length: Any) -> int:
+    if not isinstance(season_length, numbers.Integral) or isinstance(season_length, bool) or int(season_length) < 2:
         raise ZkValueError(
-            f"The 'period' parameter must be an int >= 2 [periods per cycle], e.g. 12 for months or 52 for weeks. "
-            f"Got {period!r} instead."
+            f"The 'season_length' parameter must be an int >= 2 [periods per cycle], e.g. 12 for months or 52 for weeks. "
+            f"Got {season_length!r} instead."
         )
-    return int(period)
+    return int(season_length)
 
 
 def _check_shrinkage(shrinkage: Any) -> float:
@@ -82,13 +82,13 @@ def _check_shrinkage(shrinkage: Any) -> float:
     return float(shrinkage)
 
 
-def _check_smoothing(smoothing: Any, period: int) -> int:
+def _check_smoothing(smoothing: Any, season_length: int) -> int:
     if smoothing is None:
-        return 1 if period <= 12 else max(1, int(round(period / 12)) // 2 * 2 + 1)
+        return 1 if season_length <= 12 else max(1, int(round(season_length / 12)) // 2 * 2 + 1)
     if (not isinstance(smoothing, numbers.Integral) or isinstance(smoothing, bool) or int(smoothing) < 1
-            or int(smoothing) % 2 == 0 or int(smoothing) > period):
+            or int(smoothing) % 2 == 0 or int(smoothing) > season_length):
         raise ZkValueError(
-            f"The 'smoothing' parameter must be None or an odd int in [1, period={period}] [season positions]. "
+            f"The 'smoothing' parameter must be None or an odd int in [1, season_length={season_length}] [season positions]. "
             f"Got {smoothing!r} instead."
         )
     return int(smoothing)
@@ -108,15 +108,15 @@ def _as_values(y: Any) -> np.ndarray:
     return a
 
 
-def season_positions(y: Any, period: int, phase: int = 0, n_periods: int | None = None) -> np.ndarray:
-    """Season position (0 .. period-1) of each column of ``y``.
+def season_positions(y: Any, season_length: int, phase: int = 0, n_periods: int | None = None) -> np.ndarray:
+    """Season position (0 .. season_length-1) of each column of ``y``.
 
     Parameters
     ----------
     y : Panel, numpy.ndarray or None
         A panel (positions from its period starts, see the module notes) or an array (positions
-        ``(phase + column) % period``).
-    period : int
+        ``(phase + column) % season_length``).
+    season_length : int
         Periods per seasonal cycle [periods], e.g. 12 or 52.
     phase : int, default 0
         Season position of column 0 of an array [periods]; ignored for a panel.
@@ -127,21 +127,21 @@ def season_positions(y: Any, period: int, phase: int = 0, n_periods: int | None 
     -------
     numpy.ndarray of int64, shape (n_periods,)
     """
-    period = _check_period(period)
+    season_length = _check_season_length(season_length)
     if isinstance(y, Panel):
         ds = pd.DatetimeIndex(y.periods)
-        if y.freq == "MS" and period == 12:
+        if y.freq == "MS" and season_length == 12:
             return (ds.month.to_numpy() - 1).astype(np.int64)
-        if y.freq == "W-MON" and period == 12:
+        if y.freq == "W-MON" and season_length == 12:
             return (ds.month.to_numpy() - 1).astype(np.int64)
-        if y.freq == "W-MON" and period == 52:
+        if y.freq == "W-MON" and season_length == 52:
             return np.minimum((ds.dayofyear.to_numpy() - 1) // 7, 51).astype(np.int64)
         start = 0
         n = len(ds)
     else:
         start = int(phase)
         n = int(n_periods) if n_periods is not None else _as_values(y).shape[1]
-    return ((start + np.arange(n)) % period).astype(np.int64)
+    return ((start + np.arange(n)) % season_length).astype(np.int64)
 
 
 def _group_codes(groups: Any, y: Any, n: int) -> tuple[np.ndarray, pd.Index]:
@@ -187,9 +187,9 @@ def _group_sum(values: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarr
     return out
 
 
-def _profiles(a: np.ndarray, codes: np.ndarray, n_groups: int, pos: np.ndarray, period: int,
+def _profiles(a: np.ndarray, codes: np.ndarray, n_groups: int, pos: np.ndarray, season_length: int,
               shrinkage: float, smoothing: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seasonal indices (n_groups, period) and the demand periods per group (n_groups,)."""
+    """Seasonal indices (n_groups, season_length) and the demand periods per group (n_groups,)."""
     obs = ~np.isnan(a)
     z = np.where(obs, a, 0.0)
     n_obs = obs.sum(axis=1)
@@ -205,10 +205,10 @@ def _profiles(a: np.ndarray, codes: np.ndarray, n_groups: int, pos: np.ndarray, 
         overall = np.nanmean(np.where(cnt > 0, g, np.nan), axis=1) if g.shape[1] else np.full(n_groups, np.nan)
     t_len = g.shape[1]
     ratio = g / overall[:, None]
-    if t_len >= 2 * period:
-        # centred moving average over one cycle (2 x period for even periods), full windows only
-        w = np.ones(period + 1) if period % 2 == 0 else np.ones(period)
-        if period % 2 == 0:
+    if t_len >= 2 * season_length:
+        # centred moving average over one cycle (2 x season_length when it is even), full windows only
+        w = np.ones(season_length + 1) if season_length % 2 == 0 else np.ones(season_length)
+        if season_length % 2 == 0:
             w[0] = w[-1] = 0.5
         w = w / w.sum()
         half = len(w) // 2
@@ -225,25 +225,25 @@ def _profiles(a: np.ndarray, codes: np.ndarray, n_groups: int, pos: np.ndarray, 
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.where(good, g / np.where(good, cma, 1.0), np.nan)
         # positions never covered by a full window (short or gappy groups) fall back to the overall mean
-        covered = np.stack([(good & (pos == k)[None, :]).any(axis=1) for k in range(period)], axis=1)
+        covered = np.stack([(good & (pos == k)[None, :]).any(axis=1) for k in range(season_length)], axis=1)
         fallback = ~covered[:, pos]
         ratio = np.where(fallback, g / overall[:, None], ratio)
     wt = np.where(np.isnan(ratio), 0.0, cnt)
     rv = np.where(np.isnan(ratio), 0.0, ratio)
-    num = np.stack([(rv * wt)[:, pos == k].sum(axis=1) for k in range(period)], axis=1)
-    den = np.stack([wt[:, pos == k].sum(axis=1) for k in range(period)], axis=1)
+    num = np.stack([(rv * wt)[:, pos == k].sum(axis=1) for k in range(season_length)], axis=1)
+    den = np.stack([wt[:, pos == k].sum(axis=1) for k in range(season_length)], axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         raw = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-    raw = np.where(np.isnan(raw), np.nanmean(raw, axis=1, keepdims=True) if period else raw, raw)
+    raw = np.where(np.isnan(raw), np.nanmean(raw, axis=1, keepdims=True) if season_length else raw, raw)
     raw = np.where(np.isnan(raw), 1.0, raw)
     if smoothing > 1:
         half = smoothing // 2
-        idx = (np.arange(period)[:, None] + np.arange(-half, half + 1)[None, :]) % period
+        idx = (np.arange(season_length)[:, None] + np.arange(-half, half + 1)[None, :]) % season_length
         raw = raw[:, idx].mean(axis=2)
     with np.errstate(invalid="ignore", divide="ignore"):
         m = raw.mean(axis=1, keepdims=True)
         raw = np.where(m > 0, raw / np.where(m > 0, m, 1.0), 1.0)
-    d = n_dem / period
+    d = n_dem / season_length
     wgt = d / (d + shrinkage) if shrinkage > 0 else (n_dem > 0).astype(np.float64)
     return 1.0 + wgt[:, None] * (raw - 1.0), n_dem
 
@@ -255,7 +255,7 @@ def _profiles(a: np.ndarray, codes: np.ndarray, n_groups: int, pos: np.ndarray, 
 def seasonal_profiles(
     y: Panel | np.ndarray | pd.DataFrame,
     groups: Any = None,
-    period: int = 12,
+    season_length: int = 12,
     *,
     shrinkage: float = 2.0,
     smoothing: int | None = None,
@@ -272,44 +272,44 @@ def seasonal_profiles(
         ``machine_type`` or ``category`` column you added; an array-like gives one label per series; a Series
         indexed by ``unique_id`` or ``part_no`` maps a panel's series to labels. Missing labels form the group
         ``"(none)"``.
-    period : int, default 12
+    season_length : int, default 12
         Periods per cycle [periods]: 12 for months, 52 for weeks.
     shrinkage : float, default 2.0
         Pseudo-count toward the flat profile [demand periods per season position]: the raw profile gets weight
-        ``d / (d + shrinkage)`` with ``d`` the group's periods with demand divided by ``period``; 0 = no
+        ``d / (d + shrinkage)`` with ``d`` the group's periods with demand divided by ``season_length``; 0 = no
         shrinkage.
     smoothing : int or None
         Width of the circular moving average over season positions [positions], odd; None: 1 for
-        ``period <= 12``, ``round(period / 12)`` made odd (5 for 52) otherwise.
+        ``season_length <= 12``, ``round(season_length / 12)`` made odd (5 for 52) otherwise.
     phase : int, default 0
         Season position of column 0 of an array (ignored for a Panel) [periods].
 
     Returns
     -------
     pandas.DataFrame
-        One row per group (index ``group``, sorted), one column per season position ``1 .. period`` (months
-        1-12, weeks 1-52) holding the index [-]; each row sums to ``period``. ``attrs["n_demands"]`` holds the
+        One row per group (index ``group``, sorted), one column per season position ``1 .. season_length`` (months
+        1-12, weeks 1-52) holding the index [-]; each row sums to ``season_length``. ``attrs["n_demands"]`` holds the
         periods with demand per group.
 
     Raises
     ------
     ZkValueError
-        Bad ``period``, ``shrinkage``, ``smoothing``, or ``groups`` of the wrong length.
+        Bad ``season_length``, ``shrinkage``, ``smoothing``, or ``groups`` of the wrong length.
     """
-    period = _check_period(period)
+    season_length = _check_season_length(season_length)
     shrink = _check_shrinkage(shrinkage)
-    smooth = _check_smoothing(smoothing, period)
+    smooth = _check_smoothing(smoothing, season_length)
     a = _as_values(y)
     codes, labels = _group_codes(groups, y, a.shape[0])
-    pos = season_positions(y if isinstance(y, Panel) else None, period, phase, n_periods=a.shape[1])
-    idx, n_dem = _profiles(a, codes, len(labels), pos, period, shrink, smooth)
-    out = pd.DataFrame(idx, index=labels, columns=pd.RangeIndex(1, period + 1, name="season"))
+    pos = season_positions(y if isinstance(y, Panel) else None, season_length, phase, n_periods=a.shape[1])
+    idx, n_dem = _profiles(a, codes, len(labels), pos, season_length, shrink, smooth)
+    out = pd.DataFrame(idx, index=labels, columns=pd.RangeIndex(1, season_length + 1, name="season"))
     out.attrs["n_demands"] = dict(zip(labels.tolist(), n_dem.astype(int).tolist()))
     return out
 
 
 def seasonal_indices(profiles: pd.DataFrame, labels: Any) -> np.ndarray:
-    """Index rows (n_series, period) for group ``labels``; unknown or missing groups get the flat profile 1."""
+    """Index rows (n_series, season_length) for group ``labels``; unknown or missing groups get the flat profile 1."""
     lab = pd.Index(np.where(pd.isna(np.asarray(labels, dtype=object)), "(none)", np.asarray(labels, dtype=object)))
     pos = profiles.index.get_indexer(lab)
     flat = np.ones((1, profiles.shape[1]))
@@ -328,7 +328,7 @@ class SeasonalAdjusted(BaseEstimator):
     ----------
     base : str or estimator, default "sba"
         A method name of :data:`zk_forecast.demand.models.ESTIMATORS` or an estimator instance (cloned).
-    period : int, default 12
+    season_length : int, default 12
         Periods per cycle [periods]: 12 (months) or 52 (weeks).
     groups : None or array-like
         One group label per series of the ``y`` given to ``fit`` (e.g. machine type); None pools all series.
@@ -350,7 +350,7 @@ class SeasonalAdjusted(BaseEstimator):
     ----------
     profiles_ : pandas.DataFrame
         The profiles used (group × season position) [-].
-    indices_ : numpy.ndarray, shape (n_series, period)
+    indices_ : numpy.ndarray, shape (n_series, season_length)
         Each series' seasonal indices [-].
     forecast_level_ : numpy.ndarray, shape (n_series,)
         The base method's deseasonalised level [units per period, deseasonalised].
@@ -364,7 +364,7 @@ class SeasonalAdjusted(BaseEstimator):
         self,
         *,
         base: Any = "sba",
-        period: int = 12,
+        season_length: int = 12,
         groups: Any = None,
         shrinkage: float = 2.0,
         smoothing: int | None = None,
@@ -374,7 +374,7 @@ class SeasonalAdjusted(BaseEstimator):
         alias: str = "seasonal",
     ) -> None:
         self.base = base
-        self.period = period
+        self.season_length = season_length
         self.groups = groups
         self.shrinkage = shrinkage
         self.smoothing = smoothing
@@ -413,15 +413,15 @@ class SeasonalAdjusted(BaseEstimator):
         SeasonalAdjusted
             ``self``.
         """
-        period = _check_period(self.period)
+        season_length = _check_season_length(self.season_length)
         if not isinstance(self.phase, numbers.Integral) or isinstance(self.phase, bool):
             raise ZkValueError(f"The 'phase' parameter must be an int [periods]. Got {self.phase!r} instead.")
         a = _as_values(y)
         n, t = a.shape
         if self.profiles is not None:
-            if not isinstance(self.profiles, pd.DataFrame) or self.profiles.shape[1] != period:
+            if not isinstance(self.profiles, pd.DataFrame) or self.profiles.shape[1] != season_length:
                 raise ZkValueError(
-                    f"'profiles' must be a DataFrame from seasonal_profiles with {period} columns (one per season "
+                    f"'profiles' must be a DataFrame from seasonal_profiles with {season_length} columns (one per season "
                     "position)."
                 )
             labels = np.full(n, "all", dtype=object) if self.groups is None else np.asarray(self.groups, object)
@@ -431,11 +431,11 @@ class SeasonalAdjusted(BaseEstimator):
             self.indices_ = seasonal_indices(self.profiles, labels)
         else:
             codes, labels_idx = _group_codes(self.groups, a, n)
-            self.profiles_ = seasonal_profiles(a, codes, period, shrinkage=self.shrinkage,
+            self.profiles_ = seasonal_profiles(a, codes, season_length, shrinkage=self.shrinkage,
                                                smoothing=self.smoothing, phase=int(self.phase))
             self.profiles_.index = labels_idx
             self.indices_ = self.profiles_.to_numpy()[codes]
-        col_idx = self.indices_[:, season_positions(None, period, int(self.phase), n_periods=t)]
+        col_idx = self.indices_[:, season_positions(None, season_length, int(self.phase), n_periods=t)]
         adj = a / np.maximum(col_idx, MIN_INDEX)
         self.base_ = self._make_base().fit(adj, fitted=fitted)
         self.forecast_level_ = np.asarray(self.base_.forecast_level_, dtype=np.float64) if hasattr(
@@ -452,6 +452,6 @@ class SeasonalAdjusted(BaseEstimator):
             raise NotFittedError("This SeasonalAdjusted is not fitted yet; call fit(y) before predict(h).")
         if not isinstance(h, numbers.Integral) or isinstance(h, bool) or h < 1:
             raise ZkValueError(f"The 'h' parameter of predict must be an int >= 1 [periods]. Got {h!r} instead.")
-        period = int(self.period)
-        fut = (int(self.phase) + self.n_periods_ + np.arange(int(h))) % period
+        season_length = int(self.season_length)
+        fut = (int(self.phase) + self.n_periods_ + np.arange(int(h))) % season_length
         return np.asarray(self.base_.predict(int(h)), dtype=np.float64) * self.indices_[:, fut]

@@ -102,7 +102,7 @@ def _valid_names(seasonal: bool) -> list[str]:
     return [*ESTIMATORS, *(["seasonal"] if seasonal else [])]
 
 
-def make_estimator(method: Any, *, conventions: str = "zk", groups: Any = None, period: int = 12,
+def make_estimator(method: Any, *, conventions: str = "zk", groups: Any = None, season_length: int = 12,
                    phase: int = 0) -> Any:
     """A fresh estimator from a method name or an estimator instance (cloned with :func:`sklearn.base.clone`).
 
@@ -110,7 +110,7 @@ def make_estimator(method: Any, *, conventions: str = "zk", groups: Any = None, 
     """
     if isinstance(method, str):
         if method == "seasonal":
-            return SeasonalAdjusted(base="sba", period=period, groups=groups, phase=phase, conventions=conventions)
+            return SeasonalAdjusted(base="sba", season_length=season_length, groups=groups, phase=phase, conventions=conventions)
         if method not in ESTIMATORS:
             raise ZkValueError(
                 f"Unknown method {method!r} in the candidates; the valid names are {_valid_names(True)} (or pass "
@@ -217,7 +217,7 @@ def rolling_origin(
     min_train: int = 4,
     conventions: str = "zk",
     groups: Any = None,
-    period: int = 12,
+    season_length: int = 12,
     phase: int = 0,
     refit: bool = True,
 ) -> RollingOriginResult:
@@ -239,7 +239,7 @@ def rolling_origin(
         Periods needed before an origin [periods].
     conventions : {"zk", "statsforecast", "r"}
         For methods given by name.
-    groups, period, phase
+    groups, season_length, phase
         For ``"seasonal"``: group label per series, cycle length [periods], season position of column 0.
     refit : bool, default True
         ``False`` (with ``h=1``): parameters are estimated once, on the periods before the first origin, and the
@@ -271,7 +271,7 @@ def rolling_origin(
     if dup:
         raise ZkValueError(f"Several methods share the label(s) {dup}; give each estimator its own alias=....")
     for m in methods:  # fail early on unknown names
-        make_estimator(m, conventions=conventions, groups=groups, period=period, phase=phase)
+        make_estimator(m, conventions=conventions, groups=groups, season_length=season_length, phase=phase)
     n, t = a.shape
     origins = _origins(t, int(h), int(n_origins), int(step), int(min_train))
     if origins.size == 0:
@@ -291,13 +291,13 @@ def rolling_origin(
                            "Use refit=True for longer horizons.")
     fc = np.full((len(methods), n, origins.size, int(h)), np.nan)
     for i, m in enumerate(methods):
-        est = make_estimator(m, conventions=conventions, groups=groups, period=period, phase=phase)
+        est = make_estimator(m, conventions=conventions, groups=groups, season_length=season_length, phase=phase)
         one_pass = None if refit else _one_step_pass(est, a, int(origins[0]))
         if one_pass is not None:
             fc[i, :, :, 0] = one_pass[:, origins]
             continue
         for j, o in enumerate(origins):
-            est = make_estimator(m, conventions=conventions, groups=groups, period=period, phase=phase)
+            est = make_estimator(m, conventions=conventions, groups=groups, season_length=season_length, phase=phase)
             fc[i, :, j, :] = np.asarray(est.fit(a[:, :o], fitted=False).predict(int(h)), dtype=np.float64)
     actual = np.stack([a[:, o:o + int(h)] for o in origins], axis=1)  # (n, n_origins, h)
     # an actual before the series starts is not observed; a NaN inside the series is missing: both skipped
@@ -435,7 +435,7 @@ class AutoSelect(BaseEstimator):
         The method when the history is too short for any origin.
     min_train : int, default 4
         Periods needed before the first origin [periods].
-    groups, period, phase
+    groups, season_length, phase
         Seasonal pooling for the ``"seasonal"`` candidate (see :class:`~zk_forecast.demand.seasonal.
         SeasonalAdjusted`).
     conventions : {"zk", "statsforecast", "r"}, default "zk"
@@ -479,7 +479,7 @@ class AutoSelect(BaseEstimator):
         default: Any = "sba",
         min_train: int = 4,
         groups: Any = None,
-        period: int = 12,
+        season_length: int = 12,
         phase: int = 0,
         conventions: str = "zk",
         alias: str = "auto",
@@ -496,7 +496,7 @@ class AutoSelect(BaseEstimator):
         self.default = default
         self.min_train = min_train
         self.groups = groups
-        self.period = period
+        self.season_length = season_length
         self.phase = phase
         self.conventions = conventions
         self.alias = alias
@@ -526,7 +526,7 @@ class AutoSelect(BaseEstimator):
         return cands
 
     def _make(self, m: Any) -> Any:
-        return make_estimator(m, conventions=self.conventions, groups=self.groups, period=self.period,
+        return make_estimator(m, conventions=self.conventions, groups=self.groups, season_length=self.season_length,
                               phase=self.phase)
 
     def fit(self, y: Any, *, fitted: bool = True) -> AutoSelect:
@@ -565,7 +565,7 @@ class AutoSelect(BaseEstimator):
         self._make(self.default)
         try:
             res = rolling_origin(a, cands, h=self.h, n_origins=self.n_origins, min_train=self.min_train,
-                                 conventions=self.conventions, groups=self.groups, period=self.period,
+                                 conventions=self.conventions, groups=self.groups, season_length=self.season_length,
                                  phase=self.phase, refit=self.refit)
         except ZkValueError as exc:
             if "Too few periods" not in str(exc):
