@@ -159,3 +159,17 @@ def test_how_late_each_event_was() -> None:
     late = dict(zip(pt["ticket_id"] + ":" + pt["part_no"], pt["working_days_late"], strict=True))
     assert late == {"A:W1": 0, "B:X9": 3, "C:W1": 3}  # 18 against 15, 8 against 5
     assert set(k.events["repairs"]["serial_no"].isna()) == {True}  # no serial_no column: unknown machines
+
+
+def test_wear_list_drawn_up_with_its_own_seasons() -> None:
+    # a WearList drawn up with custom seasons (wear_list(seasons=...)) is matched with them: here September and
+    # October belong to "harvest", where W1 is listed
+    from zk_forecast.inventory.wearlist import WearList
+
+    frame = _wear_frame("harvest")
+    seasons = {"harvest": (9, 10), "rest": (1, 2, 3, 4, 5, 6, 7, 8, 11, 12)}
+    wl = WearList(frame, pd.DataFrame(), "depot", {"seasons": seasons})
+    o = service_kpis(_tickets(), _issues(), wear_list=wl).overall.iloc[0]
+    assert (o["wear_part_lines"], o["other_part_lines"]) == (2, 1)
+    # the same frame alone is matched with the calendar's seasons, where "harvest" is no season
+    assert service_kpis(_tickets(), _issues(), wear_list=frame).overall.iloc[0]["wear_part_lines"] == 0

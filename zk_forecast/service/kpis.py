@@ -137,14 +137,22 @@ def wear_list_keys(wear_list: Any) -> tuple[set[str], set[tuple[str, str]]]:
 
 def _on_wear_list(wear_list: Any, depot: pd.Series, part_no: pd.Series, month: pd.Series) -> np.ndarray:
     """Whether each line's part was on the list at its depot in the season of ``month`` (a list without depots
-    or seasons holds for every depot or season)."""
+    or seasons holds for every depot or season). Seasons are those the list was drawn up with (a WearList's
+    ``settings["seasons"]``), else :data:`zk_forecast.calendar.FARMING_SEASONS`."""
     wl = _wear_list_frame(wear_list)
+    own = getattr(wear_list, "settings", None)
+    own_seasons = own.get("seasons") if isinstance(own, Mapping) else None
     if isinstance(wl, pd.DataFrame) and "season" in wl.columns and len(part_no):
         require_columns(wl, "wear_list", ["part_no"])
         if "listed" in wl.columns:
             wl = wl[wl["listed"].fillna(False).astype(bool)]
         depot_col = "depot_id" if "depot_id" in wl.columns else ("key" if "key" in wl.columns else None)
-        season = season_of_month(pd.DatetimeIndex(month).month.to_numpy())
+        m = pd.DatetimeIndex(month).month.to_numpy()
+        if isinstance(own_seasons, Mapping) and own_seasons:
+            by_month = {int(mo): str(k) for k, v in own_seasons.items() for mo in v}
+            season = np.array([by_month.get(int(x), "") for x in m], dtype=object)
+        else:
+            season = season_of_month(m)
         line_d = depot.astype(str).to_numpy() if depot_col else np.full(len(part_no), "")
         lines = pd.MultiIndex.from_arrays([line_d, part_no.astype(str).to_numpy(), season.astype(str)])
         listed = pd.MultiIndex.from_arrays([
