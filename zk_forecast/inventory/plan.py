@@ -503,16 +503,17 @@ def _all_batches(dem: _Demand, it: _Items, lt_pmf: list[np.ndarray | None], rate
 
 def _level_tables(dem: _Demand, it: _Items, lt_pmf: list[np.ndarray | None], rate: np.ndarray,
                   use_prior: np.ndarray, R: int, kw: dict[str, Any], Q: np.ndarray, floor: np.ndarray, *,
-                  on_time: bool) -> tuple[np.ndarray, LevelTables]:
+                  on_time: bool, skip_free: bool = True) -> tuple[np.ndarray, LevelTables]:
     """Service and on hand against level of every planned item (rows with history or a prior), in row order."""
     parts = []
     shifted = _all_batches(dem, it, lt_pmf, rate, use_prior, R, kw, shift=it.promise) if on_time else None
     for rows, a, b, f, _ in _all_batches(dem, it, lt_pmf, rate, use_prior, R, kw):
         if shifted is not None:
             _, a2, b2, f2, certain = next(shifted)
-            parts.append((rows, level_tables(a2, b2, f2, Q[rows], floor[rows], pmf_on_hand=a, certain=certain)))
+            parts.append((rows, level_tables(a2, b2, f2, Q[rows], floor[rows], pmf_on_hand=a, certain=certain,
+                                             skip_free=skip_free)))
         else:
-            parts.append((rows, level_tables(a, b, f, Q[rows], floor[rows])))
+            parts.append((rows, level_tables(a, b, f, Q[rows], floor[rows], skip_free=skip_free)))
     rows_sel = np.flatnonzero(dem.has | use_prior)
     return rows_sel, LevelTables.concat([(np.searchsorted(rows_sel, r), t) for r, t in parts], rows_sel.size)
 
@@ -707,7 +708,7 @@ def plan(history: pd.DataFrame | Panel, items: pd.DataFrame, fill_rate: Any = 0.
     else:
         floor = it.target if objective == "item" else it.floor
         rows_sel, tab = _level_tables(dem, it, lt_pmf, rate, use_prior, R, kw, Q, floor,
-                                      on_time=service == "on_time")
+                                      on_time=service == "on_time", skip_free=objective == "system")
         if objective == "item":
             level, reached = tab.s_lo, np.ones(len(it.groups), dtype=bool)
         else:

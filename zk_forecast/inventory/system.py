@@ -62,6 +62,7 @@ __all__ = ["LevelTables", "allocate", "level_tables"]
 
 FILL_RATE_CAP = 1.0 - 1e-6  # [probability]: levels above the first one reaching this buy no measurable service
 _TOL = 1e-12
+_FREE = 1e-12  # [probability]: a level step adding less on-hand stock than this costs nothing
 
 
 @dataclass
@@ -126,7 +127,8 @@ def _ragged_positions(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 
 def level_tables(pmf_lr: np.ndarray, pmf_l: np.ndarray, pmf_r: np.ndarray, order_quantity: np.ndarray,
                  floor: np.ndarray | None = None, *, cap: float = FILL_RATE_CAP,
-                 pmf_on_hand: np.ndarray | None = None, certain: np.ndarray | None = None) -> LevelTables:
+                 pmf_on_hand: np.ndarray | None = None, certain: np.ndarray | None = None,
+                 skip_free: bool = False) -> LevelTables:
     """Fill rate, cycle service and on hand of each series at every level it may take (module notes).
 
     Parameters
@@ -145,6 +147,10 @@ def level_tables(pmf_lr: np.ndarray, pmf_l: np.ndarray, pmf_r: np.ndarray, order
     certain : numpy.ndarray, shape (n,), optional
         Share of demand served in time whatever the level (``P(L < τ)``) [probability]; the service at each level
         is ``certain + (1 - certain) x fill rate``.
+    skip_free : bool, default False
+        Start each run no lower than the first level that puts stock on the shelf (``P(D_{L+R} + J <= S) > 1e-12``):
+        the levels below it cost no on-hand value, so a system allocation takes them all anyway; for wide pmfs this
+        keeps the tables to the levels around the lead-time demand instead of from 0.
 
     Returns
     -------
@@ -190,6 +196,10 @@ def level_tables(pmf_lr: np.ndarray, pmf_l: np.ndarray, pmf_r: np.ndarray, order
         ok_lo = (fr >= fl[idx][:, None] - _TOL) & (lv >= least)
         ok_lo[:, -1] = True
         lo = np.maximum(np.argmax(ok_lo, axis=1), q[idx] - 1)
+        if skip_free:
+            shelf = np.cumsum(Hk, axis=1) > _FREE
+            shelf[:, -1] = True
+            lo = np.maximum(lo, np.argmax(shelf, axis=1))
         ok_hi = (fr >= cap) & (lv >= lo[:, None])
         ok_hi[:, -1] = True
         hi = np.maximum(np.argmax(ok_hi, axis=1), lo)
@@ -244,7 +254,11 @@ def _hull_blocks(offsets, gain, cost):  # pragma: no cover - compiled
             b_cost[nb] = cost[j]
             nb += 1
             # merge while the new block's ratio exceeds the previous one's: g2 / c2 > g1 / c1
-            while nb - start >= 2 and b_gain[nb - 1] * b_cost[nb - 2] > b_gain[nb - 2] * b_cost[nb - 1] * (1 + 1e-12):
+            # merge while the new block's ratio exceeds the previous one's (g2 / c2 > g1 / c1), or the previous
+            # block buys nothing for nothing (0 / 0: it only leads to the new one)
+            while nb - start >= 2 and (
+                    b_gain[nb - 1] * b_cost[nb - 2] > b_gain[nb - 2] * b_cost[nb - 1] * (1 + 1e-12)
+                    or (b_gain[nb - 2] == 0.0 and b_cost[nb - 2] == 0.0)):
                 b_gain[nb - 2] += b_gain[nb - 1]
                 b_cost[nb - 2] += b_cost[nb - 1]
                 b_len[nb - 2] += b_len[nb - 1]
@@ -285,7 +299,10 @@ def offers(tables: LevelTables, unit_cost: np.ndarray, group: np.ndarray, n_grou
     g = group[ser]
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(cost > 0, gain / np.where(cost > 0, cost, 1.0), np.where(gain > 0, np.inf, 0.0))
-    order = np.lexsort((first - soff[ser], ser, -ratio, g))
+    # greedy order: group, then falling ratio; ties keep the hull's series-then-level order (stable sorts), so the
+    # blocks of one series stay in level order
+    order = np.argsort(-ratio, kind="stable")
+    order = order[np.argsort(g[order], kind="stable")]
     ser, length, gain, cost, g = ser[order], length[order], gain[order], cost[order], g[order]
     gs = np.zeros(n_groups + 1, dtype=np.int64)
     np.cumsum(np.bincount(g, minlength=n_groups), out=gs[1:])
