@@ -440,6 +440,110 @@ class _Checker:
         return p if p.is_absolute() else base / p
 
 
+def _paths(ck: _Checker, doc: Mapping[str, Any], base: Path) -> PathsConfig:
+    s = ck.section(doc, "paths")
+    raw = ck.path(s, "paths", "raw_dir", base, None, required=True)
+    store = ck.path(s, "paths", "store_dir", base, None, required=True)
+    runs = ck.path(s, "paths", "runs_dir", base, None, required=True)
+    assert raw is not None and store is not None and runs is not None
+    paths = PathsConfig(raw, store, runs, ck.path(s, "paths", "mapping", base, None),
+                        ck.number(s, "paths", "keep_runs", 30, lo=0, hi=100_000, open_ends=False, integer=True))
+    if paths.runs_dir.resolve() == paths.store_dir.resolve():
+        raise ck.fail("paths.runs_dir", "is the same folder as store_dir", 'use a sub-folder, e.g. "data/processed/runs"',
+                      '请使用子目录，例如 "data/processed/runs"')
+    return paths
+
+
+def _depots(ck: _Checker, doc: Mapping[str, Any]) -> DepotsConfig:
+    s = ck.section(doc, "depots")
+    central = ck.text(s, "depots", "central", None)
+    if central is not None and not central.strip():
+        raise ck.fail("depots.central", "is empty", 'delete the line (the depots table\'s role says which depot is '
+                      'central) or set central = "YC01"', '删除此行（中心库由网点表的 role 列决定），或设为 central = "YC01"')
+    td = s.get("transfer_days", {})
+    if not isinstance(td, Mapping):
+        raise ck.fail("depots.transfer_days", f"must be a table of branch = days, got {td!r}",
+                      "write [depots.transfer_days] with lines like PL01 = 1",
+                      "写成 [depots.transfer_days] 小节，每行如 PL01 = 1")
+    transfer: dict[str, float] = {}
+    for k in td:
+        transfer[str(k)] = ck.number(td, "depots.transfer_days", k, 1, lo=0, hi=60, open_ends=False)
+    depots = DepotsConfig(central, dict(sorted(transfer.items())))
+    return depots
+
+
+def _targets(ck: _Checker, doc: Mapping[str, Any]) -> TargetsConfig:
+    s = ck.section(doc, "targets")
+    targets = TargetsConfig(
+        wear_list=ck.number(s, "targets", "wear_list", 0.95, lo=0, hi=1, open_ends=True),
+        other=ck.number(s, "targets", "other", 0.90, lo=0, hi=1, open_ends=True),
+        central=ck.number(s, "targets", "central", 0.95, lo=0, hi=1, open_ends=True),
+        review_period=ck.number(s, "targets", "review_period", 1, lo=1, hi=52, open_ends=False, integer=True),
+    )
+    return targets
+
+
+def _lead_times(ck: _Checker, doc: Mapping[str, Any]) -> LeadTimesConfig:
+    s = ck.section(doc, "lead_times")
+    lead = LeadTimesConfig(ck.boolean(s, "lead_times", "use_receipts", True),
+                           ck.number(s, "lead_times", "min_receipts", 5, lo=1, hi=10_000, open_ends=False,
+                                     integer=True))
+    return lead
+
+
+def _forecast(ck: _Checker, doc: Mapping[str, Any]) -> ForecastConfig:
+    s = ck.section(doc, "forecast")
+    fc = ForecastConfig(ck.boolean(s, "forecast", "enabled", True),
+                        ck.number(s, "forecast", "horizon", 13, lo=1, hi=104, open_ends=False, integer=True),
+                        ck.strings(s, "forecast", "methods", ("auto",), _FORECAST_METHODS),
+                        ck.boolean(s, "forecast", "installed_base", True))
+    if fc.enabled and not fc.methods:
+        raise ck.fail("forecast.methods", "is empty", 'set methods = ["auto"] or enabled = false',
+                      '设为 methods = ["auto"]，或 enabled = false')
+    return fc
+
+
+def _calendar(ck: _Checker, doc: Mapping[str, Any]) -> CalendarConfig:
+    s = ck.section(doc, "calendar")
+    cal = CalendarConfig(ck.dates(s, "calendar", "holidays"), ck.dates(s, "calendar", "workdays"))
+    both = sorted(set(cal.holidays) & set(cal.workdays))
+    if both:
+        raise ck.fail("calendar.holidays", f"{both[0].isoformat()} is also in calendar.workdays",
+                      "remove it from one of the two lists", "请从两个列表之一中删除该日期")
+    return cal
+
+
+def _reports(ck: _Checker, doc: Mapping[str, Any], base: Path) -> ReportsConfig:
+    s = ck.section(doc, "reports")
+    period = ck.text(s, "reports", "period", "previous_quarter") or ""
+    if period not in PERIOD_RULES:
+        from zk_forecast.reports._html import parse_period
+
+        try:
+            period = parse_period(period).label
+        except ValueError:
+            close = difflib.get_close_matches(period, PERIOD_RULES, n=1, cutoff=0.5)
+            fix = f'did you mean "{close[0]}"?' if close else \
+                f'use one of {list(PERIOD_RULES)} or a label like "2026Q3"'
+            fix_zh = f'是否应为 "{close[0]}"？' if close else f'请使用 {list(PERIOD_RULES)} 之一，或如 "2026Q3" 的期间'
+            raise ck.fail("reports.period", f"{period!r} is neither a rule nor a period label", fix,
+                          fix_zh) from None
+    lang = ck.text(s, "reports", "lang", "zh")
+    if lang not in ("zh", "en"):
+        raise ck.fail("reports.lang", f"must be 'zh' or 'en', got {lang!r}", 'set lang = "zh"',
+                      '应为 "zh" 或 "en"，例如 lang = "zh"')
+    reports = ReportsConfig(ck.strings(s, "reports", "scheduled", REPORT_KINDS, REPORT_KINDS), period,
+                            ck.path(s, "reports", "cut_ins", base, None), lang)
+    return reports
+
+
+def _batch(ck: _Checker, doc: Mapping[str, Any]) -> BatchConfig:
+    s = ck.section(doc, "batch")
+    batch = BatchConfig(ck.number(s, "batch", "processes", 2, lo=1, hi=2, open_ends=False, integer=True),
+                        ck.number(s, "batch", "max_data_age_days", 3, lo=0, hi=3650, open_ends=False, integer=True))
+    return batch
+
+
 def config_from_dict(doc: Mapping[str, Any], *, base_dir: str | Path = ".", source: str = "config") -> Config:
     """Validate a parsed TOML document into a :class:`Config`.
 
@@ -464,91 +568,9 @@ def config_from_dict(doc: Mapping[str, Any], *, base_dir: str | Path = ".", sour
     ck = _Checker(source)
     ck.table(doc, "", tuple(_SECTIONS))
     base = Path(base_dir)
-
-    s = ck.section(doc, "paths")
-    raw = ck.path(s, "paths", "raw_dir", base, None, required=True)
-    store = ck.path(s, "paths", "store_dir", base, None, required=True)
-    runs = ck.path(s, "paths", "runs_dir", base, None, required=True)
-    assert raw is not None and store is not None and runs is not None
-    paths = PathsConfig(raw, store, runs, ck.path(s, "paths", "mapping", base, None),
-                        ck.number(s, "paths", "keep_runs", 30, lo=0, hi=100_000, open_ends=False, integer=True))
-    if paths.runs_dir.resolve() == paths.store_dir.resolve():
-        raise ck.fail("paths.runs_dir", "is the same folder as store_dir", 'use a sub-folder, e.g. "data/processed/runs"',
-                      '请使用子目录，例如 "data/processed/runs"')
-
-    s = ck.section(doc, "depots")
-    central = ck.text(s, "depots", "central", None)
-    if central is not None and not central.strip():
-        raise ck.fail("depots.central", "is empty", 'delete the line (the depots table\'s role says which depot is '
-                      'central) or set central = "YC01"', '删除此行（中心库由网点表的 role 列决定），或设为 central = "YC01"')
-    td = s.get("transfer_days", {})
-    if not isinstance(td, Mapping):
-        raise ck.fail("depots.transfer_days", f"must be a table of branch = days, got {td!r}",
-                      "write [depots.transfer_days] with lines like PL01 = 1",
-                      "写成 [depots.transfer_days] 小节，每行如 PL01 = 1")
-    transfer: dict[str, float] = {}
-    for k in td:
-        transfer[str(k)] = ck.number(td, "depots.transfer_days", k, 1, lo=0, hi=60, open_ends=False)
-    depots = DepotsConfig(central, dict(sorted(transfer.items())))
-
-    s = ck.section(doc, "targets")
-    targets = TargetsConfig(
-        wear_list=ck.number(s, "targets", "wear_list", 0.95, lo=0, hi=1, open_ends=True),
-        other=ck.number(s, "targets", "other", 0.90, lo=0, hi=1, open_ends=True),
-        central=ck.number(s, "targets", "central", 0.95, lo=0, hi=1, open_ends=True),
-        review_period=ck.number(s, "targets", "review_period", 1, lo=1, hi=52, open_ends=False, integer=True),
-    )
-
-    s = ck.section(doc, "lead_times")
-    lead = LeadTimesConfig(ck.boolean(s, "lead_times", "use_receipts", True),
-                           ck.number(s, "lead_times", "min_receipts", 5, lo=1, hi=10_000, open_ends=False,
-                                     integer=True))
-
-    s = ck.section(doc, "forecast")
-    fc = ForecastConfig(ck.boolean(s, "forecast", "enabled", True),
-                        ck.number(s, "forecast", "horizon", 13, lo=1, hi=104, open_ends=False, integer=True),
-                        ck.strings(s, "forecast", "methods", ("auto",), _FORECAST_METHODS),
-                        ck.boolean(s, "forecast", "installed_base", True))
-    if fc.enabled and not fc.methods:
-        raise ck.fail("forecast.methods", "is empty", 'set methods = ["auto"] or enabled = false',
-                      '设为 methods = ["auto"]，或 enabled = false')
-
-    s = ck.section(doc, "network")
-    net = NetworkConfig(ck.boolean(s, "network", "enabled", True))
-
-    s = ck.section(doc, "calendar")
-    cal = CalendarConfig(ck.dates(s, "calendar", "holidays"), ck.dates(s, "calendar", "workdays"))
-    both = sorted(set(cal.holidays) & set(cal.workdays))
-    if both:
-        raise ck.fail("calendar.holidays", f"{both[0].isoformat()} is also in calendar.workdays",
-                      "remove it from one of the two lists", "请从两个列表之一中删除该日期")
-
-    s = ck.section(doc, "reports")
-    period = ck.text(s, "reports", "period", "previous_quarter") or ""
-    if period not in PERIOD_RULES:
-        from zk_forecast.reports._html import parse_period
-
-        try:
-            period = parse_period(period).label
-        except ValueError:
-            close = difflib.get_close_matches(period, PERIOD_RULES, n=1, cutoff=0.5)
-            fix = f'did you mean "{close[0]}"?' if close else \
-                f'use one of {list(PERIOD_RULES)} or a label like "2026Q3"'
-            fix_zh = f'是否应为 "{close[0]}"？' if close else f'请使用 {list(PERIOD_RULES)} 之一，或如 "2026Q3" 的期间'
-            raise ck.fail("reports.period", f"{period!r} is neither a rule nor a period label", fix,
-                          fix_zh) from None
-    lang = ck.text(s, "reports", "lang", "zh")
-    if lang not in ("zh", "en"):
-        raise ck.fail("reports.lang", f"must be 'zh' or 'en', got {lang!r}", 'set lang = "zh"',
-                      '应为 "zh" 或 "en"，例如 lang = "zh"')
-    reports = ReportsConfig(ck.strings(s, "reports", "scheduled", REPORT_KINDS, REPORT_KINDS), period,
-                            ck.path(s, "reports", "cut_ins", base, None), lang)
-
-    s = ck.section(doc, "batch")
-    batch = BatchConfig(ck.number(s, "batch", "processes", 2, lo=1, hi=2, open_ends=False, integer=True),
-                        ck.number(s, "batch", "max_data_age_days", 3, lo=0, hi=3650, open_ends=False, integer=True))
-
-    return Config(paths, depots, targets, lead, fc, net, cal, reports, batch, source=None)
+    return Config(_paths(ck, doc, base), _depots(ck, doc), _targets(ck, doc), _lead_times(ck, doc),
+                  _forecast(ck, doc), NetworkConfig(ck.boolean(ck.section(doc, "network"), "network", "enabled", True)),
+                  _calendar(ck, doc), _reports(ck, doc, base), _batch(ck, doc), source=None)
 
 
 def load_config(path: str | Path | Config) -> Config:
