@@ -4,6 +4,10 @@
   on hand, undershoot) and the (R, s, S) search for a fill-rate, cycle-service or cost target.
 - :mod:`~zk_forecast.inventory.plan`: the DataFrame face ``plan(history, items, fill_rate=0.95)``, lead times from
   receipts, priors for items without history, ``plan_files`` for the CLI.
+- :mod:`~zk_forecast.inventory.system`: ``plan(objective="system")``, the least on-hand value meeting each group's
+  promise (marginal analysis on the exact level tables).
+- :mod:`~zk_forecast.inventory.backtest`: the promise checked on the history (plan at rolling origins, replay).
+- :mod:`~zk_forecast.inventory.calibrate`: extra level variance measured on the history (``plan(widen=...)``).
 - :mod:`~zk_forecast.inventory.simulate`: replays policies against actual demand (event order in its docstring).
 - :mod:`~zk_forecast.inventory.network`: Yinchuan plus branches, METRIC delay, stocking location by the promises.
 - :mod:`~zk_forecast.inventory.budget`: marginal analysis, the curve of investment against fill rate.
@@ -11,7 +15,9 @@
 - :mod:`~zk_forecast.inventory.wearlist`: the wear-part list (易损件清单) with planner overrides.
 """
 
+from zk_forecast.inventory.backtest import backtest_plan
 from zk_forecast.inventory.budget import BudgetCurve, budget_curve
+from zk_forecast.inventory.calibrate import level_widening
 from zk_forecast.inventory.loaners import (
     CRITERIA,
     LoanerPool,
@@ -53,7 +59,9 @@ __all__ = [
     "BudgetCurve",
     "LoanerPool",
     "WearList",
+    "backtest_plan",
     "budget_curve",
+    "level_widening",
     "erlang_b",
     "late_repairs",
     "loaner_pool",
