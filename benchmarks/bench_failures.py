@@ -1,11 +1,12 @@
-"""Life-data benchmarks against surpyval, lifelines and statsmodels (``--what groups|km|threshold|all``).
+"""Life-data benchmarks against surpyval, lifelines and statsmodels (``--what groups|km|threshold|installed_base|all``).
 
 ``groups`` (default): many Weibull life models at once, ``fit_groups`` against surpyval and lifelines fitting group
 by group (below). ``km``: Kaplan-Meier with Greenwood bounds on ``--km-groups`` groups of ``--units`` units, our
 ``KaplanMeier`` against statsmodels' ``SurvfuncRight`` and lifelines' ``KaplanMeierFitter``, the largest difference
 of S(t) and of its standard error. ``threshold``: the three-parameter Weibull (``Weibull3P``) on ``--threshold-sets``
 seeded data sets against surpyval's ``Weibull.fit(..., offset=True)``: seconds and the largest differences of the
-parameters and the log-likelihood.
+parameters and the log-likelihood. ``installed_base``: 26-week backtests of the installed-base forecast on the demo
+from ``--origins`` (errors per depot and part class, interval coverage; see :func:`bench_installed_base`).
 
 Data: ``--groups`` groups (default 10,000) x ``--units`` units (default 200), seeded; each group has its own true
 shape (uniform 0.8..3.0) and scale (uniform 500..5000 h), right-censored by a uniform random inspection time so that
@@ -160,14 +161,116 @@ def bench_threshold(args: argparse.Namespace) -> None:
                              "peer_shape_where_we_refused": [round(v, 3) for v in peer_shape_refused]}))
 
 
+def bench_installed_base(args: argparse.Namespace) -> None:
+    """26-week backtests of the installed-base forecast on the demo (small, seed 7) from several May origins.
+
+    Actual demand two ways: repair issues by issue date in the window (what the stock saw), and the units the
+    failures reported in the window needed (their linked repair issues, whenever issued, plus the bill-of-material
+    quantity of failures whose parts were still on order when the data end). Errors per depot and part class;
+    coverage of the 90 % intervals of the parts' totals (parts with >= 5 expected units). Peers in the same run:
+    the plug-in point forecast (``bias_correction=False``) and a seasonal naive forecast (the same 26 weeks of the
+    year before, repair issues by issue date).
+    """
+    import tempfile
+    from pathlib import Path
+
+    from zk_forecast.data import Store, demo, ingest
+    from zk_forecast.failures.installed_base import InstalledBaseForecaster
+    from zk_forecast.failures.lives import build_lives
+
+    with tempfile.TemporaryDirectory(prefix="zk_bench_ib_") as tmp:
+        root = Path(tmp)
+        demo.generate(root / "raw", scale="small", seed=7)
+        ingest(root / "raw", Store(root / "store"))
+        store = Store(root / "store")
+        tables = {n: store.read(n) for n in ("tickets", "machines", "component_parts", "part_issues", "parts")}
+    tickets, machines, cp = tables["tickets"], tables["machines"], tables["component_parts"]
+    issues, parts = tables["part_issues"], tables["parts"]
+    rep = issues[issues["kind"] == "repair"]
+    cls = parts.set_index("part_no")["category"].astype(str)
+    comp_parts: dict[tuple[str, str], list[tuple[str, float]]] = {}
+    for (m, c, p), q in cp.groupby(["model", "component", "part_no"])["qty_per_replacement"].sum().items():
+        comp_parts.setdefault((m, c), []).append((p, float(q)))
+    model_of = machines.set_index("serial_no")["model"]
+    for origin in args.origins:
+        o = pd.Timestamp(origin)
+        e = o + pd.Timedelta(weeks=26)
+        lives = build_lives(tickets, machines, cp, as_of=o)
+        sold = machines[(machines["sale_date"] >= o) & (machines["sale_date"] < e)]
+        sales = pd.DataFrame({"ds": sold["sale_date"].dt.to_period("W-SUN").dt.start_time, "model": sold["model"],
+                              "depot_id": sold["depot_id"], "quantity": 1})
+        sales = sales.groupby(["ds", "model", "depot_id"], as_index=False)["quantity"].sum()
+        preds = {}
+        t0 = time.perf_counter()
+        for name, bc in (("zk_forecast", True), ("plug_in", False)):
+            fc = InstalledBaseForecaster(level=(0.9,), n_draws=args.ib_draws, n_rep=20,
+                                         bias_correction=bc).fit(lives, machines, cp)
+            w = fc.predict(26, future_sales=sales)
+            part_depot = w["unique_id"].str.split("|", n=1, expand=True)
+            w = w.assign(part_no=part_depot[0], depot_id=part_depot[1])
+            preds[name] = w.groupby(["part_no", "depot_id"])[["installed_base", "installed_base-lo-90",
+                                                                "installed_base-hi-90"]].sum()
+            if name == "zk_forecast":
+                tot = fc.predict_totals(26, future_sales=sales)
+        secs = time.perf_counter() - t0
+        by_date = rep[(rep["issued_on"] >= o) & (rep["issued_on"] < e)].groupby(["part_no", "depot_id"])[
+            "quantity"].sum().astype(float)
+        ft = tickets[(tickets["kind"] == "failure") & (tickets["reported_at"] >= o) & (tickets["reported_at"] < e)]
+        linked = rep[rep["ticket_id"].isin(ft["ticket_id"])].groupby(["part_no", "depot_id"])["quantity"].sum()
+        pending = ft[~ft["ticket_id"].isin(rep["ticket_id"])].assign(model=lambda d: d["serial_no"].map(model_of))
+        pend_rows = [(p, dep, q) for m, c, dep in zip(pending["model"], pending["component"], pending["depot_id"])
+                     for p, q in comp_parts.get((m, c), [])]
+        pend = (pd.DataFrame(pend_rows, columns=["part_no", "depot_id", "quantity"])
+                .groupby(["part_no", "depot_id"])["quantity"].sum() if pend_rows else pd.Series(dtype=float))
+        needed = linked.astype(float).add(pend, fill_value=0.0)
+        prev = rep[(rep["issued_on"] >= o - pd.Timedelta(weeks=52)) & (rep["issued_on"] < e - pd.Timedelta(weeks=52))]
+        naive = prev.groupby(["part_no", "depot_id"])["quantity"].sum().astype(float)
+        frame = preds["zk_forecast"].join(preds["plug_in"]["installed_base"].rename("plug_in"), how="outer")
+        frame = frame.join(by_date.rename("issued"), how="outer").join(needed.rename("needed"), how="outer")
+        frame = frame.join(naive.rename("seasonal_naive"), how="outer").fillna(0.0).reset_index()
+        frame["class"] = frame["part_no"].map(cls).fillna("(unknown)")
+        base = {"bench": "failures_installed_base_backtest", "demo": "small seed 7", "origin": origin,
+                "weeks": 26, "n_draws": args.ib_draws}
+
+        def pct(a: float, b: float) -> float | None:
+            return round(100.0 * (a - b) / b, 1) if b else None
+
+        per_part = tot.join(needed.groupby(level=0).sum().rename("needed"), how="outer").fillna(0.0)
+        big = per_part[per_part["installed_base"] >= 5]
+        cover = float(((big["installed_base-lo-90"] <= big["needed"])
+                       & (big["needed"] <= big["installed_base-hi-90"])).mean()) if len(big) else None
+        totals = frame[["installed_base", "plug_in", "seasonal_naive", "issued", "needed"]].sum()
+        print(json.dumps(base | {
+            "impl": "summary", "seconds_both_fits": round(secs, 2),
+            "forecast": round(float(totals["installed_base"]), 1), "plug_in": round(float(totals["plug_in"]), 1),
+            "seasonal_naive": round(float(totals["seasonal_naive"]), 1), "actual_issued": float(totals["issued"]),
+            "actual_needed": float(totals["needed"]),
+            "error_pct_vs_needed": pct(totals["installed_base"], totals["needed"]),
+            "error_pct_vs_issued": pct(totals["installed_base"], totals["issued"]),
+            "plug_in_error_pct_vs_needed": pct(totals["plug_in"], totals["needed"]),
+            "seasonal_naive_error_pct_vs_needed": pct(totals["seasonal_naive"], totals["needed"]),
+            "coverage_90_parts_ge5": None if cover is None else round(cover, 3), "parts_ge5": int(len(big))}))
+        for key in ("depot_id", "class"):
+            g = frame.groupby(key)[["installed_base", "plug_in", "seasonal_naive", "issued", "needed"]].sum()
+            for name, r in g.iterrows():
+                print(json.dumps(base | {
+                    "impl": f"by_{key}", key: name, "forecast": round(float(r["installed_base"]), 1),
+                    "actual_needed": float(r["needed"]), "actual_issued": float(r["issued"]),
+                    "error_pct_vs_needed": pct(r["installed_base"], r["needed"]),
+                    "plug_in_error_pct_vs_needed": pct(r["plug_in"], r["needed"]),
+                    "seasonal_naive_error_pct_vs_needed": pct(r["seasonal_naive"], r["needed"])}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--what", choices=("groups", "km", "threshold", "all"), default="groups")
+    ap.add_argument("--what", choices=("groups", "km", "threshold", "installed_base", "all"), default="groups")
     ap.add_argument("--groups", type=int, default=10_000)
     ap.add_argument("--units", type=int, default=200)
     ap.add_argument("--subset", type=int, default=200)
     ap.add_argument("--km-groups", type=int, default=500)
     ap.add_argument("--threshold-sets", type=int, default=30)
+    ap.add_argument("--origins", nargs="+", default=["2023-05-01", "2024-05-06", "2025-05-05", "2026-05-04"])
+    ap.add_argument("--ib-draws", type=int, default=100)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
@@ -175,6 +278,8 @@ def main() -> None:
         bench_km(args)
     if args.what in ("threshold", "all"):
         bench_threshold(args)
+    if args.what in ("installed_base", "all"):
+        bench_installed_base(args)
     if args.what in ("groups", "all"):
         bench_groups(args)
 
