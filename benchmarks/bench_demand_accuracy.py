@@ -17,6 +17,11 @@ it: one ``StatsForecast`` with its seven intermittent-demand models (CrostonClas
 TSB, ADIDA, IMAPA, HistoricAverage); ``sf_all_seven`` gives the seconds of that call. Unobserved cells
 (carparts) are zero demand in the histories fed to both sides and are skipped as actuals.
 
+Tuning windows: ``--shift 12`` ends every data set 12 periods early (before any cut), so that the last 12 periods
+of the run (the evaluation periods of the default run) are never seen. The short-history rule of ``auto``
+(``prior_origins``, ``short_history``, the long-run mean among the candidates) was chosen on these windows only:
+see the notes of :mod:`zk_forecast.demand.select`.
+
 Per method and data set, one JSON line:
 
 * ``smse``, ``smae``, ``sbias``: means over series of the MSE, MAE and mean error (forecast - actual) divided by
@@ -32,7 +37,9 @@ Ours run with ``conventions="zk"`` (the defaults); statsforecast's TSB needs con
 ``auto`` is :class:`zk_forecast.demand.select.AutoSelect` with its defaults, refitted at each outer origin (it runs
 its own inner rolling origins on the history before that origin only: no look-ahead). ``auto_norefit`` is
 ``AutoSelect(refit=False)``, the nightly batch's setting: its inner evaluation estimates the candidates' parameters
-once, before its first inner origin, and reads the 12 inner one-step forecasts off one pass.
+once, before its first inner origin, and reads the 12 inner one-step forecasts off one pass. ``auto_previous`` is
+the selection as it was before the long-run mean and the pooled choice for short histories (three candidates,
+each series on its own losses), kept to show the change in the same run.
 
 Run with a Python that has statsforecast (zk_forecast is found through the repository path)::
 
@@ -54,11 +61,13 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from zk_forecast.demand.models import SES  # noqa: E402
 from zk_forecast.demand.select import AutoSelect, rolling_origin  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 N_ORIGINS = 12
-OURS = ("croston", "sba", "sbj", "tsb", "croston_opt", "ses", "adida", "imapa", "auto", "auto_norefit")
+OURS = ("croston", "sba", "sbj", "tsb", "croston_opt", "ses", "adida", "imapa", "mean", "auto", "auto_norefit",
+        "auto_previous")
 
 
 #: Data sets: (file, periods kept at the end or None for all).
@@ -66,7 +75,7 @@ DATASETS = {"carparts": ("carparts", None), "carparts_24": ("carparts", 24), "ca
             "man": ("man", None), "man_52": ("man", 52)}
 
 
-def load(name: str, max_series: int | None) -> tuple[np.ndarray, str] | str:
+def load(name: str, max_series: int | None, shift: int = 0) -> tuple[np.ndarray, str] | str:
     """The (n_series, n_periods) array with NaN = not observed, and the frequency; or why it is absent."""
     source, keep = DATASETS[name]
     if source == "carparts":
@@ -84,6 +93,8 @@ def load(name: str, max_series: int | None) -> tuple[np.ndarray, str] | str:
         cols = [c for c in df.columns if c.startswith("w") and c[1:].isdigit()]
         y = df[cols].to_numpy(dtype=np.float64)
         freq = "weekly"
+    if shift:
+        y = y[:, :-shift]
     if keep is not None:
         y = y[:, -keep:]
     if max_series:
@@ -122,6 +133,17 @@ def statsforecast_cv(hist: np.ndarray) -> tuple[dict[str, np.ndarray], float]:
     return out, secs
 
 
+def auto_methods() -> dict[str, AutoSelect]:
+    """``auto`` (the defaults), the nightly batch's ``auto_norefit`` and ``auto_previous``: the selection before
+    the pooled choice for short histories and the long-run mean (its three candidates, each series on its own)."""
+    return {
+        "auto": AutoSelect(),
+        "auto_norefit": AutoSelect(refit=False, alias="auto_norefit"),
+        "auto_previous": AutoSelect(candidates=("ses", "tsb", SES(alpha=0.1, alias="ses_0.1")), prior_origins=0.0,
+                                    alias="auto_previous"),
+    }
+
+
 def metrics(fc: np.ndarray, actual: np.ndarray, scale: np.ndarray, ref_rmse: np.ndarray) -> dict[str, float]:
     """The JSON figures for one method: forecasts and actuals (n_series, N_ORIGINS)."""
     err = fc - actual
@@ -143,8 +165,8 @@ def metrics(fc: np.ndarray, actual: np.ndarray, scale: np.ndarray, ref_rmse: np.
             "n_series": int(use.sum()), "n_rel": int(rel_ok.sum())}
 
 
-def run(name: str, max_series: int | None, skip_auto: bool, only: list[str] | None = None) -> None:
-    got = load(name, max_series)
+def run(name: str, max_series: int | None, skip_auto: bool, only: list[str] | None = None, shift: int = 0) -> None:
+    got = load(name, max_series, shift)
     if isinstance(got, str):
         print(json.dumps({"dataset": name, "skipped": got}), flush=True)
         return
@@ -169,7 +191,7 @@ def run(name: str, max_series: int | None, skip_auto: bool, only: list[str] | No
     for label in OURS:
         if (label.startswith("auto") and skip_auto) or (only is not None and label not in only):
             continue
-        method = {"auto": AutoSelect(), "auto_norefit": AutoSelect(refit=False, alias="auto_norefit")}.get(label, label)
+        method = auto_methods().get(label, label)
         t0 = time.perf_counter()
         res = rolling_origin(hist, [method], h=1, n_origins=N_ORIGINS, min_train=1)
         rows.append((label, res.forecasts[0, :, :, 0], time.perf_counter() - t0))
@@ -178,6 +200,8 @@ def run(name: str, max_series: int | None, skip_auto: bool, only: list[str] | No
     scores = {label: metrics(fc, actual, scale, ref) for label, fc, _ in rows}
     best_sf = min((lab for lab in sf_fc), key=lambda lab: scores[lab]["rel_rmse"])
     base = {"dataset": name, "freq": freq, "series": n, "periods": t, "protocol": "h=1, 12 rolling origins"}
+    if shift:
+        base["shift"] = shift
     for label, _, secs in rows:
         line = {**base, "method": label, **scores[label]}
         if secs is not None:
@@ -197,9 +221,11 @@ def main() -> None:
     ap.add_argument("--max-series", type=int, default=None, help="first N series only (quick runs)")
     ap.add_argument("--skip-auto", action="store_true", help="leave out auto (the slowest)")
     ap.add_argument("--only", nargs="+", default=None, help="only these of our methods (e.g. auto)")
+    ap.add_argument("--shift", type=int, default=0,
+                    help="end every data set this many periods early (12: the tuning windows, module notes)")
     args = ap.parse_args()
     for name in args.data:
-        run(name, args.max_series, args.skip_auto, args.only)
+        run(name, args.max_series, args.skip_auto, args.only, args.shift)
 
 
 if __name__ == "__main__":

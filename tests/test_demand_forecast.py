@@ -167,3 +167,19 @@ def test_forecast_panel_equals_forecast_of_the_long_frame() -> None:
     a = forecast(long, 5, methods=["auto", "sba"], level=[0.9])
     b = forecast_panel(Panel.from_long(long), 5, methods=["auto", "sba"], level=[0.9])
     pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.parametrize("order", [("croston", "sba", "adida", "imapa", "croston_opt", "tsb"),
+                                   ("imapa", "adida", "sba", "croston", "tsb", "croston_opt")])
+@pytest.mark.parametrize("conventions", ["zk", "statsforecast"])
+def test_one_call_equals_each_method_alone(order: tuple[str, ...], conventions: str) -> None:
+    # methods fitted in one call share work (Croston/SBA recursions, ADIDA/IMAPA top level): same numbers exactly
+    rng = np.random.default_rng(8)
+    n, t = 40, 60
+    y = ((rng.random((n, t)) < rng.uniform(0.05, 0.6, (n, 1))) * rng.poisson(2.0, (n, t))).astype(float)
+    df = pd.DataFrame({"unique_id": np.repeat(np.arange(n), t),
+                       "ds": np.tile(pd.date_range("2023-01-02", periods=t, freq="W-MON"), n), "y": y.ravel()})
+    together = forecast(df, 4, methods=list(order), conventions=conventions)
+    for m in order:
+        alone = forecast(df, 4, methods=[m], conventions=conventions)
+        np.testing.assert_array_equal(together[m].to_numpy(), alone[m].to_numpy())

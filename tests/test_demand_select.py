@@ -99,10 +99,64 @@ def test_default_loss_penalises_bias() -> None:
 
 def test_default_candidates() -> None:
     est = AutoSelect().fit(_intermittent(10, 40))
-    assert est.evaluation_ is not None and est.evaluation_.methods == ["ses", "tsb", "ses_0.1"]
-    assert set(est.choice_) <= {"ses", "tsb", "ses_0.1"}
+    assert est.evaluation_ is not None and est.evaluation_.methods == ["ses", "tsb", "ses_0.1", "mean"]
+    assert set(est.choice_) <= {"ses", "tsb", "ses_0.1", "mean"}
     f = est.predict(2)
     assert f.shape == (10, 2) and np.isfinite(f).all()
+
+
+def test_pooled_scores_by_hand() -> None:
+    # hand calculation: two candidates, three series of one class and band, 4 observed inner actuals each,
+    # prior weight 4. Scaled losses (floored at 0.01) -> log-relative losses per series:
+    #   series 0: (1, 2)   -> (0, ln 2);  series 1: (1, 4) -> (0, ln 4);  series 2: (3, 1) -> (ln 3, 0)
+    # class mean: (ln 3 / 3, (ln 2 + ln 4) / 3) = (0.3662, 0.6931); score = (4 own + 4 pool) / 8
+    from zk_forecast.demand.select import _pooled_scores
+
+    loss = np.array([[1.0, 1.0, 3.0], [2.0, 4.0, 1.0]])
+    got = _pooled_scores(loss, np.array(["smooth"] * 3, dtype=object), np.array([30, 30, 30]),
+                         np.array([4, 4, 4]), 4.0)
+    pool = np.array([np.log(3) / 3, (np.log(2) + np.log(4)) / 3])
+    own = np.array([[0.0, 0.0, np.log(3)], [np.log(2), np.log(4), 0.0]])
+    np.testing.assert_allclose(got, (own + pool[:, None]) / 2.0)
+    # series 2 keeps candidate 1: (ln 3 + 0.3662) / 2 = 0.732 against (0 + 0.6931) / 2 = 0.347
+    assert list(np.argmin(got, axis=0)) == [0, 0, 1]
+
+
+def test_short_histories_follow_their_class_long_ones_do_not() -> None:
+    y = _intermittent(60, 40)  # 28 periods before the first inner origin: short
+    own = AutoSelect(prior_origins=0.0).fit(y)
+    pooled = AutoSelect(prior_origins=1e9).fit(y)
+    res = pooled.evaluation_
+    assert res is not None
+    ok = np.isfinite(res.scale)
+    cls = adi_cv2_classes(y[:, : res.origins[0]])
+    for c in set(cls[ok]):
+        assert len(set(pooled.choice_[ok & (cls == c)])) == 1  # one choice per class (one length band here)
+    assert (own.choice_ != pooled.choice_).any()
+    # prior 0: the per-series choice (the least scaled loss of each series)
+    best = np.asarray(res.methods)[np.argmin(res.loss("mse_bias"), axis=0)]
+    assert (own.choice_[ok] == best[ok]).all()
+    # a long history (>= short_history periods before the first inner origin) ignores the prior
+    long_y = _intermittent(40, 80)
+    a = AutoSelect(prior_origins=0.0).fit(long_y).choice_
+    b = AutoSelect(prior_origins=1e9).fit(long_y).choice_
+    assert (a == b).all()
+    c = AutoSelect(prior_origins=1e9, short_history=100).fit(long_y).choice_
+    assert (a != c).any()
+
+
+def test_prior_origins_and_short_history_are_checked() -> None:
+    with pytest.raises(ZkValueError, match="prior_origins"):
+        AutoSelect(prior_origins=-1.0).fit(_intermittent(3, 30))
+    with pytest.raises(ZkValueError, match="short_history"):
+        AutoSelect(short_history=2.5).fit(_intermittent(3, 30))
+
+
+def adi_cv2_classes(y: np.ndarray) -> np.ndarray:
+    from zk_forecast.demand.classify import adi_cv2, sbc_category
+
+    st = adi_cv2(y)
+    return np.asarray(sbc_category(st["adi"], st["cv2"], st["n_demands"]), dtype=object)
 
 
 def test_obsolete_part_decays_toward_zero() -> None:

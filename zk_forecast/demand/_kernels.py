@@ -12,8 +12,9 @@ no reassociation, no fused multiply-add), so results agree bit for bit:
 * :func:`ses_last` - the SES forecast with given constants; :func:`ses_rows` - SES levels with fitted values;
 * :func:`croston_rows`, :func:`tsb_rows`, :func:`tsb_fitted_rows` - Croston's and TSB's recursions over each
   row of the time grid;
-* :func:`demand_csr`, :func:`bucket_csr`, :func:`row_demand_stats` - compressed sequences (demand sizes and
-  intervals, bucket sums) in CSR layout: values of sequence ``k`` in ``values[offsets[k]:offsets[k + 1]]``.
+* :func:`row_demand_stats` - demand counts and last demand of each row.
+
+Sequences laid end to end (CSR layout) keep the values of sequence ``k`` in ``values[offsets[k]:offsets[k + 1]]``.
 """
 
 from __future__ import annotations
@@ -208,7 +209,7 @@ def golden_ses_buckets(x, rows, ends, levels, counts, order, lower, upper, fc_ou
     """:func:`golden_ses` of bucket sums read straight from the time grid (nothing laid out in between).
 
     Sequence ``k``: the ``counts[k]`` (>= 1) complete buckets of ``levels[k]`` periods of row ``rows[k]`` ending
-    at ``ends[k]`` (exclusive), counted back from the end, each summed in period order (as :func:`bucket_csr`);
+    at ``ends[k]`` (exclusive), counted back from the end, each summed in period order;
     ``order`` sorts the sequences by ``counts``, longest first.
     """
     m = order.size
@@ -249,7 +250,7 @@ def golden_ses_buckets(x, rows, ends, levels, counts, order, lower, upper, fc_ou
 @numba.njit(cache=True)
 def golden_ses_demands(x, start, counts, order, lower, upper, fc_out, alpha_out):
     """:func:`golden_ses` of each row's demand sizes (sequence ``r``) and intervals (sequence ``n_rows + r``),
-    read straight from the time grid (as :func:`demand_csr`); ``order`` sorts them by ``counts`` of their row,
+    read straight from the time grid (the first interval counted from the row's start); ``order`` sorts them by ``counts`` of their row,
     longest first, and holds only sequences with at least one demand."""
     m = order.size
     if m == 0:
@@ -442,40 +443,6 @@ def row_demand_stats(x, start, counts_out, last_out):
                 last = t
         counts_out[r] = cnt
         last_out[r] = last
-
-
-@numba.njit(cache=True)
-def demand_csr(x, start, offsets, sizes, intervals):
-    """Demand sizes and intervals (the first counted from the series start) of each row, in CSR layout."""
-    n, t_end = x.shape
-    for r in range(n):
-        k = offsets[r]
-        prev = start[r] - 1
-        for t in range(start[r], t_end):
-            v = x[r, t]
-            if v > 0:
-                sizes[k] = v
-                intervals[k] = t - prev
-                prev = t
-                k += 1
-
-
-@numba.njit(cache=True)
-def bucket_csr(x, rows, ends, levels, offsets, values):
-    """Sums over complete buckets of ``levels[k]`` periods of row ``rows[k]`` ending at ``ends[k]`` (exclusive),
-    counted back from the end, each summed in period order; sequence ``k`` in CSR layout."""
-    for k in range(rows.size):
-        r = rows[k]
-        lv = levels[k]
-        o = offsets[k]
-        n = offsets[k + 1] - o
-        first = ends[k] - n * lv
-        for j in range(n):
-            c0 = first + j * lv
-            s = 0.0
-            for i in range(lv):
-                s += x[r, c0 + i]
-            values[o + j] = s
 
 
 @numba.njit(cache=True)

@@ -42,7 +42,7 @@ import pandas as pd
 
 from zk_forecast.calendar import normalize_freq
 from zk_forecast.demand import _kernels as _k
-from zk_forecast.demand.methods import CONVENTIONS
+from zk_forecast.demand.methods import CONVENTIONS, shared_work
 from zk_forecast.demand.models import ESTIMATORS, fresh_estimator
 from zk_forecast.errors import ZkTypeError, ZkValueError
 from zk_forecast.levels import check_levels, level_label, level_quantiles
@@ -341,8 +341,10 @@ def _run(y: np.ndarray, ids: np.ndarray, last: np.ndarray, h: int, estimators: l
         time_col: _period_dates((last[:, None] + np.arange(1, h + 1)[None, :]).ravel(), canonical),
     }
     zs = [NormalDist().inv_cdf(level_quantiles(lv)[1]) for lv in levels]
+    with shared_work():  # methods fitted to the same y share common work (same numbers)
+        for est in estimators:
+            est.fit(y, fitted=bool(levels))
     for est in estimators:
-        est.fit(y, fitted=bool(levels))
         point = np.asarray(est.predict(h), dtype=np.float64)
         out[est.alias] = point.ravel()
         if levels:

@@ -63,8 +63,12 @@ the numpy arithmetic operation for operation, so both paths give the same number
 from __future__ import annotations
 
 import math
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -83,6 +87,8 @@ __all__ = [
     "cost_target",
     "cost_value",
     "ses",
+    "shared_memo",
+    "shared_work",
 ]
 
 Conventions = Literal["zk", "statsforecast", "r"]
@@ -94,6 +100,39 @@ COSTS: tuple[str, ...] = ("mar", "msr", "mae", "mse")
 ALPHA_GRID: np.ndarray = np.array(
     [0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7, 0.9]
 )
+
+_SHARED: ContextVar[dict[int, tuple[Any, dict[Any, Any]]] | None] = ContextVar("zk_demand_shared", default=None)
+
+
+@contextmanager
+def shared_work() -> Iterator[None]:
+    """Within the block, methods fitted to the same array share the work they have in common.
+
+    :func:`~zk_forecast.demand.forecast.forecast` fits all its methods inside one block: Croston and SBA with the
+    same constant share their recursions, ADIDA and IMAPA the smoothing of the top aggregation level. The shared
+    values are the ones each method computes on its own (same operations), so results do not change. The memo
+    refers to the arrays it was filled from weakly (what was computed for an array that is gone is dropped) and
+    ends with the block.
+    """
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def shared_memo(x: np.ndarray) -> dict[Any, Any] | None:
+    """The memo of work done on ``x`` (this very array) inside :func:`shared_work`, or None outside it."""
+    memo = _SHARED.get()
+    if memo is None:
+        return None
+    entry = memo.get(id(x))
+    if entry is None or entry[0]() is not x:
+        for key in [k for k, (ref, _) in memo.items() if ref() is None]:  # arrays gone: their work too
+            del memo[key]
+        entry = (weakref.ref(x), {})
+        memo[id(x)] = entry
+    return entry[1]
 
 
 

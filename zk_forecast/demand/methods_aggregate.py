@@ -27,6 +27,7 @@ from zk_forecast.demand.methods import (
     mask_fitted,
     no_history,
     prepare,
+    shared_memo,
 )
 from zk_forecast.errors import ZkValueError
 
@@ -125,7 +126,9 @@ def adida(
         level_last = np.full(n_series, int(aggregation_level), dtype=np.int64)
     fc = np.zeros(n_series)
     rows = np.nonzero(has)[0]
-    fc[rows] = _aggregate_forecast(x, start, rows, np.full(rows.size, n_periods), level_last[rows])
+    shared = _top_level_rates(x, start, level_last) if aggregation_level is None else None
+    fc[rows] = shared[rows] if shared is not None else _aggregate_forecast(
+        x, start, rows, np.full(rows.size, n_periods), level_last[rows])
     fc = no_history(fc, start, n_periods)
     fit = None
     if fitted:
@@ -141,15 +144,37 @@ def adida(
     return MethodResult(fc, fit, {"aggregation_level": np.where(has, level_last, 1)})
 
 
+def _top_level_rates(x: np.ndarray, start: np.ndarray, levels: np.ndarray) -> np.ndarray | None:
+    """ADIDA's rates of the whole series at ``levels`` (one per row), when IMAPA computed them for the same ``x``
+    and levels inside :func:`~zk_forecast.demand.methods.shared_work`; else None (and they are computed and kept
+    when a memo is open)."""
+    memo = shared_memo(x)
+    if memo is None:
+        return None
+    got = memo.get("top_level_rates")
+    if got is not None and np.array_equal(got[0], levels):
+        return np.asarray(got[1])
+    rows = np.nonzero(_final_mean_interval(x, start)[1] > 0)[0]
+    rates = np.full(x.shape[0], np.nan)
+    rates[rows] = _aggregate_forecast(x, start, rows, np.full(rows.size, x.shape[1]), levels[rows])
+    memo["top_level_rates"] = (levels, rates)
+    return rates
+
+
 def _imapa_rates(
-    x: np.ndarray, start: np.ndarray, rows: np.ndarray, ends: np.ndarray, max_levels: np.ndarray
+    x: np.ndarray, start: np.ndarray, rows: np.ndarray, ends: np.ndarray, max_levels: np.ndarray,
+    top: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Mean over levels 1..max_levels of the ADIDA rates from periods before ``ends``."""
-    reps = np.repeat(np.arange(rows.size), max_levels)
-    lv = np.arange(reps.size) - np.repeat(np.cumsum(max_levels) - max_levels, max_levels) + 1
+    """Mean over levels 1..max_levels of the ADIDA rates from periods before ``ends``; ``top`` (given): the
+    rates at ``max_levels`` already computed, added last as they would be."""
+    below = max_levels - (0 if top is None else 1)
+    reps = np.repeat(np.arange(rows.size), below)
+    lv = np.arange(reps.size) - np.repeat(np.cumsum(below) - below, below) + 1
     rates = _aggregate_forecast(x, start, rows[reps], ends[reps], lv)
     total = np.zeros(rows.size)
     np.add.at(total, reps, rates)
+    if top is not None:
+        total += top
     return total / max_levels
 
 
@@ -174,7 +199,9 @@ def imapa(y: object, *, conventions: str = "zk", fitted: bool = True) -> MethodR
     max_level = _level_of(mean_last, half_even=True)
     fc = np.zeros(n_series)
     rows = np.nonzero(has)[0]
-    fc[rows] = _imapa_rates(x, start, rows, np.full(rows.size, n_periods), max_level[rows])
+    shared = _top_level_rates(x, start, max_level)
+    fc[rows] = _imapa_rates(x, start, rows, np.full(rows.size, n_periods), max_level[rows],
+                            None if shared is None else shared[rows])
     fc = no_history(fc, start, n_periods)
     fit = None
     if fitted:

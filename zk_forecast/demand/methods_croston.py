@@ -30,6 +30,7 @@ from zk_forecast.demand.methods import (
     no_history,
     prepare,
     rolling_ses_ragged,
+    shared_memo,
 )
 from zk_forecast.errors import ZkValueError
 
@@ -179,8 +180,16 @@ def croston(
         if sf:
             _single_demand(x, start, z, p)
     else:
-        z, p, fit = np.empty(n_series), np.empty(n_series), None
-        _k.croston_rows(x, start, ad, ap, sf, z, p)
+        memo = shared_memo(x)
+        key = ("croston_rows", float(alpha_d), float(ap[0]) if n_series else 0.0, sf)
+        if memo is not None and key in memo:
+            z, p = memo[key]
+        else:
+            z, p = np.empty(n_series), np.empty(n_series)
+            _k.croston_rows(x, start, ad, ap, sf, z, p)
+            if memo is not None:
+                memo[key] = (z, p)
+        fit = None
     fc, fit = _finish(z, p, factor, start, n_periods, fit)
     return MethodResult(fc, fit, {"alpha_d": ad, "alpha_p": ap})
 

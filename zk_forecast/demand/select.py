@@ -29,7 +29,27 @@ Selection (``AutoSelect``)
 ``select="series"`` picks per series the candidate with the least ``loss``; ``"class"`` picks per Syntetos-Boylan-
 Croston class (:func:`~zk_forecast.demand.classify.sbc_category`) the candidate with the least mean scaled loss;
 ``"global"`` one candidate for all. ``"series"`` can shrink each series' losses toward its class's
-(``shrinkage``). Ties (e.g. all forecasts exact) go to the earlier candidate in the list.
+(``shrinkage``), and shrinks those of short histories toward the pooled validation of their class (next
+section). Ties (e.g. all forecasts exact) go to the earlier candidate in the list.
+
+Short histories
+---------------
+A dozen inner origins of a short series say little about which candidate will do best; the series of the same
+kind say more together. A series with fewer than ``short_history`` (48) periods before its first inner origin
+(and a positive in-sample mean) is scored per candidate ``j`` by
+
+    score_j = (n · r_j + m · R_j) / (n + m),
+
+* ``r_j = ln max(L_j, 0.01) - min_k ln max(L_k, 0.01)``: its own scaled ``loss`` relative to its best candidate's,
+  on a log scale (scale-free, so that a few series with huge scaled losses do not decide for all);
+* ``R_j``: the mean of ``r_j`` over the short series of its pool (the pooled validation of all those series): its
+  Syntetos-Boylan-Croston class of the history before the first inner origin × history-length band (< 12,
+  12-23, 24-47 periods before the first inner origin);
+* ``n``: its observed inner actuals (the evidence of its own losses), ``m = prior_origins`` (32) the weight of the
+  pool in the same unit.
+
+With few inner origins the class decides; with twelve the own losses weigh 12/44. Longer histories keep the
+per-series choice (the pooling made the MAN weekly benchmark worse, see below). ``prior_origins=0`` turns it off.
 
 Why the defaults are what they are
 ----------------------------------
@@ -42,9 +62,9 @@ candidates had a mean scaled bias of -0.19 and -0.74, worse than any single meth
   candidate has to be unbiased over the inner origins as well as close, which judges the demand *rate* rather than
   period-by-period hits (compare the rate-based costs of Kourentzes 2014);
 * the default candidates are only SES with an optimised ``alpha``, SES with ``alpha=0.1`` (label ``"ses_0.1"``:
-  slow and unbiased where the optimised one chases recent zeros) and TSB (0.1, 0.1): the Croston family (SBA,
-  optimised Croston), the historic mean and the aggregation methods rarely win out of sample and, being many, add
-  selection noise.
+  slow and unbiased where the optimised one chases recent zeros), TSB (0.1, 0.1) and the long-run mean
+  (``"mean"``, where a short history's level is best estimated by all of it): the Croston family (SBA, optimised
+  Croston) and the aggregation methods rarely win out of sample and, being many, add selection noise.
 
 With these (h=1, 12 outer origins, relative RMSE = geometric mean of RMSE / RMSE of statsforecast's CrostonSBA):
 carparts ``auto`` 0.642 with mean scaled bias -0.071 (best statsforecast model SES 0.648 / -0.119, TSB 0.771 /
@@ -86,12 +106,19 @@ __all__ = [
 ]
 
 #: Candidates of :class:`AutoSelect` by default ("seasonal" is added when ``groups`` are given); see the module notes.
-DEFAULT_CANDIDATES: tuple[Any, ...] = ("ses", "tsb", SES(alpha=0.1, alias="ses_0.1"))
+DEFAULT_CANDIDATES: tuple[Any, ...] = ("ses", "tsb", SES(alpha=0.1, alias="ses_0.1"), "mean")
 #: Losses a selection can minimise (``mse_bias`` = MSE + ``bias_weight`` · bias²).
 LOSSES: tuple[str, ...] = ("mse_bias", "mse", "mae", "abs_bias")
 #: Weight of the squared bias in the ``mse_bias`` loss by default [-].
 DEFAULT_BIAS_WEIGHT = 8.0
 _SELECT = ("series", "class", "global")
+#: Pooled selection for short histories: prior weight of the class's choice [inner origins], history length below
+#: which it applies [periods before the first inner origin], and the floor of the scaled losses compared [-].
+DEFAULT_PRIOR_ORIGINS = 32.0
+DEFAULT_SHORT_HISTORY = 48
+_LOSS_FLOOR = 1e-2
+#: Upper edges of the history-length bands that split each SBC class for pooling [periods].
+_LENGTH_BANDS = (12, 24)
 
 
 def _is_int(v: Any, lo: int) -> bool:
@@ -159,6 +186,8 @@ class RollingOriginResult:
         Unscaled losses [units² per period², units per period, units per period]; bias = mean(forecast - actual).
     forecasts : numpy.ndarray, shape (n_methods, n_series, n_origins, h)
         The forecasts [units per period].
+    n_actual : numpy.ndarray of int, shape (n_series,) or None
+        Observed actual values the losses average over, per series [-].
     """
 
     methods: list[str]
@@ -169,6 +198,7 @@ class RollingOriginResult:
     mae: np.ndarray
     bias: np.ndarray
     forecasts: np.ndarray
+    n_actual: np.ndarray | None = None
 
     @property
     def smse(self) -> np.ndarray:
@@ -309,7 +339,8 @@ def rolling_origin(
         mse = np.where(cnt > 0, (e0 * e0).sum(axis=(2, 3)) / cnt, np.nan)
         mae = np.where(cnt > 0, np.abs(e0).sum(axis=(2, 3)) / cnt, np.nan)
         bias = np.where(cnt > 0, e0.sum(axis=(2, 3)) / cnt, np.nan)
-    return RollingOriginResult(labels, origins, int(h), scale, mse, mae, bias, fc)
+    n_actual = (~np.isnan(actual)).sum(axis=(1, 2))
+    return RollingOriginResult(labels, origins, int(h), scale, mse, mae, bias, fc, n_actual)
 
 
 def _one_step_pass(est: Any, a: np.ndarray, first_origin: int) -> np.ndarray | None:
@@ -428,7 +459,14 @@ class AutoSelect(BaseEstimator):
     shrinkage : float, default 0.0
         ``"series"`` only: each series' scaled losses become ``(L_i + shrinkage · L_class) / (1 + shrinkage)``
         with ``L_class`` the mean over its SBC class [-]; 0 = pure per-series choice (the default: on the
-        carparts and MAN benchmarks shrinking toward the class made the choice worse).
+        carparts and MAN benchmarks shrinking toward the class made the choice worse). Applies to the series with
+        a long history; short ones follow ``prior_origins``.
+    prior_origins : float, default 32.0
+        ``"series"`` only: for a series with fewer than ``short_history`` periods before the first inner origin,
+        the weight of its class's pooled validation against its own ``n`` inner origins [inner origins] (module
+        notes, "Short histories"); 0 = its own losses alone, as for long histories.
+    short_history : int, default 48
+        History length below which ``prior_origins`` applies [periods before the first inner origin].
     combine : int, default 1
         Forecast with the mean of the ``combine`` best candidates of each series (1 = the best alone).
     default : str or estimator, default "sba"
@@ -484,6 +522,8 @@ class AutoSelect(BaseEstimator):
         conventions: str = "zk",
         alias: str = "auto",
         refit: bool = True,
+        prior_origins: float = DEFAULT_PRIOR_ORIGINS,
+        short_history: int = DEFAULT_SHORT_HISTORY,
     ) -> None:
         self.candidates = candidates
         self.h = h
@@ -501,6 +541,8 @@ class AutoSelect(BaseEstimator):
         self.conventions = conventions
         self.alias = alias
         self.refit = refit
+        self.prior_origins = prior_origins
+        self.short_history = short_history
 
     choice_: np.ndarray
     chosen_: np.ndarray
@@ -555,6 +597,13 @@ class AutoSelect(BaseEstimator):
             raise ZkValueError(f"The 'bias_weight' parameter must be a float >= 0 [-]. Got {bw!r} instead.")
         if not isinstance(self.shrinkage, numbers.Real) or isinstance(self.shrinkage, bool) or self.shrinkage < 0:
             raise ZkValueError(f"The 'shrinkage' parameter must be a float >= 0 [-]. Got {self.shrinkage!r} instead.")
+        po = self.prior_origins
+        if not isinstance(po, numbers.Real) or isinstance(po, bool) or not np.isfinite(po) or po < 0:
+            raise ZkValueError(f"The 'prior_origins' parameter must be a float >= 0 [inner origins]. Got {po!r} "
+                               "instead; 0 turns the pooled choice for short histories off.")
+        if not _is_int(self.short_history, 0):
+            raise ZkValueError(f"The 'short_history' parameter must be an int >= 0 [periods]. Got "
+                               f"{self.short_history!r} instead.")
         a = _as_2d(y)
         n, t = a.shape
         cands = self._candidates()
@@ -582,7 +631,10 @@ class AutoSelect(BaseEstimator):
             self.n_origins_ = int(res.origins.size)
             cls = _sbc(a[:, : res.origins[0]])
             self.report_ = evaluation_report(a, result=res, classes=cls)
-            choice = self._choose(res, cls, labels)
+            observed = ~np.isnan(a)
+            start = np.where(observed.any(axis=1), observed.argmax(axis=1), t)
+            history = np.maximum(int(res.origins[0]) - start, 0)
+            choice = self._choose(res, cls, labels, history)
             by_label = dict(zip(labels, cands))
         self.choice_ = choice[:, 0]
         self.chosen_ = choice
@@ -606,7 +658,8 @@ class AutoSelect(BaseEstimator):
         self.n_series_ = n
         return self
 
-    def _choose(self, res: RollingOriginResult, cls: np.ndarray, labels: list[str]) -> np.ndarray:
+    def _choose(self, res: RollingOriginResult, cls: np.ndarray, labels: list[str],
+                history: np.ndarray) -> np.ndarray:
         loss = res.loss(self.loss, scaled=True, bias_weight=self.bias_weight)
         raw = res.loss(self.loss, scaled=False, bias_weight=self.bias_weight)
         n = loss.shape[1]
@@ -631,6 +684,10 @@ class AutoSelect(BaseEstimator):
             # series without a scale (zero in-sample mean): their own unscaled loss decides
             no_scale = ~ok & np.isfinite(raw).any(axis=0)
             score[:, no_scale] = raw[:, no_scale]
+            short = ok & (history < int(self.short_history))
+            if float(self.prior_origins) > 0 and short.any() and res.n_actual is not None:
+                score[:, short] = _pooled_scores(loss[:, short], cls[short], history[short],
+                                                 res.n_actual[short], float(self.prior_origins))
         score = np.where(np.isnan(score), big, score)
         k = min(int(self.combine), len(labels))
         order = np.argsort(score, axis=0, kind="stable")[:k].T  # (n, k), best first
@@ -648,6 +705,33 @@ class AutoSelect(BaseEstimator):
             p = np.asarray(est.predict(int(h)), dtype=np.float64)
             out[rows] += (p[rows] if pooled else p) / k
         return out
+
+
+def _pooled_scores(loss: np.ndarray, cls: np.ndarray, history: np.ndarray, n_actual: np.ndarray,
+                   prior: float) -> np.ndarray:
+    """Scores of short-history series: own log-relative loss shrunk toward its class's mean (module notes).
+
+    ``loss`` (n_methods, n_short) scaled losses of series with a scale; ``cls`` their SBC class, ``history``
+    their periods before the first inner origin, ``n_actual`` their observed inner actuals.
+    """
+    floored = np.maximum(np.where(np.isnan(loss), np.inf, loss), _LOSS_FLOOR)
+    with np.errstate(invalid="ignore"):
+        rel = np.log(floored) - np.log(floored.min(axis=0, keepdims=True))
+    rel = np.where(np.isfinite(rel), rel, np.nan)
+    band = np.searchsorted(np.asarray(_LENGTH_BANDS), history, side="right")
+    key = pd.factorize(pd.Series(cls.astype(str)) + "|" + pd.Series(band.astype(str)))[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        overall = np.nanmean(rel, axis=1)
+        pool = np.empty_like(rel)
+        for k in np.unique(key):
+            sel = key == k
+            mean_k = np.nanmean(rel[:, sel], axis=1)
+            filled = np.asarray(np.where(np.isnan(mean_k), overall, mean_k), dtype=np.float64)
+            pool[:, sel] = filled[:, None]
+    pool = np.where(np.isnan(pool), 0.0, pool)
+    n = n_actual.astype(np.float64)[None, :]
+    return np.where(np.isnan(rel), np.inf, (n * np.nan_to_num(rel) + prior * pool) / (n + prior))
 
 
 def auto_method(y: Any, *, conventions: str = "zk") -> AutoSelect:
