@@ -271,3 +271,22 @@ def test_widening_measures_level_drift_and_raises_stock() -> None:
     assert b.attrs["widening"] == 0.3 and a.attrs["widening"] == 0.0
     with pytest.raises(ZkValueError, match="widen"):
         plan(long, items, widen="sometimes")
+
+
+def test_evaluate_levels_reproduces_the_plan(ten: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    from zk_forecast.inventory.plan import evaluate_levels
+
+    long, items = ten
+    for obj in ("item", "system"):
+        pol = plan(long, items, fill_rate=0.93, objective=obj)
+        ev = evaluate_levels(long, items, pol["order_up_to"], pol["reorder_point"])
+        stocked = (pol["order_up_to"] > 0).to_numpy()
+        np.testing.assert_allclose(ev["expected_fill_rate"].to_numpy()[stocked],
+                                   pol["expected_fill_rate"].to_numpy()[stocked], atol=1e-9)
+        np.testing.assert_allclose(ev["expected_on_hand_value"].to_numpy()[stocked],
+                                   pol["expected_on_hand_value"].to_numpy()[stocked], rtol=1e-9, atol=1e-9)
+        assert ev.attrs["groups"]["expected_fill_rate"].iloc[0] == pytest.approx(
+            pol.attrs["groups"]["expected_fill_rate"].iloc[0], abs=1e-9)
+    # today's stock as a Series over part of the items: the others hold nothing
+    ev = evaluate_levels(long, items, pd.Series({"i0": 2, "i3": 5}))
+    assert ev.loc["i1", "order_up_to"] == 0 and ev.loc["i3", "expected_fill_rate"] > 0

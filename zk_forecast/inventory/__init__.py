@@ -29,7 +29,7 @@ from zk_forecast.inventory.loaners import (
     time_varying_load,
 )
 from zk_forecast.inventory.network import metric_delay, plan_network
-from zk_forecast.inventory.plan import lead_time_from_receipts, plan, plan_files
+from zk_forecast.inventory.plan import evaluate_levels, lead_time_from_receipts, plan, plan_files
 from zk_forecast.inventory.policy import (
     base_stock_fill_rate,
     critical_ratio,
@@ -63,6 +63,7 @@ __all__ = [
     "budget_curve",
     "level_widening",
     "erlang_b",
+    "evaluate_levels",
     "late_repairs",
     "loaner_pool",
     "pool_probabilities",

@@ -27,7 +27,7 @@ Items without history (``basis``)
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,15 +40,19 @@ from zk_forecast.demand.panel import Panel
 from zk_forecast.errors import ZkValueError
 from zk_forecast.inventory.calibrate import apply_widening, level_widening
 from zk_forecast.inventory.policy import (
+    add_undershoot,
+    base_stock_fill_rate,
     compound_mixture_pmfs,
     critical_ratio,
+    expected_on_hand,
     mix_lead_times,
     order_quantity,
     reorder_policy,
+    undershoot_pmf,
 )
 from zk_forecast.inventory.system import LevelTables, allocate, check_targets, level_tables
 
-__all__ = ["lead_time_from_receipts", "plan", "plan_files", "read_table", "system_tables"]
+__all__ = ["evaluate_levels", "lead_time_from_receipts", "plan", "plan_files", "read_table", "system_tables"]
 
 _SERVICES = ("fill_rate", "cycle", "cost", "on_time")
 _GROUP_CELLS = 1 << 22  # pmf cells per group of series fitted together (32 MB per pmf)
@@ -217,6 +221,9 @@ class _Items:
     promise: np.ndarray | None
     group: np.ndarray       # group code per item (0..G-1)
     groups: pd.Index        # group names
+
+    def _replace_target(self, target: np.ndarray) -> _Items:
+        return replace(self, target=target)
 
 
 @dataclass
@@ -775,6 +782,80 @@ def _group_summary(out: pd.DataFrame, it: _Items, mu: np.ndarray, reached: np.nd
                          "items": np.bincount(g, minlength=G),
                          "mean_demand": dem / R, "reached": reached},
                         index=it.groups)
+
+
+def evaluate_levels(history: pd.DataFrame | Panel, items: pd.DataFrame, order_up_to: Any,
+                    reorder_point: Any = None, review_period: int = 1, **settings: Any) -> pd.DataFrame:
+    """Expected service and on-hand value of given levels (e.g. today's stock) on the plan's distributions.
+
+    Parameters
+    ----------
+    history, items
+        As :func:`plan` takes them (``items`` needs ``unit_cost``; ``group`` is used when present).
+    order_up_to : array-like or pandas.Series, shape (n_items,)
+        ``S`` per item [units] (a Series is aligned on ``items.index``; missing items get 0), e.g. the current
+        inventory position (on hand + on order - backorders) as the level a planner holds today.
+    reorder_point : array-like or pandas.Series, optional
+        ``s`` per item [units]; default ``S - Q`` with the plan's lot size ``Q``.
+    review_period : int, default 1
+        ``R`` [periods].
+    **settings
+        As :func:`plan` (``method``, ``half_life``, ``level_block``, ``receipts``, ``prior``, ``freq``, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed as ``items``: ``order_up_to``, ``reorder_point`` [units], ``expected_fill_rate`` [probability],
+        ``expected_on_hand`` [units], ``expected_on_hand_value`` [CNY], ``group``; ``attrs["groups"]`` as
+        :func:`plan`'s (target NaN). Items without a demand estimate get NaN service.
+    """
+    freq = settings.pop("freq", "W-MON")
+    kw = {k: settings.pop(k) for k in ("receipts", "prior", "min_receipts", "window") if k in settings}
+    method = settings.pop("method", "fitted")
+    half_life = settings.pop("half_life", 52)
+    level_block = settings.pop("level_block", 13)
+    random_state = settings.pop("random_state", 0)
+    if settings:
+        raise ZkValueError(f"evaluate_levels got unknown settings {sorted(settings)}; it takes plan()'s.")
+    _check_settings("fill_rate", "system", review_period, half_life, level_block, kw.get("window"))
+    R = int(review_period)
+    it = _check_items(items, 0.5, "fill_rate", "system", R)
+    items = items.copy()
+    items.index = items.index.astype(str)
+    n = len(items)
+
+    def per_item(v: Any, name: str) -> np.ndarray:
+        if isinstance(v, pd.Series):
+            v = v.set_axis(v.index.astype(str)).reindex(items.index).fillna(0)
+        a = np.broadcast_to(np.asarray(v, dtype=np.float64), (n,))
+        if np.any(~np.isfinite(a)) or np.any(a != np.rint(a)):
+            raise ZkValueError(f"{name} must be whole units per item; round it first.")
+        return a.astype(np.int64)
+
+    S = per_item(order_up_to, "order_up_to")
+    dem, lt_pmf, _, lt_shown, rate, _, use_prior, mean_d, Q = _prepare(
+        history, items, it, R, freq=freq, window=kw.get("window"), receipts=kw.get("receipts"),
+        prior=kw.get("prior"), min_receipts=kw.get("min_receipts", 5))
+    s = S - Q if reorder_point is None else per_item(reorder_point, "reorder_point")
+    q = np.maximum(S - s, 1)
+    fr = np.full(n, np.nan)
+    oh = np.maximum(S, 0).astype(np.float64)
+    weight = np.zeros(n)
+    fit_kw: dict[str, Any] = {"method": method, "half_life": half_life, "level_block": level_block,
+                              "random_state": random_state, "widen": 0.0}
+    for rows, a, b, f, _ in _all_batches(dem, it, lt_pmf, rate, use_prior, R, fit_kw):
+        J = undershoot_pmf(f, q[rows])
+        A, B = add_undershoot(a, J), add_undershoot(b, J)
+        weight[rows] = f @ np.arange(f.shape[1], dtype=np.float64)
+        fr[rows] = base_stock_fill_rate(A, B, weight[rows], np.maximum(S[rows], 0))
+        oh[rows] = expected_on_hand(A, np.maximum(S[rows], 0))
+    out = pd.DataFrame({"order_up_to": S, "reorder_point": s, "expected_fill_rate": fr, "expected_on_hand": oh,
+                        "expected_on_hand_value": oh * it.cost, "mean_demand": mean_d, "lead_time": lt_shown,
+                        "group": np.asarray(it.groups)[it.group]}, index=it.index)
+    out.index.name = "unique_id"
+    out.attrs["groups"] = _group_summary(out, it._replace_target(np.full(n, np.nan)), weight,
+                                         np.ones(len(it.groups), dtype=bool), R)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- files
