@@ -86,6 +86,7 @@ __all__ = [
     "prepare",
     "cost_target",
     "cost_value",
+    "demand_stats",
     "ses",
     "shared_memo",
     "shared_work",
@@ -119,6 +120,21 @@ def shared_work() -> Iterator[None]:
         yield
     finally:
         _SHARED.reset(token)
+
+
+def demand_stats(x: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Number of demands of each row and the index of its last demand (-1 without demand); computed once per
+    array inside :func:`shared_work`. The arrays are shared: do not modify them."""
+    memo = shared_memo(x)
+    if memo is not None and "demand_stats" in memo:
+        got: tuple[np.ndarray, np.ndarray] = memo["demand_stats"]
+        return got
+    counts = np.empty(x.shape[0], dtype=np.int64)
+    last = np.empty(x.shape[0], dtype=np.int64)
+    _k.row_demand_stats(x, start, counts, last)
+    if memo is not None:
+        memo["demand_stats"] = (counts, last)
+    return counts, last
 
 
 def shared_memo(x: np.ndarray) -> dict[Any, Any] | None:

@@ -24,6 +24,7 @@ from zk_forecast.demand import _kernels as _k
 from zk_forecast.demand.methods import (
     MethodResult,
     check_conventions,
+    demand_stats,
     mask_fitted,
     no_history,
     prepare,
@@ -58,9 +59,7 @@ def _aggregate_forecast(
 
 def _final_mean_interval(x: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean inter-demand interval [periods] over the whole series (NaN without demand), and the demand counts."""
-    counts = np.empty(x.shape[0], dtype=np.int64)
-    last = np.empty(x.shape[0], dtype=np.int64)
-    _k.row_demand_stats(x, start, counts, last)
+    counts, last = demand_stats(x, start)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = (last - start + 1).astype(np.float64) / counts.astype(np.float64)
     return mean, counts

@@ -26,6 +26,7 @@ from zk_forecast.demand.methods import (
     check_conventions,
     cost_target,
     cost_value,
+    demand_stats,
     mask_fitted,
     no_history,
     prepare,
@@ -196,9 +197,7 @@ def croston(
 
 def _single_demand(x: np.ndarray, start: np.ndarray, z: np.ndarray, p: np.ndarray | None) -> None:
     """statsforecast conventions: a series with one demand keeps it (and its interval) unsmoothed (in place)."""
-    counts = np.empty(x.shape[0], dtype=np.int64)
-    last = np.empty(x.shape[0], dtype=np.int64)
-    _k.row_demand_stats(x, start, counts, last)
+    counts, last = demand_stats(x, start)
     one = np.nonzero(counts == 1)[0]
     z[one] = x[one, last[one]]
     if p is not None:
@@ -278,9 +277,7 @@ def croston_optimized(
         fit = None if fz is None or fp is None else factor[:, None] * fz / fp
         fc, fit = _finish(z, p, factor, start, n_periods, fit)
         return MethodResult(fc, fit, {"alpha_d": ad, "alpha_p": ap})
-    counts = np.empty(n_series, dtype=np.int64)
-    last = np.empty(n_series, dtype=np.int64)
-    _k.row_demand_stats(x, start, counts, last)
+    counts, _ = demand_stats(x, start)
     # sizes (sequences 0..n-1) and intervals (n..2n-1) searched together, read straight from x
     f = np.zeros(2 * n_series)
     a = np.full(2 * n_series, 0.2)
