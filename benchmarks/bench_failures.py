@@ -220,9 +220,10 @@ def bench_installed_base(args: argparse.Namespace) -> None:
         pending = ft[~ft["ticket_id"].isin(rep["ticket_id"])].assign(model=lambda d: d["serial_no"].map(model_of))
         pend_rows = [(p, dep, q) for m, c, dep in zip(pending["model"], pending["component"], pending["depot_id"])
                      for p, q in comp_parts.get((m, c), [])]
-        pend = (pd.DataFrame(pend_rows, columns=["part_no", "depot_id", "quantity"])
-                .groupby(["part_no", "depot_id"])["quantity"].sum() if pend_rows else pd.Series(dtype=float))
-        needed = linked.astype(float).add(pend, fill_value=0.0)
+        needed = linked.astype(float)
+        if pend_rows:  # failures whose parts were still on order when the data end
+            pend = pd.DataFrame(pend_rows, columns=["part_no", "depot_id", "quantity"])
+            needed = needed.add(pend.groupby(["part_no", "depot_id"])["quantity"].sum(), fill_value=0.0)
         prev = rep[(rep["issued_on"] >= o - pd.Timedelta(weeks=52)) & (rep["issued_on"] < e - pd.Timedelta(weeks=52))]
         naive = prev.groupby(["part_no", "depot_id"])["quantity"].sum().astype(float)
         frame = preds["zk_forecast"].join(preds["plug_in"]["installed_base"].rename("plug_in"), how="outer")

@@ -107,15 +107,20 @@ def test_false_alarms_on_unplanted_groups(world: dict) -> None:
 
 
 def test_installed_base_forecast_of_the_last_26_weeks(world: dict) -> None:
-    """Fitted on the tickets before 2026-05-04 only; compared with the repair issues of the 26 weeks after.
+    """Fitted on the tickets before 2026-05-04 only; compared with the parts the failures of the 26 weeks after
+    needed: their repair issues, and for the failures whose parts were still on order when the data end (harvest
+    orders wait for the supplier's lead time), their bill of materials. Repair issues by issue date in the window
+    fall short of that by 116 units (9 %): the forecast says when parts are needed, not when an order arrives.
 
     Total: given the parameters, units are compound Poisson, var = sum over parts of qty * expected units
-    (each failure issues qty units). The forecast total must be within 3 such sd plus 10 % (parameter and usage
-    uncertainty, and repair parts issued after the failure's week) of the actual total.
+    (each failure issues qty units). The forecast total must be within 3 such sd plus 5 % (parameter and usage
+    uncertainty) of the needed total, and stay above the issues by date.
     Intervals: for parts with >= 10 expected units the 90% intervals of the 26-week totals should cover about
-    90%; with ~55 parts, Binomial sd = sqrt(0.09 / 55) = 0.04, so at least 0.75 (3.7 sd below 0.90).
-    Measured on the demo (seed 7): forecast 1435 units, actual 1260 (+14 %, 1.8 Poisson sd); coverage 0.85 of 55
-    parts with >= 5 expected units."""
+    90%; with ~30 parts, Binomial sd = sqrt(0.09 / 30) = 0.055, so at least 0.75 (2.7 sd below 0.90).
+    Measured on the demo (seed 7): forecast 1411 units (bias-corrected point; the plug-in point gave 1435),
+    needed 1376 (+2.6 %, 0.4 Poisson sd), issued by date 1260; coverage 0.93 of 55 parts with >= 5 expected units
+    (``benchmarks/bench_failures.py --what installed_base`` prints this per depot and part class for four
+    origins)."""
     machines, cp = world["machines"], world["component_parts"]
     lives = build_lives(world["tickets"], machines, cp, as_of=BACKTEST_AS_OF)
     sold = machines[machines["sale_date"] >= BACKTEST_AS_OF]
@@ -125,13 +130,21 @@ def test_installed_base_forecast_of_the_last_26_weeks(world: dict) -> None:
     fc = InstalledBaseForecaster(level=(0.9,), n_draws=40, n_rep=25).fit(lives, machines, cp)
     tot = fc.predict_totals(26, future_sales=sales)
     issues = world["part_issues"]
-    actual = issues[(issues["kind"] == "repair") & (issues["issued_on"] >= BACKTEST_AS_OF)].groupby(
-        "part_no")["quantity"].sum().astype(float)
+    repair = issues[issues["kind"] == "repair"]
+    tickets = world["tickets"]
+    failed = tickets[(tickets["kind"] == "failure") & (tickets["reported_at"] >= BACKTEST_AS_OF)]
+    issued_for = repair[repair["ticket_id"].isin(failed["ticket_id"])].groupby("part_no")["quantity"].sum()
+    pending = failed[~failed["ticket_id"].isin(repair["ticket_id"])].merge(machines[["serial_no", "model"]],
+                                                                          on="serial_no")
+    on_order = pending.merge(cp, on=["model", "component"]).groupby("part_no")["qty_per_replacement"].sum()
+    actual = issued_for.astype(float).add(on_order.astype(float), fill_value=0.0)
+    by_date = repair[repair["issued_on"] >= BACKTEST_AS_OF]["quantity"].sum()
     both = tot.join(actual.rename("actual"), how="outer").fillna(0.0)
     qty = cp.groupby("part_no")["qty_per_replacement"].max().astype(float)
     sd = float(np.sqrt((both["installed_base"] * qty.reindex(both.index).fillna(1.0)).sum()))
     pred, act = both["installed_base"].sum(), both["actual"].sum()
-    assert abs(pred - act) <= 3 * sd + 0.10 * act, (pred, act, sd)
+    assert abs(pred - act) <= 3 * sd + 0.05 * act, (pred, act, sd)
+    assert by_date < act and pred > by_date
     big = both[both["installed_base"] >= 10]
     covered = (big["installed_base-lo-90"] <= big["actual"]) & (big["actual"] <= big["installed_base-hi-90"])
     assert len(big) >= 30 and covered.mean() >= 0.75, (len(big), covered.mean())
