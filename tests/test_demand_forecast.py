@@ -102,7 +102,8 @@ def test_extra_columns_error_or_ignored() -> None:
     df = _df().assign(depot_id="YC", price=1.0)
     with pytest.raises(ZkValueError, match=r"extra column\(s\) \['depot_id', 'price'\]"):
         forecast(df, 1, methods=["sba"])
-    pd.testing.assert_frame_equal(forecast(df, 1, methods=["sba"], ignore_extra=True), forecast(_df(), 1, methods=["sba"]))
+    pd.testing.assert_frame_equal(forecast(df, 1, methods=["sba"], ignore_extra=True),
+                                  forecast(_df(), 1, methods=["sba"]))
 
 
 def test_auto_is_served_by_the_selection_module() -> None:

@@ -250,8 +250,8 @@ def golden_ses_buckets(x, rows, ends, levels, counts, order, lower, upper, fc_ou
 @numba.njit(cache=True)
 def golden_ses_demands(x, start, counts, order, lower, upper, fc_out, alpha_out):
     """:func:`golden_ses` of each row's demand sizes (sequence ``r``) and intervals (sequence ``n_rows + r``),
-    read straight from the time grid (the first interval counted from the row's start); ``order`` sorts them by ``counts`` of their row,
-    longest first, and holds only sequences with at least one demand."""
+    read straight from the time grid (the first interval counted from the row's start); ``order`` sorts them by
+    ``counts`` of their row, longest first, and holds only sequences with at least one demand."""
     m = order.size
     if m == 0:
         return

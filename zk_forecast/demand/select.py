@@ -57,8 +57,9 @@ default run are never seen) and the same 12-origin protocol run on what remained
 weight ``m`` in {0, 16, 32, 64, all weight on the class}: on the short windows (carparts cut to 24 and 36 months
 and in full, MAN cut to 52 weeks: 27-39 periods before the first inner origin) ``m = 32`` was best or within
 0.001 of the best everywhere (the per-series choice among three candidates -> the pooled one among four:
-0.637 -> 0.626, 0.700 -> 0.691, 0.763 -> 0.754, 0.501 -> 0.494), while on the long MAN window (126+ periods) every ``m > 0`` was worse (0.341 -> 0.354 at 16), hence
-the 48-period threshold (no window between 40 and 125 periods was measured). Pooling on the mean scaled loss
+0.637 -> 0.626, 0.700 -> 0.691, 0.763 -> 0.754, 0.501 -> 0.494), while on the long MAN window (126+ periods)
+every ``m > 0`` was worse (0.341 -> 0.354 at 16), hence the 48-period threshold (no window between 40 and 125
+periods was measured). Pooling on the mean scaled loss
 instead of the log-relative one let a few MAN series with huge scaled losses choose for everybody (0.50 -> 0.75).
 The long-run mean was about neutral on those windows (+0.008 on carparts 24, within 0.001 elsewhere) and is kept
 for histories whose level is best estimated by all of it; the mean of the last k periods (k = 12, 24, 52) made
