@@ -236,6 +236,7 @@ def test_sheet_lines_above_totals_below_and_print_setup(tmp_path: Path) -> None:
     assert ws.cell(7, 2).number_format == "#,##0.00"
     assert ws.freeze_panes == "A4" and ws.auto_filter.ref == "A3:B5" and ws.print_title_rows == "$3:$3"
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9  # A4
+    assert ws.print_options.gridLines
     assert ws.parent.properties.created == when
     with pytest.raises(ZkValueError, match="layout"):
         Sheet("s", df, layout="sideways")

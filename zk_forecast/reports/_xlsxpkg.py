@@ -43,7 +43,8 @@ _EPOCH = dt.datetime(1899, 12, 30)
 _EMPTY, _STR, _NUM, _BOOL, _EMPTY_STR = 0, 1, 2, 3, 4
 # cell looks: plain, header (bold, centred), bold (the lines above and the totals below a table)
 _PLAIN, _HEADER, _BOLD = 0, 1, 2
-#: Page layouts of :func:`sheet_xml`: A4 in that orientation, one page wide, the header row on every page.
+#: Page layouts of :func:`sheet_xml`: A4 in that orientation, one page wide, the header row on every page, the grid
+#: printed.
 LAYOUTS = ("landscape", "portrait")
 #: First characters that make text formula-like (as ``workbook.is_formula_like``).
 _FORMULA_FIRST = frozenset("=+-@\t\r")
@@ -452,7 +453,7 @@ def sheet_xml(styles: _Styles, headers: list[str], columns: list[_Column], n: in
     Rows: the ``above`` lines (bold text in column A; an empty line is an empty row), the header row, ``n`` data
     rows, then, after one empty row, the ``below`` rows (bold; one converted column per frame column). The panes
     freeze under the header row and the auto-filter spans the header and data rows. ``layout`` (:data:`LAYOUTS`)
-    sets A4 in that orientation, fitted to one page wide.
+    sets A4 in that orientation, fitted to one page wide, with the cell grid printed.
     """
     from zk_forecast.reports.workbook import is_formula_like
 
@@ -505,7 +506,8 @@ def sheet_xml(styles: _Styles, headers: list[str], columns: list[_Column], n: in
         for rn, row_cells in zip(brows, zip(*_cells(below, battr, letters, brows))):
             if any(row_cells):
                 parts.append(f'<row r="{rn}">' + "".join(row_cells) + "</row>")
-    parts.append(f'</sheetData><autoFilter ref="A{h}:{letters[-1]}{h + n}" /><pageMargins left="0.75" '
+    grid = '<printOptions gridLines="1" />' if layout else ""
+    parts.append(f'</sheetData><autoFilter ref="A{h}:{letters[-1]}{h + n}" />{grid}<pageMargins left="0.75" '
                  'right="0.75" top="1" bottom="1" header="0.5" footer="0.5" />')
     if layout:
         parts.append(f'<pageSetup orientation="{layout}" paperSize="9" fitToHeight="0" fitToWidth="1" />')

@@ -106,7 +106,7 @@ class Sheet:
         csv twin.
     layout : {"landscape", "portrait"}, optional
         Print setup: A4 in that orientation, fitted to one page wide (any number of pages tall), the header row
-        repeated at the top of every printed page. None: the spreadsheet defaults.
+        repeated at the top of every printed page, the cell grid printed. None: the spreadsheet defaults.
     """
 
     name: str
@@ -267,6 +267,7 @@ def write_sheet(ws: Any, sheet: Sheet) -> None:
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.print_title_rows = f"{h}:{h}"
+        ws.print_options.gridLines = True
 
 
 def _set_text(cell: Any, text: str) -> None:
