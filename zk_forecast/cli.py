@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--store", default="data/processed", help="数据仓目录 / store folder")
     i.add_argument("--mapping", default=None, help="列映射文件 (TOML) / column mapping file")
     i.add_argument("--json", action="store_true", help="输出 JSON / print one JSON object")
+    i.add_argument("--force", action="store_true",
+                   help="重建时允许删除导出文件已不在的行 / with --rebuild: drop stored rows whose exports are gone")
     i.add_argument("--rebuild", action="store_true",
                    help="清空数据仓后重新导入 / delete the store tables and ingest the raw exports again")
     i.add_argument("--changed-only", action="store_true",
@@ -73,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--items", required=True, help="物料表 (unique_id, lead_time, …) / items file")
     pl.add_argument("--fill-rate", type=float, default=0.95, help="满足率目标 / fill-rate target in (0, 1)")
     pl.add_argument("--review-period", type=int, default=1, help="盘点周期 / review period [periods]")
+    pl.add_argument("--objective", choices=["item", "system"], default="item",
+                    help="item 逐件目标 | system 按组目标（物料表 group 列），资金最省 / per item, or per group "
+                         "(items' group column) at the least stock value")
     pl.add_argument("--out", required=True, help="输出文件 .csv/.parquet/.xlsx / output file")
 
     r = sub.add_parser("report", help="生成报告 / write a report")
@@ -127,7 +132,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     if args.rebuild:
         from zk_forecast.batch import rebuild_store
 
-        result = rebuild_store(args.raw_dir, args.store, mapping=args.mapping)
+        result = rebuild_store(args.raw_dir, args.store, mapping=args.mapping, force=args.force)
     else:
         result = ingest(args.raw_dir, args.store, mapping=args.mapping, skip_unchanged=args.changed_only)
     if args.json:
@@ -165,8 +170,13 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         raise ZkValueError(f"{args.items!r} needs a 'unique_id' column (one row per part × depot); fix: add it "
                            f"/ 物料表缺少 unique_id 列（每个配件×网点一行），请补充")
     history["ds"] = pd.to_datetime(history["ds"])
-    out = plan(history, items.set_index("unique_id"), fill_rate=args.fill_rate, review_period=args.review_period)
+    out = plan(history, items.set_index("unique_id"), fill_rate=args.fill_rate, review_period=args.review_period,
+               objective=args.objective)
     write_table(out, args.out)
+    if args.objective == "system":
+        for g, row in out.attrs["groups"].iterrows():
+            print(f"  {g}: 期望满足率 / expected fill rate {row['expected_fill_rate']:.3f}, "
+                  f"期望在库金额 / expected on-hand value {row['expected_on_hand_value']:,.0f} CNY")
     print(f"补货策略已写入 / policies written to {args.out}: {len(out)} 项 / items in {time.perf_counter() - t0:.1f} s")
     return EXIT_OK
 
