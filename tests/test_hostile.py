@@ -7,9 +7,15 @@ crashes (workbook bombs) and small leaks (formula cells, control characters, tra
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import os
+import shutil
+import struct
+import subprocess
 import sys
+import zipfile
+import zlib
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -141,6 +147,275 @@ def test_a_remark_starting_with_a_quote_costs_one_row_not_the_rest_of_the_file(r
     rej = rejects_of(result, ISSUES)
     assert rej["row"].astype(int).tolist() == [12] and "quote" in rej["reason"][0]
     assert len(Store(store_dir).read("part_issues")) == 999
+
+
+# --- 4. two ingests at once ---------------------------------------------------------------------------------------
+
+
+def _issue_rows(tag: str, n: int) -> list[list[str]]:
+    return [[f"{tag}{i}", f"2024-0{1 + i % 5}-{1 + i % 27:02d}", ("YC", "PL")[i % 2], f"P{1 + i % 3}",
+             str(1 + i % 4), "维修领用"] for i in range(n)]
+
+
+def test_two_ingests_at_once_lose_no_rows(tmp_path: Path) -> None:
+    """Two `zk-forecast ingest` processes on one store, started together, each with its own issues export.
+
+    The store already holds 300,000 issues, so that each merge (read, add, write) takes a while, as it does on a
+    real store: without a lock both merges start from the same table and the second write drops the first's rows.
+    """
+    import zk_forecast
+
+    store = tmp_path / "store"
+    base = write_references(tmp_path / "base")
+    write_csv(base / ISSUES, ISSUE_HEADER, _issue_rows("Z", 300000))
+    run(base, store)
+    env = dict(os.environ, PYTHONPATH=str(Path(zk_forecast.__file__).resolve().parents[1]))
+    for pair in (("A", "B"), ("C", "D")):  # two rounds: a race that a slow start may miss once is met twice
+        folders = []
+        for tag in pair:
+            raw = write_references(tmp_path / f"raw{tag}")
+            write_csv(raw / ISSUES, ISSUE_HEADER, _issue_rows(tag, 20000))
+            folders.append(raw)
+        procs = [subprocess.Popen([sys.executable, "-m", "zk_forecast.cli", "ingest", str(raw), "--store",
+                                   str(store), "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True) for raw in folders]
+        outs = [p.communicate(timeout=600) for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], [o[1][-2000:] for o in outs]
+    issues = Store(store).read("part_issues")
+    assert issues["issue_id"].str[0].value_counts().sort_index().to_dict() == {
+        "A": 20000, "B": 20000, "C": 20000, "D": 20000, "Z": 300000}
+    assert not (store / "_store.lock").exists()
+
+
+# --- 5. a rebuild that drops rows of archived exports ---------------------------------------------------------------
+
+
+def test_rebuild_refuses_to_drop_rows_of_archived_exports(raw: Path, store_dir: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    write_csv(raw / ISSUES, ISSUE_HEADER, _issue_rows("N", 50))
+    write_csv(raw / "archive" / "2023.csv", ISSUE_HEADER, _issue_rows("OLD", 37))
+    run(raw, store_dir)
+    shutil.move(str(raw / "archive"), str(tmp_path / "archived_elsewhere"))
+    before = Store(store_dir).read("part_issues")
+    assert len(before) == 87
+
+    code = main(["ingest", str(raw), "--store", str(store_dir), "--rebuild"])
+    err = capsys.readouterr().err
+    assert code == 2 and "would drop 37 stored rows" in err and "part_issues 37 (archive/2023.csv 37)" in err
+    assert "--force" in err and "重建将删除 37 行" in err
+    pd.testing.assert_frame_equal(Store(store_dir).read("part_issues"), before)  # nothing changed
+
+    code = main(["ingest", str(raw), "--store", str(store_dir), "--rebuild", "--force"])
+    capsys.readouterr()
+    assert code == 0 and len(Store(store_dir).read("part_issues")) == 50
+
+
+def test_rebuild_with_every_export_present_replaces_a_damaged_table(raw: Path, store_dir: Path) -> None:
+    from zk_forecast.data.ingest import rebuild
+
+    write_csv(raw / ISSUES, ISSUE_HEADER, _issue_rows("N", 50))
+    run(raw, store_dir)
+    Store(store_dir).table_path("part_issues").write_bytes(b"PAR1 not parquet")
+    result = rebuild(raw, store_dir, today=dt.date(2024, 6, 1))
+    assert result.ok and len(Store(store_dir).read("part_issues")) == 50
+    assert Store(store_dir).verify()["part_issues"] == "ok"
+
+
+# --- 6. a kill between the table and its change log ---------------------------------------------------------------
+
+_KILL_AT_REPLACE = """
+import os, signal, sys
+import pyarrow as pa
+from zk_forecast.data import store as store_mod
+from zk_forecast.data.store import Store
+n_replace = int(sys.argv[2])
+real = os.replace
+count = [0]
+def replace_then_die(src, dst):
+    if str(dst).endswith(".parquet") and "_previous" not in str(dst):
+        if count[0] == n_replace:
+            os.kill(os.getpid(), signal.SIGKILL)
+        count[0] += 1
+    real(src, dst)
+store_mod.os.replace = replace_then_die
+st = Store(sys.argv[1])
+t = st.read_arrow("depots")
+names = t.column("name").to_pylist()
+t = t.set_column(t.schema.get_field_index("name"), "name", pa.array([n + "（改）" for n in names]))
+st.upsert("depots", t, source=["fix.csv"] * t.num_rows)
+"""
+
+
+@pytest.mark.parametrize("kill_at", [0, 1], ids=["before-the-first-table", "between-table-and-change-log"])
+def test_a_kill_between_table_and_change_log_leaves_both_or_neither(tmp_path: Path, kill_at: int) -> None:
+    import zk_forecast
+
+    raw = write_references(tmp_path / "raw")
+    run(raw, tmp_path / "store")
+    st = Store(tmp_path / "store")
+    before = st.read("depots")
+    env = dict(os.environ, PYTHONPATH=str(Path(zk_forecast.__file__).resolve().parents[1]))
+    done = subprocess.run([sys.executable, "-c", _KILL_AT_REPLACE, str(tmp_path / "store"), str(kill_at)],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == -9, done.stderr[-2000:]
+    st.verify()  # the next start finishes (or drops) the interrupted write
+    after, changes = st.read("depots"), st.changes()
+    changed = not after.equals(before)
+    assert changed == (len(changes) == len(before)), (after, changes)  # both or neither
+    if changed:
+        assert after["name"].str.endswith("（改）").all() and set(changes["file"]) == {"fix.csv"}
+
+
+# --- 7. workbooks that make the reader allocate far more than the file holds ---------------------------------------
+
+
+def _deflate_run(prefix: bytes, unit: bytes, repeats: int, suffix: bytes) -> tuple[bytes, int, int]:
+    """Raw deflate of prefix + unit * repeats + suffix without ever holding the inflated bytes.
+
+    After a full flush the compressor starts afresh, so every repeat of ``unit`` compresses to the same bytes.
+    Returns (compressed, crc32, uncompressed size).
+    """
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = c.compress(prefix) + c.flush(zlib.Z_FULL_FLUSH)
+    one = c.compress(unit) + c.flush(zlib.Z_FULL_FLUSH)
+    tail = c.compress(suffix) + c.flush()
+    crc = zlib.crc32(prefix)
+    for _ in range(repeats):
+        crc = zlib.crc32(unit, crc)
+    crc = zlib.crc32(suffix, crc)
+    return head + one * repeats + tail, crc, len(prefix) + len(unit) * repeats + len(suffix)
+
+
+def _zip(parts: dict[str, bytes | tuple[bytes, int, int]]) -> bytes:
+    """A zip file of deflated parts; a tuple part is already deflated: (raw deflate, crc32, size)."""
+    out, central = bytearray(), bytearray()
+    for name, part in parts.items():
+        if isinstance(part, bytes):
+            c = zlib.compressobj(9, zlib.DEFLATED, -15)
+            part = (c.compress(part) + c.flush(), zlib.crc32(part), len(part))
+        data, crc, size = part
+        fn = name.encode()
+        offset = len(out)
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(data), size, len(fn), 0) + fn
+        out += data
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, len(data), size,
+                               len(fn), 0, 0, 0, 0, 0, offset) + fn
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(parts), len(parts), len(central), len(out), 0)
+    return bytes(out + central + end)
+
+
+def _book_parts(tmp_path: Path) -> dict[str, bytes | tuple[bytes, int, int]]:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["出库单号", "数量"])
+    wb.active.append(["I1", 1])
+    wb.save(tmp_path / "base.xlsx")
+    with zipfile.ZipFile(tmp_path / "base.xlsx") as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+_SHEET_HEAD = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+               b'<row r="1"><c r="A1" t="inlineStr"><is><t>Q</t></is></c></row>')
+
+
+def _read_in_child(path: Path) -> subprocess.CompletedProcess[str]:
+    """read_export in a child process with 6 GiB of address space, so a reader that blows up cannot take the
+    test run (or the machine) with it."""
+    import zk_forecast
+
+    code = ("import resource, sys\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))\n"
+            "from zk_forecast.data.readers import read_export\n"
+            "from zk_forecast.errors import ReadError\n"
+            "try:\n"
+            f"    read_export({str(path)!r})\n"
+            "    print('READ')\n"
+            "except ReadError as exc:\n"
+            "    print('REFUSED', exc)\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(zk_forecast.__file__).resolve().parents[1]))
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+
+
+def test_a_2kb_workbook_with_one_cell_at_xfd1048576_is_refused(tmp_path: Path) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["出库单号", "数量"])
+    wb.active.cell(row=1048576, column=16384, value="x")
+    wb.save(tmp_path / "far.xlsx")
+    assert (tmp_path / "far.xlsx").stat().st_size < 8192
+    done = _read_in_child(tmp_path / "far.xlsx")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("REFUSED far.xlsx: the workbook is refused before reading")
+    assert "17,179,869,184 cells" in done.stdout and "工作簿超出安全上限" in done.stdout
+
+
+def test_a_whitespace_zip_bomb_is_refused(tmp_path: Path) -> None:
+    parts = _book_parts(tmp_path)
+    parts["xl/worksheets/sheet1.xml"] = _deflate_run(_SHEET_HEAD, b" " * (1 << 20), 2000,
+                                                     b"</sheetData></worksheet>")
+    (tmp_path / "bomb.xlsx").write_bytes(_zip(parts))
+    assert (tmp_path / "bomb.xlsx").stat().st_size < 4 << 20
+    done = _read_in_child(tmp_path / "bomb.xlsx")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("REFUSED bomb.xlsx") and "zip bomb" in done.stdout
+
+
+def test_a_shared_string_bomb_is_refused(tmp_path: Path) -> None:
+    parts = _book_parts(tmp_path)
+    si = b"<si><t>a</t></si>"
+    unit = si * ((1 << 20) // len(si))
+    n = 500 * ((1 << 20) // len(si))
+    head = (b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="%d" uniqueCount="%d">'
+            % (n, n))
+    parts["xl/sharedStrings.xml"] = _deflate_run(head, unit, 500, b"</sst>")
+    parts["xl/worksheets/sheet1.xml"] = (_SHEET_HEAD.replace(b'</row>', b'<c r="B1" t="s"><v>0</v></c></row>')
+                                         + b"</sheetData></worksheet>")
+    rels = parts["xl/_rels/workbook.xml.rels"]
+    assert isinstance(rels, bytes)
+    parts["xl/_rels/workbook.xml.rels"] = rels.replace(b"</Relationships>", (
+        b'<Relationship Id="rIdSST" Target="sharedStrings.xml" Type="http://schemas.openxmlformats.org/'
+        b'officeDocument/2006/relationships/sharedStrings"/></Relationships>'))
+    types = parts["[Content_Types].xml"]
+    assert isinstance(types, bytes)
+    parts["[Content_Types].xml"] = types.replace(b"</Types>", (
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        b'spreadsheetml.sharedStrings+xml"/></Types>'))
+    (tmp_path / "sst.xlsx").write_bytes(_zip(parts))
+    assert (tmp_path / "sst.xlsx").stat().st_size < 2 << 20
+    done = _read_in_child(tmp_path / "sst.xlsx")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("REFUSED sst.xlsx") and "sharedStrings.xml" in done.stdout
+
+
+def test_a_refused_workbook_is_one_file_error_and_the_other_files_load(raw: Path, store_dir: Path) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(ISSUE_HEADER)
+    wb.active.cell(row=1048576, column=16384, value="x")
+    wb.save(raw / "出库.xlsx")
+    write_csv(raw / ISSUES, ISSUE_HEADER, [["I1", "2024-03-05", "YC", "P1", "1", "维修领用"]])
+    result = run(raw, store_dir)
+    assert "refused before reading" in (file_result(result, "出库.xlsx").error or "")
+    assert file_result(result, ISSUES).rows_loaded == 1
+
+
+def test_workbook_limits_are_configurable(tmp_path: Path) -> None:
+    import openpyxl
+
+    from zk_forecast.data.readers import WorkbookLimits, read_export
+    from zk_forecast.errors import ReadError
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["出库单号", "数量"])
+    for i in range(50):
+        wb.active.append([f"I{i}", i])
+    wb.save(tmp_path / "ok.xlsx")
+    assert read_export(tmp_path / "ok.xlsx").rows_in == 50
+    with pytest.raises(ReadError, match="over the limit of 60"):
+        read_export(tmp_path / "ok.xlsx", limits=WorkbookLimits(max_cells=60))
 
 
 # --- 12. formula cells in every csv the package writes ------------------------------------------------------------

@@ -311,3 +311,170 @@ def test_skip_unchanged_rereads_a_file_with_rows_dated_in_the_future(raw: Path, 
     later = run(raw, store_dir, now=NOW, skip_unchanged=True, today=dt.date(2024, 6, 30))
     f = file_result(later, ISSUES)
     assert not f.unchanged_file and f.rows_rejected == 0 and f.rows_new == 1
+
+
+# --- manifest, previous versions, page checksums ------------------------------------------------------------------
+
+
+def _depots(names: list[str]) -> pa.Table:
+    n = len(names)
+    return pa.table({"depot_id": [f"D{i}" for i in range(n)], "name": names, "role": ["branch"] * n,
+                     "parent_id": pa.nulls(n, pa.string()), "latitude": [38.0 + i for i in range(n)],
+                     "longitude": pa.nulls(n, pa.float64())})
+
+
+def test_every_write_keeps_the_previous_version_and_records_sha256(tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    st = Store(tmp_path / "s")
+    st.upsert("depots", _depots(["甲", "乙"]), now=NOW)
+    first = st.table_path("depots").read_bytes()
+    st.upsert("depots", _depots(["甲", "乙", "丙"]), now=NOW)
+    assert (tmp_path / "s" / "_previous" / "depots.parquet").read_bytes() == first
+    doc = json.loads((tmp_path / "s" / "_store.json").read_text(encoding="utf-8"))
+    assert doc["tables"]["depots"]["sha256"] == hashlib.sha256(st.table_path("depots").read_bytes()).hexdigest()
+    assert doc["previous"]["depots"]["sha256"] == hashlib.sha256(first).hexdigest()
+    assert doc["tables"]["depots"]["rows"] == 3
+    assert pq.ParquetFile(st.table_path("depots")).metadata.num_rows == 3
+    assert st.verify() == {"depots": "ok"}
+
+
+def test_flipped_bytes_never_read_back_as_other_values(tmp_path: Path) -> None:
+    """Every single flipped byte of a stored table is caught; the previous version comes back instead."""
+    import numpy as np
+
+    st = Store(tmp_path / "s")
+    st.upsert("depots", _depots([f"网点{i}" for i in range(40)]), now=NOW)
+    expect_old = st.read("depots")
+    st.upsert("depots", _depots([f"网点{i}" for i in range(60)]), now=NOW)
+    expect_new = st.read("depots")
+    saved = {p: p.read_bytes() for p in (st.table_path("depots"), st.path / "_store.json",
+                                        st.path / "_previous" / "depots.parquet")}
+    good = saved[st.table_path("depots")]
+    rng = np.random.default_rng(14)
+    restored = 0
+    for pos in rng.choice(len(good), size=300, replace=False):
+        bad = bytearray(good)
+        bad[pos] ^= 1 << int(rng.integers(8))
+        st.table_path("depots").write_bytes(bytes(bad))
+        got = st.read("depots")
+        if not got.equals(expect_new):
+            pd.testing.assert_frame_equal(got, expect_old)
+            restored += 1
+        for p, blob in saved.items():
+            p.write_bytes(blob)
+    assert restored == 300  # the sha256 check sees every flip, whatever the page checksums would say
+
+
+def test_verify_restores_a_damaged_table_and_drops_the_ingest_log(raw: Path, store_dir: Path) -> None:
+    _issues(raw, MARCH)
+    run(raw, store_dir, now=NOW, skip_unchanged=True)
+    _issues(raw, [*MARCH, ["I4", "2024-03-08", "YC", "P1", "5", "零售"]])
+    run(raw, store_dir, now=NOW, skip_unchanged=True)
+    p = Store(store_dir).table_path("part_issues")
+    p.write_bytes(p.read_bytes()[:-20] + b"x" * 20)
+    assert Store(store_dir).verify()["part_issues"] == "restored"
+    assert len(Store(store_dir).read("part_issues")) == 3  # the previous version
+    assert not (store_dir / "_ingested.json").exists()
+    result = run(raw, store_dir, now=NOW, skip_unchanged=True)  # every export is read again
+    assert file_result(result, ISSUES).rows_new == 1 and len(Store(store_dir).read("part_issues")) == 4
+
+
+def test_a_damaged_table_without_a_previous_version_names_the_rebuild(tmp_path: Path) -> None:
+    st = Store(tmp_path / "s")
+    st.upsert("depots", _depots(["甲"]), now=NOW)
+    st.table_path("depots").write_bytes(b"PAR1 garbage PAR1")
+    with pytest.raises(ReadError, match="rebuild"):
+        st.read("depots")
+    with pytest.raises(ReadError, match="rebuild"):
+        st.verify()
+
+
+def test_page_checksums_are_written(tmp_path: Path) -> None:
+    st = Store(tmp_path / "s")
+    st.upsert("depots", _depots(["甲", "乙"]), now=NOW)
+    meta = pq.ParquetFile(st.table_path("depots")).metadata
+    assert meta.num_row_groups == 1
+    # a page whose bytes change is refused by the checksum even when nothing else looks at the file
+    (tmp_path / "s" / "_store.json").unlink()
+    raw_bytes = bytearray(st.table_path("depots").read_bytes())
+    data_at = raw_bytes.index("乙".encode())
+    raw_bytes[data_at] ^= 0x01
+    st.table_path("depots").write_bytes(bytes(raw_bytes))
+    with pytest.raises(ReadError):
+        st.read("depots")
+
+
+# --- the lock ------------------------------------------------------------------------------------------------------
+
+
+def test_an_empty_young_lock_is_held_and_an_old_one_is_stale(tmp_path: Path) -> None:
+    import os
+
+    from zk_forecast.data.store import LOCK_GRACE, StoreLockedError
+
+    st = Store(tmp_path / "s")
+    st.path.mkdir()
+    lock = st.path / "_store.lock"
+    lock.write_bytes(b"")  # as a lock file looks between its creation and its first write
+    with pytest.raises(StoreLockedError, match="in use"):
+        with st.lock(timeout=0.3):
+            pass
+    old = lock.stat().st_mtime - LOCK_GRACE - 5
+    os.utime(lock, (old, old))
+    with st.lock(timeout=0.3):
+        assert lock.read_text(encoding="utf-8").startswith("{")
+    assert not lock.exists()
+
+
+def test_a_lock_of_a_dead_process_is_cleared_and_a_live_one_is_held(tmp_path: Path) -> None:
+    import json
+    import socket
+    import subprocess
+    import sys
+
+    from zk_forecast.data.store import StoreLockedError
+
+    st = Store(tmp_path / "s")
+    st.path.mkdir()
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        info = {"pid": child.pid, "host": socket.gethostname(), "started_at": "x", "purpose": "test"}
+        (st.path / "_store.lock").write_text(json.dumps(info), encoding="utf-8")
+        with pytest.raises(StoreLockedError, match=f"pid {child.pid}"):
+            with st.lock(timeout=0.3):
+                pass
+    finally:
+        child.kill()
+        child.wait()
+    with st.lock(timeout=5):  # the same lock file, its process gone
+        pass
+
+
+def test_the_lock_is_shared_by_nested_holders_of_one_process(tmp_path: Path) -> None:
+    st = Store(tmp_path / "s")
+    with st.lock(), Store(tmp_path / "s").lock(timeout=0.1):
+        st.upsert("depots", _depots(["甲"]), now=NOW)
+    assert not (tmp_path / "s" / "_store.lock").exists()
+
+
+# --- provenance and dropped lines ---------------------------------------------------------------------------------
+
+
+def test_rows_keep_the_export_and_line_they_came_from(raw: Path, store_dir: Path) -> None:
+    _issues(raw, MARCH)
+    run(raw, store_dir, now=NOW)
+    prov = Store(store_dir).read_with_provenance("part_issues").to_pandas().sort_values("issue_id")
+    assert prov["_file"].tolist() == [ISSUES] * 3 and prov["_row"].tolist() == [2, 3, 4]
+    assert "_file" not in Store(store_dir).read("part_issues").columns
+
+
+def test_a_re_export_that_drops_a_line_says_so(raw: Path, store_dir: Path) -> None:
+    _issues(raw, MARCH)
+    run(raw, store_dir, now=NOW)
+    _issues(raw, [MARCH[0], MARCH[2]])
+    result = run(raw, store_dir, now=NOW)
+    warn = [w for w in file_result(result, ISSUES).warnings if "no longer in it" in w]
+    assert len(warn) == 1 and warn[0].startswith("1 row(s)") and "I2 | P2" in warn[0] and "少了 1 行" in warn[0]
+    assert len(Store(store_dir).read("part_issues")) == 3  # kept, and said

@@ -79,10 +79,13 @@ class RunResult:
 
 
 # ------------------------------------------------------------------------------------------------ the store
-def rebuild_store(raw_dir: str | Path, store_dir: str | Path, *, mapping: str | Path | None = None) -> Any:
-    """Delete the store's tables (and change log) and ingest every export in ``raw_dir`` again.
+def rebuild_store(raw_dir: str | Path, store_dir: str | Path, *, mapping: str | Path | None = None,
+                  force: bool = False) -> Any:
+    """Build the store's tables again from the exports in ``raw_dir`` (:func:`zk_forecast.data.ingest.rebuild`).
 
-    The body of ``zk-forecast ingest --rebuild``: the way back from a damaged parquet table.
+    The body of ``zk-forecast ingest --rebuild``: the way back from a damaged parquet table. Refused, with the
+    count of rows per table and export, when stored rows would be dropped because their exports are gone, unless
+    ``force``.
 
     Parameters
     ----------
@@ -92,6 +95,8 @@ def rebuild_store(raw_dir: str | Path, store_dir: str | Path, *, mapping: str | 
         The store.
     mapping : path, optional
         Column mapping file.
+    force : bool, default False
+        Drop stored rows that no export in ``raw_dir`` holds any more.
 
     Returns
     -------
@@ -100,21 +105,13 @@ def rebuild_store(raw_dir: str | Path, store_dir: str | Path, *, mapping: str | 
     Raises
     ------
     ReadError
-        ``raw_dir`` is not a folder (nothing is deleted then).
+        ``raw_dir`` is not a folder (nothing is changed then).
+    zk_forecast.data.ingest.RebuildRefused
+        Rows would be dropped and ``force`` is False (nothing is changed then).
     """
-    from zk_forecast.data.ingest import ingest
-    from zk_forecast.data.store import CHANGES, Store
-    from zk_forecast.errors import ReadError
-    from zk_forecast.schema import TABLES
+    from zk_forecast.data.ingest import rebuild
 
-    if not Path(raw_dir).is_dir():
-        raise ReadError(f"raw folder {raw_dir} does not exist; the store cannot be rebuilt without the exports; fix: "
-                        f"correct raw_dir / 原始导出目录不存在，无法重建：请修正 raw_dir")
-    st = Store(store_dir)
-    for name in [*TABLES, CHANGES]:
-        st.table_path(name).unlink(missing_ok=True)
-    (st.path / "_ingested.json").unlink(missing_ok=True)  # the ingest log: every export is read again
-    return ingest(raw_dir, st, mapping=mapping)
+    return rebuild(raw_dir, store_dir, mapping=mapping, force=force)
 
 
 # ------------------------------------------------------------------------------------------------ pieces

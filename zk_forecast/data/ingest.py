@@ -14,6 +14,7 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,14 +33,14 @@ from zk_forecast.data.mapping import (
     identify_table,
     match_columns,
 )
-from zk_forecast.data.readers import SUPPORTED_SUFFIXES, RawTable, read_export
+from zk_forecast.data.readers import SUPPORTED_SUFFIXES, RawTable, WorkbookLimits, read_export
 from zk_forecast.data.store import Store, key_codes
 from zk_forecast.data.validate import REJECT_COLUMNS, Checked, References, check_table
-from zk_forecast.errors import ReadError, ZkError
+from zk_forecast.errors import ReadError, ZkError, ZkValueError
 from zk_forecast.names import escape_formula, safe_name
 from zk_forecast.schema import LOAD_ORDER, TABLES, Table
 
-__all__ = ["FileResult", "IngestResult", "ingest", "sha256_file"]
+__all__ = ["FileResult", "IngestResult", "RebuildRefused", "ingest", "rebuild", "sha256_file"]
 
 _SKIP_PREFIXES = (".", "~$", "_")
 _WORKERS = 2
@@ -186,6 +187,7 @@ def ingest(
     today: _dt.date | None = None,
     now: _dt.datetime | None = None,
     skip_unchanged: bool = False,
+    workbook_limits: WorkbookLimits | None = None,
 ) -> IngestResult:
     """Load every export in ``raw_dir`` into ``store``.
 
@@ -209,6 +211,9 @@ def ingest(
         reported with ``unchanged_file=True``. The nightly batch uses it, so that only the day's new or changed
         exports are read. A row of a new export that differs from one loaded from a skipped export is then a
         correction (logged in the change log), not a conflict between two exports of the same run.
+    workbook_limits : WorkbookLimits, optional
+        What a workbook may hold before it is read (:class:`zk_forecast.data.readers.WorkbookLimits`); a
+        workbook over a limit is refused with the reason, the other files still load.
 
     Returns
     -------
@@ -255,7 +260,7 @@ def ingest(
         p, label, fr, rule = job
         try:
             raw = read_export(p, encoding=rule.encoding if rule else None, sheet=rule.sheet if rule else None,
-                              header_score=lambda h: header_score(h, mp))
+                              header_score=lambda h: header_score(h, mp), limits=workbook_limits)
             fr.encoding = raw.encoding
             fr.rows_in = raw.rows_in
             tname = rule.table if rule and rule.table else identify_table(p.name, raw.headers, mp)
@@ -283,17 +288,122 @@ def ingest(
             if opened is not None:
                 pending[opened[0]].append(opened[1])
 
-    refs = _initial_refs(st)
-    for tname in LOAD_ORDER:
-        if pending[tname]:
-            _load_table(st, tname, pending[tname], mp, refs, today, now)
-    for fr in results:
-        if fr.error is not None:  # nothing of an unreadable file is loaded: all its rows count as rejected
-            fr.rows_loaded = fr.rows_new = fr.rows_updated = fr.rows_unchanged = 0
-            fr.rows_rejected = fr.rows_in
-    if log is not None:
-        log.save([(raw_dir / fr.file, fr) for fr in results if not fr.file.startswith(f"{Path(mp.source).name}:")])
+    with st.lock(purpose="ingest"):  # one writer at a time: two ingests at once would lose each other's rows
+        refs = _initial_refs(st)
+        for tname in LOAD_ORDER:
+            if pending[tname]:
+                _load_table(st, tname, pending[tname], mp, refs, today, now)
+        for fr in results:
+            if fr.error is not None:  # nothing of an unreadable file is loaded: all its rows count as rejected
+                fr.rows_loaded = fr.rows_new = fr.rows_updated = fr.rows_unchanged = 0
+                fr.rows_rejected = fr.rows_in
+        if log is not None:
+            log.save([(raw_dir / fr.file, fr) for fr in results
+                      if not fr.file.startswith(f"{Path(mp.source).name}:")])
     return IngestResult(results, skipped, str(st.path))
+
+
+class RebuildRefused(ZkValueError):
+    """A rebuild would drop rows whose exports are no longer in the raw folder."""
+
+
+def rebuild(
+    raw_dir: str | Path,
+    store: Store | str | Path,
+    *,
+    mapping: Mapping | str | Path | None = None,
+    force: bool = False,
+    today: _dt.date | None = None,
+    now: _dt.datetime | None = None,
+) -> IngestResult:
+    """Build the store's tables again from the exports in ``raw_dir``, refusing to drop rows silently.
+
+    The way back from a damaged table (``zk-forecast ingest --rebuild``). Every export is ingested into a scratch
+    store first; the tables replace the store's only when no stored row would be lost, i.e. when every key of
+    every table comes back from an export still in ``raw_dir``. Rows from exports that were archived or deleted
+    since stay unless ``force``. The replaced tables remain as their previous versions (``_previous/``); the
+    change log is kept.
+
+    Parameters
+    ----------
+    raw_dir : str or Path
+        Folder of the exports.
+    store : Store or path
+        The store to rebuild.
+    mapping : Mapping or path, optional
+        As :func:`ingest`.
+    force : bool, default False
+        Drop the rows that no export in ``raw_dir`` holds any more.
+    today, now : optional
+        As :func:`ingest`.
+
+    Returns
+    -------
+    IngestResult
+        The accounting of the exports, as :func:`ingest` gives it.
+
+    Raises
+    ------
+    ReadError
+        ``raw_dir`` is not a folder (nothing is changed).
+    RebuildRefused
+        Rows would be dropped and ``force`` is False (nothing is changed); the message says how many, of which
+        tables, and from which exports they were loaded.
+    """
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        raise ReadError(f"raw folder {raw_dir} does not exist; the store cannot be rebuilt without the exports "
+                        "/ 原始导出目录不存在，无法重建")
+    st = store if isinstance(store, Store) else Store(store)
+    with st.lock(purpose="rebuild"):
+        scratch = st.path / "_rebuild"
+        shutil.rmtree(scratch, ignore_errors=True)
+        try:
+            result = ingest(raw_dir, Store(scratch), mapping=mapping, today=today, now=now)
+            fresh = Store(scratch)
+            lost: dict[str, dict[str, int]] = {}
+            for name in TABLES:
+                if not st.table_path(name).exists():
+                    continue
+                try:
+                    old = st.row_sources(name)
+                except ReadError:  # damaged beyond repair: its rows cannot be counted, the rebuild is the fix
+                    continue
+                new = fresh.row_sources(name)
+                key = list(TABLES[name].key)
+                old_codes, new_codes = key_codes([old.select(key), new.select(key).cast(old.select(key).schema)], key)
+                gone = ~np.isin(old_codes, new_codes)
+                if gone.any():
+                    files = pd.Series(old.column("_file").to_pylist(), dtype=object)[gone].fillna("(export unknown)")
+                    lost[name] = {str(k): int(v) for k, v in files.value_counts().sort_index().items()}
+            total = sum(sum(v.values()) for v in lost.values())
+            if total and not force:
+                detail = "; ".join(f"{t} {sum(v.values()):,} (" + ", ".join(f"{f} {n:,}" for f, n in v.items()) + ")"
+                                   for t, v in lost.items())
+                raise RebuildRefused(
+                    f"the rebuild would drop {total:,} stored rows that no export in {raw_dir} holds any more: "
+                    f"{detail}. Put those exports back into the folder, or rebuild with --force (force=True) to "
+                    f"drop them; nothing was changed / 重建将删除 {total} 行数据（其导出文件已不在目录中），"
+                    "请放回这些导出文件，或使用 --force 确认删除；数据仓未改动")
+            import pyarrow.parquet as pq
+
+            for name in TABLES:
+                if fresh.table_path(name).exists():
+                    st._commit({name: pq.read_table(fresh.table_path(name))})
+                elif st.table_path(name).exists():
+                    st._commit({name: st.read_with_provenance(name).slice(0, 0)})
+            (st.path / "_ingested.json").unlink(missing_ok=True)  # the next changed-only run reads every export
+            if (scratch / "rejects").is_dir():
+                (st.path / "rejects").mkdir(exist_ok=True)
+                for f in result.files:
+                    if f.rejects_path:
+                        target = st.path / "rejects" / Path(f.rejects_path).name
+                        os.replace(f.rejects_path, target)
+                        f.rejects_path = str(target)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    result.store = str(st.path)
+    return result
 
 
 def sha256_file(path: Path) -> str:
@@ -409,6 +519,7 @@ def _load_table(
         return
     drop, extra_rejects, unchanged = _duplicates(table, [c for _, c in checked], [i.label for i, _ in checked])
     accepted: list[pa.Table] = []
+    accepted_rows: list[np.ndarray] = []
     owners: list[_Pending] = []
     for k, (item, c) in enumerate(checked):
         fr = item.result
@@ -425,18 +536,49 @@ def _load_table(
         data = c.data.filter(pa.array(~drop[k])) if drop[k].any() else c.data
         if data.num_rows:
             accepted.append(data)
+            accepted_rows.append(np.asarray(c.row_numbers, dtype=np.int64)[~drop[k]])
             owners.append(item)
+    _report_dropped_lines(st, table, [item for item, _ in checked], accepted)
     if not accepted:
         return
     merged = pa.concat_tables(accepted)
     src = np.concatenate([np.full(t.num_rows, i, dtype=np.int64) for i, t in enumerate(accepted)])
     labels = np.array([o.label for o in owners], dtype=object)
-    _counts, status = st.upsert(tname, merged, source=labels[src], now=now)
+    _counts, status = st.upsert(tname, merged, source=labels[src], rows=np.concatenate(accepted_rows), now=now)
     for i, item in enumerate(owners):
         s = status[src == i]
         item.result.rows_new += int((s == 0).sum())
         item.result.rows_updated += int((s == 1).sum())
         item.result.rows_unchanged += int((s == 2).sum())
+
+
+def _report_dropped_lines(st: Store, table: Table, items: list[_Pending], accepted: list[pa.Table]) -> None:
+    """Warn, per export read again, about rows it loaded before that it no longer holds (they stay stored)."""
+    if not items or not st.table_path(table.name).exists():
+        return
+    labels = [i.label for i in items]
+    stored = st.row_sources(table.name)
+    mine = stored.filter(pc.fill_null(pc.is_in(stored.column("_file"), value_set=pa.array(labels)), False))
+    if mine.num_rows == 0:
+        return
+    key = list(table.key)
+    fresh = pa.concat_tables([a.select(key) for a in accepted]) if accepted else mine.select(key).slice(0, 0)
+    old_codes, new_codes = key_codes([mine.select(key), fresh.cast(mine.select(key).schema)], key)
+    gone = ~np.isin(old_codes, new_codes)
+    if not gone.any():
+        return
+    lost = mine.filter(pa.array(gone))
+    files = np.asarray(lost.column("_file").to_pylist(), dtype=object)
+    key_text = [" | ".join(str(v) for v in row) for row in zip(*(lost.column(k).to_pylist() for k in key))]
+    for item in items:
+        sel = np.flatnonzero(files == item.label)
+        if sel.size == 0:
+            continue
+        sample = ", ".join(key_text[i] for i in sel[:5]) + (" …" if sel.size > 5 else "")
+        item.result.warnings.append(
+            f"{sel.size} row(s) loaded earlier from this export are no longer in it, or are rejected now ({sample}); "
+            f"they stay in the store: delete them there if the export is right / 本文件比上次导入少了 {sel.size} 行，"
+            "这些行仍保留在数据仓中")
 
 
 def _duplicates(

@@ -24,7 +24,7 @@ import threading
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
@@ -36,7 +36,7 @@ import pyarrow.csv as pacsv
 
 from zk_forecast.errors import ReadError
 
-__all__ = ["RawTable", "detect_encoding", "read_export", "SUPPORTED_SUFFIXES"]
+__all__ = ["RawTable", "WorkbookLimits", "check_workbook", "detect_encoding", "read_export", "SUPPORTED_SUFFIXES"]
 
 #: Names of export files. An .xls is listed so that it is not skipped unseen: an Excel 97-2003 workbook gets a
 #: message to save it as .xlsx, and the tab-separated text that many ERPs name .xls is read as text.
@@ -227,6 +227,7 @@ def read_export(
     encoding: str | None = None,
     sheet: str | None = None,
     header_score: Callable[[list[str]], int] | None = None,
+    limits: WorkbookLimits | None = None,
 ) -> RawTable:
     """Read one export file into text columns.
 
@@ -241,6 +242,8 @@ def read_export(
     header_score : callable, optional
         Scores a candidate header row (list of cell texts); the best-scoring row among the first 30 is the header,
         so that title lines above the header are skipped.
+    limits : WorkbookLimits, optional
+        What a workbook may hold before it is read (default :class:`WorkbookLimits()`).
 
     Raises
     ------
@@ -260,7 +263,7 @@ def read_export(
             "/ 不支持旧版 .xls 格式，请另存为 .xlsx"
         )
     if raw.startswith(_XLSX_MAGIC):
-        return _read_xlsx(path, raw, sheet=sheet, header_score=header_score)
+        return _read_xlsx(path, raw, sheet=sheet, header_score=header_score, limits=limits)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         raise ReadError(
             f"{path.name}: the file is named .xlsx but is not a workbook (it may be truncated or damaged); "
@@ -548,14 +551,191 @@ def _cell_text(v: object) -> str | None:
     return str(v)
 
 
+@dataclass(frozen=True)
+class WorkbookLimits:
+    """What a workbook may hold before it is read; over a limit the file is refused with the reason.
+
+    A workbook is a zip of XML parts, and the reader allocates by what the parts say: a sheet whose last cell is
+    XFD1048576 is a grid of 17 billion cells, a part of whitespace can inflate a thousand times. These limits are
+    checked by streaming through each part (never holding it whole) before the workbook is opened.
+
+    Attributes
+    ----------
+    max_part_bytes : int, default 1 GiB
+        Largest uncompressed size of one part [bytes], as declared and as actually inflated.
+    max_ratio : float, default 200
+        Largest inflate ratio (uncompressed / compressed size) of a part larger than 1 MiB [-]; worksheet XML
+        compresses 5-30 times, a zip bomb about 1,000 times.
+    max_cells : int, default 20,000,000
+        Largest grid a sheet may span, rows × columns up to its last cell (declared or present) [cells].
+    max_sparsity : float, default 100
+        Largest ratio of that grid to the cells present, for grids over 1,000,000 cells [-].
+    max_shared_strings_bytes : int, default 256 MiB
+        Largest uncompressed shared-strings part [bytes].
+    max_text_bytes : int, default 1 GiB
+        Largest text the sheets' shared-string cells expand to, summed over the cells [bytes].
+    """
+
+    max_part_bytes: int = 1 << 30
+    max_ratio: float = 200.0
+    max_cells: int = 20_000_000
+    max_sparsity: float = 100.0
+    max_shared_strings_bytes: int = 256 << 20
+    max_text_bytes: int = 1 << 30
+
+
+_RATIO_FLOOR = 1 << 20  # parts smaller than this are not judged by their ratio
+_CELL_OPEN = re.compile(rb"<(?:\w+:)?c[\s>/]")
+_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,9})\"")
+_SHARED_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?\bt=\"s\"[^>]*>\s*<(?:\w+:)?v>([0-9]{1,10})<")
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"([^\"]*)\"")
+_SI_OPEN = re.compile(rb"<(?:\w+:)?si[\s>/]")
+_SST_COUNT = re.compile(rb"<(?:\w+:)?sst\b[^>]*?\buniqueCount=\"([0-9]+)\"")
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n
+
+
+def _ref_size(ref: bytes) -> tuple[int, int]:
+    """(rows, columns) up to the last cell of an A1 reference or range such as ``A1:XFD1048576``."""
+    m = re.fullmatch(rb"\$?([A-Z]{1,3})\$?([0-9]{1,9})", ref.split(b":")[-1].strip())
+    return (int(m.group(2)), _col_number(m.group(1))) if m else (0, 0)
+
+
+class _PartScan:
+    """Streams one zip part in blocks, counting inflated bytes, cut at tag ends so no tag is split."""
+
+    def __init__(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, what: str) -> None:
+        self.zf, self.info, self.cap, self.what = zf, info, cap, what
+        self.size = 0
+
+    def blocks(self) -> Iterator[bytes]:
+        tail = b""
+        with self.zf.open(self.info) as fh:
+            while True:
+                block = fh.read(1 << 20)
+                if not block:
+                    break
+                self.size += len(block)
+                if self.size > self.cap:
+                    raise ReadError(f"{self.what} inflates past {self.cap:,} bytes")
+                data = tail + block
+                cut = data.rfind(b">") + 1
+                tail = data[cut:]
+                if len(tail) > (1 << 22):  # 4 MiB without a tag end is not XML a spreadsheet writes
+                    raise ReadError(f"{self.what} has a run of 4 MiB without markup")
+                yield data[:cut]
+        if tail:
+            yield tail
+
+
+def check_workbook(raw: bytes, limits: WorkbookLimits | None = None) -> None:
+    """Refuse a workbook whose parts would make the reader allocate far more than the file holds.
+
+    Parameters
+    ----------
+    raw : bytes
+        The xlsx file.
+    limits : WorkbookLimits, optional
+        The limits (default :class:`WorkbookLimits()`).
+
+    Raises
+    ------
+    ReadError
+        A limit is broken; the message names the part, the figure and the limit.
+    """
+    lim = limits or WorkbookLimits()
+    zf = zipfile.ZipFile(io.BytesIO(raw))
+    infos = zf.infolist()
+    for info in infos:
+        if info.file_size > _RATIO_FLOOR and info.file_size > lim.max_ratio * max(info.compress_size, 1):
+            raise ReadError(f"part {info.filename} inflates {info.file_size / max(info.compress_size, 1):,.0f} times "
+                            f"(limit {lim.max_ratio:g}): a zip bomb, not a spreadsheet")
+        if info.file_size > lim.max_part_bytes:
+            raise ReadError(f"part {info.filename} declares {info.file_size:,} bytes uncompressed, over the limit of "
+                            f"{lim.max_part_bytes:,}")
+    sst_lengths = np.zeros(0, dtype=np.int64)
+    sst = [i for i in infos if i.filename.lower().rsplit("/", 1)[-1] == "sharedstrings.xml"]
+    sheets = [i for i in infos if "/worksheets/" in i.filename.lower() and i.filename.lower().endswith(".xml")]
+    for info in infos:
+        if info in sst or info in sheets:
+            continue
+        scan = _PartScan(zf, info, min(lim.max_part_bytes, int(lim.max_ratio * max(info.compress_size, 1))
+                                       + _RATIO_FLOOR), f"part {info.filename}")
+        for _ in scan.blocks():
+            pass
+    for info in sst:
+        scan = _PartScan(zf, info, min(lim.max_part_bytes, lim.max_shared_strings_bytes,
+                                       int(lim.max_ratio * max(info.compress_size, 1)) + _RATIO_FLOOR),
+                         f"the shared strings ({info.filename})")
+        starts: list[np.ndarray] = []
+        declared, offset = None, 0
+        for block in scan.blocks():
+            if declared is None:
+                m = _SST_COUNT.search(block)
+                declared = int(m.group(1)) if m else -1
+            starts.append(np.fromiter((offset + mt.start() for mt in _SI_OPEN.finditer(block)), dtype=np.int64))
+            offset += len(block)
+        pos = np.concatenate(starts + [np.asarray([offset], dtype=np.int64)])
+        sst_lengths = np.diff(pos)  # the XML length of each string: an upper bound on its text
+        if declared is not None and declared > 2 * sst_lengths.size + 1000:
+            raise ReadError(f"the shared strings declare {declared:,} strings but hold {sst_lengths.size:,}")
+    for info in sheets:
+        cap = min(lim.max_part_bytes, int(lim.max_ratio * max(info.compress_size, 1)) + _RATIO_FLOOR)
+        scan = _PartScan(zf, info, cap, f"sheet part {info.filename}")
+        cells, rows, cols, text = 0, 0, 0, 0
+        declared_rows = declared_cols = 0
+        for block in scan.blocks():
+            if not declared_rows:
+                m = _DIMENSION.search(block)
+                if m:
+                    declared_rows, declared_cols = _ref_size(m.group(1))
+            cells += len(_CELL_OPEN.findall(block))
+            refs = _CELL_REF.findall(block)
+            if refs:
+                letters = max(set(c for c, _ in refs), key=lambda c: (len(c), c))
+                cols = max(cols, _col_number(letters))
+                rows = max(rows, max(int(r) for _, r in refs))
+            idx = _SHARED_CELL.findall(block)
+            if idx and sst_lengths.size:
+                k = np.asarray([int(v) for v in idx], dtype=np.int64)
+                text += int(sst_lengths[k[k < sst_lengths.size]].sum())
+                if text > lim.max_text_bytes:
+                    raise ReadError(f"sheet part {info.filename}: its shared-string cells expand to over "
+                                    f"{lim.max_text_bytes:,} bytes of text")
+        area = max(rows * cols, declared_rows * declared_cols)
+        if area > lim.max_cells:
+            raise ReadError(f"sheet part {info.filename} spans {area:,} cells (up to row {max(rows, declared_rows):,}, "
+                            f"column {max(cols, declared_cols):,}), over the limit of {lim.max_cells:,}")
+        if area > 1_000_000 and area > lim.max_sparsity * max(cells, 1):
+            raise ReadError(f"sheet part {info.filename} spans {area:,} cells but holds {cells:,}")
+
+
 def _read_xlsx(
-    path: Path, raw: bytes, *, sheet: str | None, header_score: Callable[[list[str]], int] | None
+    path: Path, raw: bytes, *, sheet: str | None, header_score: Callable[[list[str]], int] | None,
+    limits: WorkbookLimits | None = None,
 ) -> RawTable:
     # python-calamine (Rust) reads the cached cell values, like openpyxl's data_only mode, about 20 times faster;
     # rows and columns start at A1 (skip_empty_area=False) so that spreadsheet row numbers stay exact.
     from python_calamine import CalamineError, CalamineWorkbook
 
     damaged = _XLSX_ERRORS + (CalamineError,)
+    try:
+        check_workbook(raw, limits)
+    except ReadError as exc:
+        raise ReadError(
+            f"{path.name}: the workbook is refused before reading: {exc}; export it again (a real workbook this "
+            "large can be read with larger WorkbookLimits, ingest(workbook_limits=...)) / 工作簿超出安全上限，已拒收"
+        ) from None
+    except damaged as exc:
+        raise ReadError(
+            f"{path.name}: the workbook is damaged or incomplete ({exc.__class__.__name__}); "
+            "export it again / 工作簿已损坏或不完整，请重新导出"
+        ) from None
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(raw))
         names_in_book = list(wb.sheet_names)
