@@ -102,6 +102,10 @@ def test_plan_command_writes_policies(tmp_path: Path, capsys: pytest.CaptureFixt
     bad = main(["plan", "--history", str(tmp_path / "h.csv"), "--items", str(tmp_path / "i.csv"),
                 "--fill-rate", "1.5", "--out", str(out)])
     assert bad == 2
+    code = main(["plan", "--history", str(tmp_path / "h.csv"), "--items", str(tmp_path / "i.csv"),
+                 "--fill-rate", "0.9", "--objective", "system", "--out", str(out)])
+    assert code == 0 and "all: 期望满足率 / expected fill rate 0.9" in capsys.readouterr().out
+    assert "group" in pd.read_csv(out, index_col=0).columns
 
 
 def test_report_commands_write_html(demo_run: tuple[Path, Path, int, str], tmp_path: Path,

@@ -24,6 +24,7 @@ def test_example_config_loads(tmp_path: Path) -> None:
     assert cfg.depots.central is None and cfg.depots.transfer_days["GY01"] == 2  # the depots table decides
     assert cfg.batch.max_data_age_days == 3
     assert cfg.targets.wear_list == 0.95 and cfg.targets.other == 0.90
+    assert cfg.targets.objective == "system" and cfg.targets.wear_list_floor == 0.8
     assert cfg.reports.period == "previous_quarter" and "manufacturer" in cfg.reports.scheduled
     assert cfg.to_dict()["depots"]["transfer_days"] == {"GY01": 2, "PL01": 1, "QT01": 1}
     with pytest.raises(ConfigError, match="already exists"):
@@ -47,6 +48,8 @@ def test_typo_suggests_closest_key() -> None:
     ({"targets": {"wear_list": 1.5}}, "targets.wear_list"),
     ({"targets": {"other": "high"}}, "targets.other"),
     ({"targets": {"review_period": 1.5}}, "targets.review_period"),
+    ({"targets": {"objective": "cheapest"}}, "targets.objective"),
+    ({"targets": {"wear_list_floor": 1.0}}, "targets.wear_list_floor"),
     ({"forecast": {"methods": ["arima"]}}, "forecast.methods"),
     ({"forecast": {"enabled": "yes"}}, "forecast.enabled"),
     ({"depots": {"transfer_days": {"PL01": -1}}}, "depots.transfer_days.PL01"),

@@ -290,3 +290,16 @@ def test_evaluate_levels_reproduces_the_plan(ten: tuple[pd.DataFrame, pd.DataFra
     # today's stock as a Series over part of the items: the others hold nothing
     ev = evaluate_levels(long, items, pd.Series({"i0": 2, "i3": 5}))
     assert ev.loc["i1", "order_up_to"] == 0 and ev.loc["i3", "expected_fill_rate"] > 0
+
+
+def test_system_groups_one_promise_per_depot_and_class() -> None:
+    from zk_forecast.inventory.plan import system_groups
+
+    items = pd.DataFrame({"lead_time": 1, "unit_cost": 5.0, "class": ["wear_list", "other", "wear_list"]},
+                         index=["A|YC01", "B|YC01", "A|GY01"])
+    out, fill = system_groups(items, {"wear_list": 0.95, "other": 0.9}, floor={"wear_list": 0.8})
+    assert list(out["group"]) == ["YC01|wear_list", "YC01|other", "GY01|wear_list"]
+    assert fill == {"GY01|wear_list": 0.95, "YC01|other": 0.9, "YC01|wear_list": 0.95}
+    assert list(out["min_fill_rate"]) == [0.8, 0.0, 0.8]
+    with pytest.raises(ZkValueError, match="no target for class 'other'"):
+        system_groups(items, {"wear_list": 0.95})

@@ -59,7 +59,7 @@ def _slow(path: Path, sheets: list[Sheet], title: str | None) -> Path:
         used.add(t)
         titles.append(t)
     W._write_openpyxl(path, titles, sheets, title)
-    W.freeze_xlsx(path, W.FIXED_TIME)
+    W.freeze_xlsx(path, W.FIXED_TIME, compresslevel=W.COMPRESS_LEVEL)
     return path
 
 

@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--items", required=True, help="物料表 (unique_id, lead_time, …) / items file")
     pl.add_argument("--fill-rate", type=float, default=0.95, help="满足率目标 / fill-rate target in (0, 1)")
     pl.add_argument("--review-period", type=int, default=1, help="盘点周期 / review period [periods]")
+    pl.add_argument("--objective", choices=["item", "system"], default="item",
+                    help="item 逐件目标 | system 按组目标（物料表 group 列），资金最省 / per item, or per group "
+                         "(items' group column) at the least stock value")
     pl.add_argument("--out", required=True, help="输出文件 .csv/.parquet/.xlsx / output file")
 
     r = sub.add_parser("report", help="生成报告 / write a report")
@@ -167,8 +170,13 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         raise ZkValueError(f"{args.items!r} needs a 'unique_id' column (one row per part × depot); fix: add it "
                            f"/ 物料表缺少 unique_id 列（每个配件×网点一行），请补充")
     history["ds"] = pd.to_datetime(history["ds"])
-    out = plan(history, items.set_index("unique_id"), fill_rate=args.fill_rate, review_period=args.review_period)
+    out = plan(history, items.set_index("unique_id"), fill_rate=args.fill_rate, review_period=args.review_period,
+               objective=args.objective)
     write_table(out, args.out)
+    if args.objective == "system":
+        for g, row in out.attrs["groups"].iterrows():
+            print(f"  {g}: 期望满足率 / expected fill rate {row['expected_fill_rate']:.3f}, "
+                  f"期望在库金额 / expected on-hand value {row['expected_on_hand_value']:,.0f} CNY")
     print(f"补货策略已写入 / policies written to {args.out}: {len(out)} 项 / items in {time.perf_counter() - t0:.1f} s")
     return EXIT_OK
 

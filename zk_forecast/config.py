@@ -13,7 +13,9 @@ closest known key. Relative paths are relative to the folder of the config file.
     ``central`` (optional: checked against the depots table, whose ``role`` column decides) and ``[depots.transfer_days]`` (branch id → working days from it).
 ``[targets]``
     Fill-rate targets: ``wear_list`` (parts on the wear-part list), ``other`` (every other part), ``central``
-    (the central warehouse in the two-echelon plan); ``review_period`` [weeks].
+    (the central warehouse in the two-echelon plan); ``review_period`` [weeks]; ``objective`` (``system``: each
+    depot × class meets its target at the least stock value, default; ``item``: every part on its own);
+    ``wear_list_floor`` (least fill rate of a single wear-list part under ``system``).
 ``[lead_times]``
     ``use_receipts`` (measured lead times from receipts), ``min_receipts``.
 ``[forecast]``
@@ -138,12 +140,21 @@ class TargetsConfig:
         Fill-rate target of the central warehouse in the two-echelon plan [probability].
     review_period : int
         Review period ``R`` [weeks].
+    objective : {"system", "item"}
+        ``"system"``: each depot's wear-list parts and its other parts are a group whose demand-weighted fill rate
+        meets the target at the least stock value (:func:`~zk_forecast.inventory.plan.plan`); ``"item"``: every
+        part × depot meets the target on its own (more money for the same service).
+    wear_list_floor : float
+        Least fill rate of any single wear-list part under ``objective = "system"`` [probability] (0: none), so
+        that an expensive wear part is never starved.
     """
 
     wear_list: float = 0.95
     other: float = 0.90
     central: float = 0.95
     review_period: int = 1
+    objective: str = "system"
+    wear_list_floor: float = 0.80
 
 
 @dataclass(frozen=True)
@@ -325,7 +336,7 @@ class Config:
 _SECTIONS: dict[str, tuple[str, ...]] = {
     "paths": ("raw_dir", "store_dir", "runs_dir", "mapping", "keep_runs"),
     "depots": ("central", "transfer_days"),
-    "targets": ("wear_list", "other", "central", "review_period"),
+    "targets": ("wear_list", "other", "central", "review_period", "objective", "wear_list_floor"),
     "lead_times": ("use_receipts", "min_receipts"),
     "forecast": ("enabled", "horizon", "methods", "installed_base"),
     "network": ("enabled",),
@@ -479,7 +490,16 @@ def _targets(ck: _Checker, doc: Mapping[str, Any]) -> TargetsConfig:
         other=ck.number(s, "targets", "other", 0.90, lo=0, hi=1, open_ends=True),
         central=ck.number(s, "targets", "central", 0.95, lo=0, hi=1, open_ends=True),
         review_period=ck.number(s, "targets", "review_period", 1, lo=1, hi=52, open_ends=False, integer=True),
+        objective=str(ck.text(s, "targets", "objective", "system")),
+        wear_list_floor=ck.number(s, "targets", "wear_list_floor", 0.80, lo=0, hi=1, open_ends=False),
     )
+    if targets.objective not in ("system", "item"):
+        raise ck.fail("targets.objective", f"must be 'system' or 'item', got {targets.objective!r}",
+                      'set objective = "system" (least money per depot promise) or "item" (a target per part)',
+                      'objective 应为 "system"（按网点承诺，资金最省）或 "item"（逐件目标）')
+    if targets.wear_list_floor >= 1:
+        raise ck.fail("targets.wear_list_floor", f"must be below 1, got {targets.wear_list_floor!r}",
+                      "set wear_list_floor = 0.8 (or 0 for none)", "应小于 1，例如 wear_list_floor = 0.8（0 表示不设下限）")
     return targets
 
 
@@ -631,6 +651,14 @@ wear_list = 0.95                     # 易损件清单内配件的满足率目�
 other = 0.90                         # 其他配件 / every other part
 central = 0.95                       # 两级网络中中心库的满足率 / central warehouse, two-echelon plan
 review_period = 1                    # 盘点周期 [周] / review period [weeks]
+# 按网点承诺设目标：每个网点的易损件和其他配件各为一组，组内按需求加权的满足率达到目标，
+# 每多备一件都放在每元钱减少缺件最多的配件上——同样的服务，库存金额明显更少（逐件目标会把昂贵的慢动件
+# 也备得和便宜的常用件一样深）。"item" 则让每个配件各自达到目标。
+# System targets: each depot's wear-list parts and its other parts form a group whose demand-weighted fill rate
+# meets the target; each next unit goes where it removes the most shortages per yuan, so the same service costs
+# much less stock than per-part targets ("item"), which stock expensive slow movers as deeply as cheap fast ones.
+objective = "system"
+wear_list_floor = 0.80               # 任一易损件的满足率下限 / least fill rate of any wear-list part (0: none)
 
 [lead_times]
 use_receipts = true                  # 用入库记录实测采购周期 / measure lead times from receipts

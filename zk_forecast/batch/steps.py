@@ -367,7 +367,7 @@ def policies(state: NightState, ctx: RunContext) -> None:
     """
     import pandas as pd
 
-    from zk_forecast.inventory.plan import plan
+    from zk_forecast.inventory.plan import plan, system_groups
     from zk_forecast.reports.from_store import plan_items
 
     assert state.panel is not None
@@ -376,8 +376,11 @@ def policies(state: NightState, ctx: RunContext) -> None:
     kw: dict[str, Any] = {}
     if ctx.cfg.lead_times.use_receipts and state.receipts is not None:
         kw = {"receipts": state.receipts, "min_receipts": ctx.cfg.lead_times.min_receipts}
-    pol = plan(state.panel, items, fill_rate={"wear_list": t.wear_list, "other": t.other},
-               review_period=t.review_period, **kw)
+    fill_rate: Any = {"wear_list": t.wear_list, "other": t.other}
+    if t.objective == "system":  # one promise per depot and class: the least stock value that keeps each
+        items, fill_rate = system_groups(items, fill_rate, floor={"wear_list": t.wear_list_floor})
+    pol = plan(state.panel, items, fill_rate=fill_rate, review_period=t.review_period, objective=t.objective,
+               **kw)
     state.policies = pol
     write_csv(pol.reset_index() if pol.index.name else pol, ctx.run_dir / "policies.csv")
 

@@ -52,7 +52,8 @@ from zk_forecast.inventory.policy import (
 )
 from zk_forecast.inventory.system import LevelTables, allocate, check_targets, level_tables
 
-__all__ = ["evaluate_levels", "lead_time_from_receipts", "plan", "plan_files", "read_table", "system_tables"]
+__all__ = ["evaluate_levels", "lead_time_from_receipts", "plan", "plan_files", "read_table", "system_groups",
+           "system_tables"]
 
 _SERVICES = ("fill_rate", "cycle", "cost", "on_time")
 _GROUP_CELLS = 1 << 22  # pmf cells per group of series fitted together (32 MB per pmf)
@@ -782,6 +783,43 @@ def _group_summary(out: pd.DataFrame, it: _Items, mu: np.ndarray, reached: np.nd
                          "items": np.bincount(g, minlength=G),
                          "mean_demand": dem / R, "reached": reached},
                         index=it.groups)
+
+
+def system_groups(items: pd.DataFrame, targets: Mapping[str, float], *,
+                  floor: Mapping[str, float] | None = None) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Groups of one depot and one promise class, their targets and floors, for ``plan(objective="system")``.
+
+    Parameters
+    ----------
+    items : pandas.DataFrame
+        Indexed by series id ``"PART|DEPOT"`` with a ``class`` column (e.g. ``wear_list`` / ``other``); without
+        one every item is of class ``other``.
+    targets : mapping of class -> float
+        Fill-rate target of each class [probability].
+    floor : mapping of class -> float, optional
+        Least fill rate of any single item of a class [probability] (``min_fill_rate``), e.g. wear-list parts.
+
+    Returns
+    -------
+    (items, fill_rate)
+        ``items`` with ``group`` (``"DEPOT|class"``) and ``min_fill_rate``; ``fill_rate`` maps each group to its
+        class's target.
+    """
+    from zk_forecast.schema import split_series_id
+
+    cls = items["class"].astype(str) if "class" in items.columns else pd.Series("other", index=items.index)
+    unknown = sorted(set(cls) - set(targets))
+    if unknown:
+        raise ZkValueError(f"no target for class {unknown[0]!r}; add it to the targets, e.g. "
+                           f"{{{unknown[0]!r}: 0.95}} / 缺少该类配件的目标满足率。")
+    depot = np.asarray(split_series_id(pd.Index(items.index.astype(str)))[1], dtype=object)
+    group = depot + "|" + cls.to_numpy(dtype=object)
+    out = items.assign(group=group)
+    fl = floor or {}
+    own = out["min_fill_rate"] if "min_fill_rate" in out.columns else pd.Series(np.nan, index=out.index)
+    out["min_fill_rate"] = own.fillna(cls.map(lambda c: float(fl.get(c, 0.0))))
+    fill = {str(g): float(targets[str(c)]) for g, c in zip(group, cls)}
+    return out, dict(sorted(fill.items()))
 
 
 def evaluate_levels(history: pd.DataFrame | Panel, items: pd.DataFrame, order_up_to: Any,

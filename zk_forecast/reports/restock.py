@@ -166,8 +166,8 @@ def _policies_frame(policies: pd.DataFrame) -> pd.DataFrame:
         if not uid.str.contains(_SEP, regex=False).all():
             raise ZkValueError("policies must be indexed by unique_id 'PART|DEPOT' (plan() output) or have "
                                "columns part_no and depot_id.")
-        split = uid.str.split(_SEP, n=1)
-        p = p.assign(part_no=[s[0] for s in split], depot_id=[s[1] for s in split])
+        split = [u.partition(_SEP) for u in uid.tolist()]
+        p = p.assign(part_no=[s[0] for s in split], depot_id=[s[2] for s in split])
     miss = [c for c in ("reorder_point", "order_up_to") if c not in p.columns]
     if miss:
         raise ZkValueError(f"policies lacks {miss}; give plan() output (reorder_point, order_up_to).")

@@ -49,6 +49,9 @@ __all__ = ["FIXED_TIME", "NUMBER_FORMATS", "Sheet", "display_width", "is_formula
 
 #: Fixed workbook timestamp (created / modified, zip entries) for byte-identical output.
 FIXED_TIME = dt.datetime(2026, 1, 1, 0, 0, 0)
+#: Deflate level of the report workbooks: the fastest (a restock workbook of 20,000 lines deflates about 4x faster
+#: than at zlib's default level 6, for about a third more bytes).
+COMPRESS_LEVEL = 1
 
 #: Column kind → Excel number format.
 NUMBER_FORMATS: Mapping[str, str] = {
@@ -318,9 +321,9 @@ def write_workbook(path: str | Path, sheets: Sequence[Sheet], *, title: str | No
         entries = _fast_parts(titles, sheets, title, when)
     except _xlsxpkg.Unsupported:
         _write_openpyxl(path, titles, sheets, title, when)
-        freeze_xlsx(path, when)
+        freeze_xlsx(path, when, compresslevel=COMPRESS_LEVEL)
     else:
-        write_xlsx_entries(path, entries, when)
+        write_xlsx_entries(path, entries, when, compresslevel=COMPRESS_LEVEL)
     return path
 
 
