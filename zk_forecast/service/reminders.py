@@ -230,7 +230,7 @@ def _maintenance_rows(m: pd.DataFrame, t: pd.DataFrame, info: pd.DataFrame, plan
         need = done[["ticket_id", "model", "service"]].merge(plans[["model", "service", "part_no"]],
                                                               on=["model", "service"])
         need = need.merge(used, on=["ticket_id", "part_no"], how="left")
-        full = need["_has"].fillna(False).astype(bool).groupby([need["ticket_id"], need["service"]]).all()
+        full = need["_has"].notna().groupby([need["ticket_id"], need["service"]]).all()  # _has: True or missing
         full = full[full].index
         done = done.set_index(["ticket_id", "service"]).loc[lambda d: d.index.isin(full)].reset_index()
     done = done.sort_values(["serial_no", "service", "reported_at"]).drop_duplicates(["serial_no", "service"],
