@@ -46,9 +46,15 @@ without history); one per target (0.90, 0.95, 0.98) with the plan seconds and, f
 ``exact_hl52`` and ``sba_normal``, the achieved fill rate over all items and over the planned items, the mean item
 fill rates, the average on-hand value [EUR] and the orders (plus ``exact_hl52_level`` and its plan seconds), then
 each exact variant's value ratio to the baseline;
-one ``equal_fill_rate`` line per exact variant (value of both methods at the same achieved fill rate, all items and
-planned items); and one for the speed of 100,000 synthetic part × depot series (fit with the default half-life,
-pmfs and policy search).
+then the system objective (``plan(objective="system")``, all items one group) against the same baseline in two
+replays, ``lot_size`` (the items' lot sizes for both) and ``base_stock`` (one unit per order for both, so that the
+levels alone decide the stock), with the promised fill rate beside the one achieved on weeks 101-150 and the value
+ratio at equal achieved fill rate over 0.85-0.95 (target 0.7x); the in-window calibration (plan at weeks 50, 62 and
+75 on the weeks before, replay the next 25 weeks; target within 2 points); ``--system-only`` stops there and skips
+the per-item variants below. Then one ``equal_fill_rate`` line per exact variant (value of both methods at the same achieved fill rate, all items and
+planned items); one for the speed of 100,000 synthetic part × depot series (fit with the default half-life,
+pmfs and policy search); and one for the system objective on 100,000 series of which 1 % are high-volume items with
+pmfs over 20,000 units wide, in a fresh process (seconds, peak memory; targets 15 s and 3 GB).
 """
 
 from __future__ import annotations
