@@ -176,12 +176,20 @@ def test_budget_curve_points_are_system_plans(ten: tuple[pd.DataFrame, pd.DataFr
 
 
 def test_hull_merges_rising_ratios() -> None:
-    # steps (gain, cost): ratios 1, 3, 0.5 -> the first two merge into (4, 2), ratio 2
-    ser, first, length, gain, cost = _hull_blocks(np.array([0, 3]), np.array([1.0, 3.0, 0.5]),
-                                                  np.array([1.0, 1.0, 1.0]))
-    assert list(length) == [2, 1]
+    # one series, levels with fill rate 0, 1, 4, 4.5 (weight 1) and on hand 0, 1, 2, 3 (cost 1): steps (gain, cost)
+    # (1, 1), (3, 1), (0.5, 1) have ratios 1, 3, 0.5 -> the first two merge into (4, 2), ratio 2
+    ser, length, gain, cost, ratio = _hull_blocks(np.array([0, 4]), np.array([0.0, 1.0, 4.0, 4.5]),
+                                                  np.array([0.0, 1.0, 2.0, 3.0]), np.array([1.0]), np.array([1.0]))
+    assert list(length) == [2, 1] and list(ser) == [0, 0]
     np.testing.assert_allclose(gain, [4.0, 0.5])
     np.testing.assert_allclose(cost, [2.0, 1.0])
+    np.testing.assert_allclose(ratio, [2.0, 0.5])
+    # a step that buys nothing for nothing leads into the next; equal ratios merge; service at no cost is inf
+    ser, length, gain, cost, ratio = _hull_blocks(np.array([0, 5]), np.array([0.0, 0.0, 0.2, 0.4, 0.5]),
+                                                  np.array([0.0, 0.0, 0.0, 1.0, 3.0]), np.array([1.0]),
+                                                  np.array([1.0]))
+    assert list(length) == [2, 1, 1] and ratio[0] == np.inf
+    np.testing.assert_allclose(ratio[1:], [0.2, 0.05])
 
 
 def test_allocate_reaches_the_target_exactly_on_a_hand_example() -> None:

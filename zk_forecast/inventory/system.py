@@ -230,15 +230,17 @@ def _extend(t: np.ndarray, width: int) -> np.ndarray:
 
 
 @numba.njit(cache=True)
-def _hull_blocks(offsets, gain, cost):  # pragma: no cover - compiled
+def _hull_blocks(offsets, fill_rate, on_hand, weight, unit_cost):  # pragma: no cover - compiled
     """Upper concave hull of each series' (cost, gain) steps by pool-adjacent-violators.
 
-    Step ``j`` of series ``i`` (entries ``offsets[i]:offsets[i + 1] - 1`` of the per-level tables) raises the level
-    by one; returns per block: series, first step, number of steps, summed gain and summed cost.
+    Series ``i`` owns levels ``offsets[i]:offsets[i + 1]`` of the tables; the step from one level to the next
+    gains ``weight[i] x`` the fill-rate rise and costs ``unit_cost[i] x`` the on-hand rise. Blocks whose service per
+    yuan does not fall are merged (equal ratios too, and a 0 / 0 block into the next), so the ratios of one
+    series' blocks fall strictly and any sort by ratio keeps them in level order. Returns per block: series,
+    number of steps, gain, cost and ratio (gain / cost; inf for gain at no cost).
     """
-    m = gain.size
+    m = fill_rate.size
     b_series = np.empty(m, dtype=np.int64)
-    b_first = np.empty(m, dtype=np.int64)
     b_len = np.empty(m, dtype=np.int64)
     b_gain = np.empty(m)
     b_cost = np.empty(m)
@@ -246,24 +248,30 @@ def _hull_blocks(offsets, gain, cost):  # pragma: no cover - compiled
     n = offsets.size - 1
     for i in range(n):
         start = nb
-        for j in range(offsets[i], offsets[i + 1]):
+        wi = weight[i]
+        ci = unit_cost[i]
+        for j in range(offsets[i], offsets[i + 1] - 1):
             b_series[nb] = i
-            b_first[nb] = j
             b_len[nb] = 1
-            b_gain[nb] = gain[j]
-            b_cost[nb] = cost[j]
+            b_gain[nb] = max(fill_rate[j + 1] - fill_rate[j], 0.0) * wi
+            b_cost[nb] = max(on_hand[j + 1] - on_hand[j], 0.0) * ci
             nb += 1
-            # merge while the new block's ratio exceeds the previous one's: g2 / c2 > g1 / c1
-            # merge while the new block's ratio exceeds the previous one's (g2 / c2 > g1 / c1), or the previous
-            # block buys nothing for nothing (0 / 0: it only leads to the new one)
             while nb - start >= 2 and (
-                    b_gain[nb - 1] * b_cost[nb - 2] > b_gain[nb - 2] * b_cost[nb - 1] * (1 + 1e-12)
+                    b_gain[nb - 1] * b_cost[nb - 2] >= b_gain[nb - 2] * b_cost[nb - 1]
                     or (b_gain[nb - 2] == 0.0 and b_cost[nb - 2] == 0.0)):
                 b_gain[nb - 2] += b_gain[nb - 1]
                 b_cost[nb - 2] += b_cost[nb - 1]
                 b_len[nb - 2] += b_len[nb - 1]
                 nb -= 1
-    return b_series[:nb], b_first[:nb], b_len[:nb], b_gain[:nb], b_cost[:nb]
+    ratio = np.empty(nb)
+    for k in range(nb):
+        if b_cost[k] > 0.0:
+            ratio[k] = b_gain[k] / b_cost[k]
+        elif b_gain[k] > 0.0:
+            ratio[k] = np.inf
+        else:
+            ratio[k] = 0.0
+    return b_series[:nb], b_len[:nb], b_gain[:nb], b_cost[:nb], ratio
 
 
 @dataclass
@@ -284,26 +292,13 @@ def offers(tables: LevelTables, unit_cost: np.ndarray, group: np.ndarray, n_grou
     n = tables.s_lo.size
     dem = np.bincount(group, weights=tables.mean_r, minlength=n_groups)
     w = np.where(dem[group] > 0, tables.mean_r / np.where(dem[group] > 0, dem[group], 1.0), 0.0)
-    ln = np.diff(tables.offsets)
-    steps = np.ones(tables.fill_rate.size, dtype=bool)
-    steps[tables.offsets[1:][ln > 0] - 1] = False  # the last level of a run starts no step
-    owner = np.repeat(np.arange(n), ln)
-    j = np.flatnonzero(steps)
-    dfr = np.maximum(tables.fill_rate[j + 1] - tables.fill_rate[j], 0.0) * w[owner[j]]
-    doh = np.maximum(tables.on_hand[j + 1] - tables.on_hand[j], 0.0) * unit_cost[owner[j]]
-    # per-series step offsets for the hull pass
-    n_steps = np.maximum(ln - 1, 0)
-    soff = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(n_steps, out=soff[1:])
-    ser, first, length, gain, cost = _hull_blocks(soff, dfr, doh)
-    g = group[ser]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(cost > 0, gain / np.where(cost > 0, cost, 1.0), np.where(gain > 0, np.inf, 0.0))
-    # greedy order: group, then falling ratio; ties keep the hull's series-then-level order (stable sorts), so the
-    # blocks of one series stay in level order
-    order = np.argsort(-ratio, kind="stable")
-    order = order[np.argsort(g[order], kind="stable")]
-    ser, length, gain, cost, g = ser[order], length[order], gain[order], cost[order], g[order]
+    ser, length, gain, cost, ratio = _hull_blocks(tables.offsets, tables.fill_rate, tables.on_hand, w,
+                                                  np.asarray(unit_cost, dtype=np.float64))
+    # greedy order: group, then falling ratio (within a series the ratios fall strictly: level order is kept)
+    order = np.argsort(-ratio)
+    g = group[ser[order]]
+    order = order[np.argsort(g, kind="stable")]
+    ser, length, gain, cost, g = ser[order], length[order], gain[order], cost[order], group[ser[order]]
     gs = np.zeros(n_groups + 1, dtype=np.int64)
     np.cumsum(np.bincount(g, minlength=n_groups), out=gs[1:])
     return Offers(ser, length, gain, cost, g, gs), w
