@@ -289,7 +289,6 @@ class Offers:
 def offers(tables: LevelTables, unit_cost: np.ndarray, group: np.ndarray, n_groups: int) -> tuple[Offers,
                                                                                                   np.ndarray]:
     """Hull steps of every series in the greedy's order, and each series' weight in its group's fill rate."""
-    n = tables.s_lo.size
     dem = np.bincount(group, weights=tables.mean_r, minlength=n_groups)
     w = np.where(dem[group] > 0, tables.mean_r / np.where(dem[group] > 0, dem[group], 1.0), 0.0)
     ser, length, gain, cost, ratio = _hull_blocks(tables.offsets, tables.fill_rate, tables.on_hand, w,
