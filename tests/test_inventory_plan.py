@@ -222,3 +222,26 @@ def test_level_block_off_on_steady_history_same_policy_and_validated() -> None:
         plan(hist_b, items, fill_rate=0.95, level_block=None)["order_up_to"].iloc[0]
     with pytest.raises(ZkValueError, match="level_block"):
         plan(hist, items, level_block=1)
+
+
+def test_cost_service_is_zheng_federgruen_on_the_plans_own_pmfs() -> None:
+    from zk_forecast.demand.distributions import LeadTimeDemand
+    from zk_forecast.inventory.costpolicy import optimal_ss, ss_cost
+
+    rng = np.random.default_rng(21)
+    y = rng.poisson([[0.8], [3.0]], (2, 104)).astype(float)
+    ds = pd.date_range("2024-01-01", periods=104, freq="W-MON")
+    hist = pd.DataFrame({"unique_id": np.repeat(["A", "B"], 104), "ds": np.tile(ds, 2), "y": y.ravel()})
+    items = pd.DataFrame({"lead_time": [2, 1], "holding_cost": [0.2, 0.5], "backorder_cost": [5.0, 4.0],
+                          "order_cost": [20.0, 8.0]}, index=["A", "B"])
+    out = plan(hist, items, service="cost", half_life=None, level_block=None)
+    est = LeadTimeDemand(half_life=None).fit(y)
+    f, a = est.pmf(np.array([1, 1])), est.pmf(np.array([3, 2]))
+    s, S, c = optimal_ss(f, a, holding_cost=[0.2, 0.5], backorder_cost=[5.0, 4.0], order_cost=[20.0, 8.0])
+    assert list(out["reorder_point"]) == list(s) and list(out["order_up_to"]) == list(S)
+    assert (out["order_quantity"] > 1).all()  # an order cost makes lots: not base stock
+    # and no neighbouring policy is cheaper (Zheng & Federgruen 1991: the optimum of the exact cost)
+    for ds_, dS in ((-1, 0), (1, 0), (0, -1), (0, 1), (1, 1), (-1, -1)):
+        alt = ss_cost(s + ds_, np.maximum(S + dS, s + ds_ + 1), f, a, holding_cost=[0.2, 0.5],
+                      backorder_cost=[5.0, 4.0], order_cost=[20.0, 8.0])
+        assert (alt >= c - 1e-9).all()

@@ -8,6 +8,8 @@
   promise (marginal analysis on the exact level tables).
 - :mod:`~zk_forecast.inventory.backtest`: the promise checked on the history (plan at rolling origins, replay).
 - :mod:`~zk_forecast.inventory.calibrate`: extra level variance measured on the history (``plan(widen=...)``).
+- :mod:`~zk_forecast.inventory.costpolicy`: cost-optimal policies (newsvendor, Zheng-Federgruen (s, S), Poisson
+  (r, Q)); ``plan(service="cost")`` uses the (s, S) search.
 - :mod:`~zk_forecast.inventory.simulate`: replays policies against actual demand (event order in its docstring).
 - :mod:`~zk_forecast.inventory.network`: Yinchuan plus branches, METRIC delay, stocking location by the promises.
 - :mod:`~zk_forecast.inventory.budget`: marginal analysis, the curve of investment against fill rate.
@@ -18,6 +20,13 @@
 from zk_forecast.inventory.backtest import backtest_plan
 from zk_forecast.inventory.budget import BudgetCurve, budget_curve
 from zk_forecast.inventory.calibrate import level_widening
+from zk_forecast.inventory.costpolicy import (
+    newsvendor_level,
+    optimal_poisson_rq,
+    optimal_ss,
+    poisson_rq_cost,
+    ss_cost,
+)
 from zk_forecast.inventory.loaners import (
     CRITERIA,
     LoanerPool,
@@ -62,6 +71,11 @@ __all__ = [
     "backtest_plan",
     "budget_curve",
     "level_widening",
+    "newsvendor_level",
+    "optimal_poisson_rq",
+    "optimal_ss",
+    "poisson_rq_cost",
+    "ss_cost",
     "erlang_b",
     "evaluate_levels",
     "late_repairs",

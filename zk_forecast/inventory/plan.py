@@ -44,6 +44,7 @@ from zk_forecast.inventory.policy import (
     base_stock_fill_rate,
     compound_mixture_pmfs,
     critical_ratio,
+    cycle_service_level,
     expected_on_hand,
     mix_lead_times,
     order_quantity,
@@ -222,6 +223,7 @@ class _Items:
     promise: np.ndarray | None
     group: np.ndarray       # group code per item (0..G-1)
     groups: pd.Index        # group names
+    back: np.ndarray | None = None  # [CNY per unit short] (service="cost")
 
     def _replace_target(self, target: np.ndarray) -> _Items:
         return replace(self, target=target)
@@ -318,7 +320,7 @@ def _check_items(items: pd.DataFrame, fill_rate: Any, service: str, objective: s
     critical = items["critical"].fillna(False).astype(bool).to_numpy() if "critical" in items.columns \
         else np.zeros(n, dtype=bool)
     return _Items(items.index, L, cost, moq, pack, hold, ocost, target, critical, floor, promise,
-                  np.asarray(codes, dtype=np.int64), groups)
+                  np.asarray(codes, dtype=np.int64), groups, back if service == "cost" else None)
 
 
 def _demand(history: pd.DataFrame | Panel, index: pd.Index, freq: str, window: int | None) -> _Demand:
@@ -708,7 +710,10 @@ def plan(history: pd.DataFrame | Panel, items: pd.DataFrame, fill_rate: Any = 0.
     if objective == "item" and service != "on_time":
         svc = "fill_rate" if service == "fill_rate" else "cycle"
         for rows, a, b, f, _ in _all_batches(dem, it, lt_pmf, rate, use_prior, R, kw):
-            res = reorder_policy(a, b, f, it.target[rows], service=svc, order_quantity=Q[rows])
+            if service == "cost":
+                res = _cost_policy(rows, a, b, f, it, R)
+            else:
+                res = reorder_policy(a, b, f, it.target[rows], service=svc, order_quantity=Q[rows])
             weight[rows] = res["mean_r"]
             s_all[rows], S_all[rows] = res["reorder_point"], res["order_up_to"]
             fr_all[rows], cs_all[rows], oh_all[rows] = res["fill_rate"], res["cycle_service"], res["on_hand"]
@@ -761,6 +766,39 @@ def plan(history: pd.DataFrame | Panel, items: pd.DataFrame, fill_rate: Any = 0.
             min_receipts=min_receipts, random_state=random_state, window=window, half_life=half_life,
             level_block=level_block, widen=widen)
     return out
+
+
+def _cost_policy(rows: np.ndarray, a: np.ndarray, b: np.ndarray, f: np.ndarray, it: _Items, R: int
+                 ) -> dict[str, np.ndarray]:
+    """Cost-optimal (R, s, S) by Zheng-Federgruen, the lot raised to the MOQ and pack, and its measures.
+
+    The backorder cost ``b`` [CNY per unit short] is charged once per review cycle a unit waits (``b / R`` per
+    period), so that the base-stock optimum is the newsvendor level at ``b / (b + h R)``
+    (:func:`~zk_forecast.inventory.policy.critical_ratio`). Where the MOQ or pack size forces a larger lot than
+    ``S - s``, the reorder point stays and ``S = s + lot``.
+    """
+    from zk_forecast.inventory.costpolicy import optimal_ss
+
+    assert it.hold is not None and it.back is not None
+    hold = np.nan_to_num(it.hold[rows])
+    order_cost = np.zeros(rows.size) if it.order_cost is None else np.nan_to_num(it.order_cost[rows])
+    mean_r = f @ np.arange(f.shape[1], dtype=np.float64)
+    s = np.full(rows.size, -1, dtype=np.int64)
+    S = np.zeros(rows.size, dtype=np.int64)
+    live = mean_r > 0
+    if live.any():
+        s[live], S[live], _ = optimal_ss(f[live], a[live], holding_cost=hold[live],
+                                         backorder_cost=it.back[rows][live] / R, order_cost=order_cost[live],
+                                         review_period=R)
+    lot = order_quantity(np.ones(rows.size), moq=it.moq[rows], pack_size=it.pack[rows])
+    S = np.where(live, np.maximum(S, s + lot), 0)
+    q = np.maximum(S - s, 1)
+    J = undershoot_pmf(f, q)
+    A, B = add_undershoot(a, J), add_undershoot(b, J)
+    lv = np.maximum(S, 0)
+    return {"reorder_point": s, "order_up_to": S, "mean_r": mean_r,
+            "fill_rate": base_stock_fill_rate(A, B, mean_r, lv), "cycle_service": cycle_service_level(A, lv),
+            "on_hand": expected_on_hand(A, lv)}
 
 
 def _group_summary(out: pd.DataFrame, it: _Items, mu: np.ndarray, reached: np.ndarray, R: int) -> pd.DataFrame:
