@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zk_forecast.errors import ZkValueError
-from zk_forecast.inventory.plan import lead_time_from_receipts, plan, plan_files
+from zk_forecast.inventory.plan import lead_time_from_receipts, plan
 
 DS = pd.date_range("2024-01-01", periods=26, freq="W-MON")
 
@@ -110,15 +110,6 @@ def test_bad_target_and_unknown_item() -> None:
     h = pd.concat([_history(), pd.DataFrame({"unique_id": ["Z"], "ds": [DS[0]], "y": [1]})])
     with pytest.raises(ZkValueError, match="'Z'.*not in items"):
         plan(h, _items())
-
-
-def test_plan_files_roundtrip(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    _history().to_csv(tmp_path / "h.csv", index=False)
-    _items().reset_index().to_csv(tmp_path / "i.csv", index=False)
-    out = plan_files(tmp_path / "h.csv", tmp_path / "i.csv", 0.95, tmp_path / "o.csv")
-    back = pd.read_csv(tmp_path / "o.csv", index_col="unique_id")
-    assert list(back.index) == list(out.index)
-    np.testing.assert_array_equal(back["order_up_to"], out["order_up_to"])
 
 
 @settings(max_examples=15, deadline=None)

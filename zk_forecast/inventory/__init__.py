@@ -3,7 +3,7 @@
 - :mod:`~zk_forecast.inventory.policy`: exact kernels on discrete demand pmfs (expected backorders, fill rate,
   on hand, undershoot) and the (R, s, S) search for a fill-rate, cycle-service or cost target.
 - :mod:`~zk_forecast.inventory.plan`: the DataFrame face ``plan(history, items, fill_rate=0.95)``, lead times from
-  receipts, priors for items without history, ``plan_files`` for the CLI.
+  receipts, priors for items without history (files are read and written by :mod:`zk_forecast.data.tables`).
 - :mod:`~zk_forecast.inventory.system`: ``plan(objective="system")``, the least on-hand value meeting each group's
   promise (marginal analysis on the exact level tables).
 - :mod:`~zk_forecast.inventory.backtest`: the promise checked on the history (plan at rolling origins, replay).
@@ -38,7 +38,7 @@ from zk_forecast.inventory.loaners import (
     time_varying_load,
 )
 from zk_forecast.inventory.network import metric_delay, plan_network
-from zk_forecast.inventory.plan import evaluate_levels, lead_time_from_receipts, plan, plan_files
+from zk_forecast.inventory.plan import evaluate_levels, lead_time_from_receipts, plan
 from zk_forecast.inventory.policy import (
     base_stock_fill_rate,
     critical_ratio,
@@ -89,7 +89,6 @@ __all__ = [
     "lead_time_from_receipts",
     "metric_delay",
     "plan",
-    "plan_files",
     "plan_network",
     "simulate",
     "simulate_policy",

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,8 +52,7 @@ from zk_forecast.inventory.policy import (
 )
 from zk_forecast.inventory.system import LevelTables, allocate, check_targets, level_tables
 
-__all__ = ["evaluate_levels", "lead_time_from_receipts", "plan", "plan_files", "read_table", "system_groups",
-           "system_tables"]
+__all__ = ["evaluate_levels", "lead_time_from_receipts", "plan", "system_groups", "system_tables"]
 
 _SERVICES = ("fill_rate", "cycle", "cost", "on_time")
 _GROUP_CELLS = 1 << 22  # pmf cells per group of series fitted together (32 MB per pmf)
@@ -933,57 +931,3 @@ def evaluate_levels(history: pd.DataFrame | Panel, items: pd.DataFrame, order_up
                                          np.ones(len(it.groups), dtype=bool), R)
     return out
 
-
-# ---------------------------------------------------------------------------------------------- files
-def read_table(path: str | Path, **kwargs: Any) -> pd.DataFrame:
-    """Read a CSV, parquet or xlsx file by its extension."""
-    p = Path(path)
-    ext = p.suffix.lower()
-    if not p.exists():
-        raise ZkValueError(f"file {str(p)!r} does not exist; check the path.")
-    if ext == ".csv":
-        return pd.read_csv(p, **kwargs)
-    if ext in (".parquet", ".pq"):
-        return pd.read_parquet(p)
-    if ext in (".xlsx", ".xls"):
-        return pd.read_excel(p, **kwargs)
-    raise ZkValueError(f"cannot read {str(p)!r}: use a .csv, .parquet or .xlsx file.")
-
-
-def plan_files(history_path: str | Path, items_path: str | Path, fill_rate: float, out_path: str | Path,
-               review_period: int = 1) -> pd.DataFrame:
-    """Read history and items files, :func:`plan`, write the policies; the body of ``zk-forecast plan``.
-
-    Parameters
-    ----------
-    history_path : path
-        Long history (``unique_id``, ``ds``, ``y``), .csv / .parquet / .xlsx.
-    items_path : path
-        Items with a ``unique_id`` column and ``lead_time`` [periods] (module :func:`plan`).
-    fill_rate : float
-        Target in (0, 1) [probability].
-    out_path : path
-        .csv, .parquet or .xlsx; written through a temporary file and renamed.
-    review_period : int, default 1
-        [periods].
-    """
-    hist = read_table(history_path)
-    items = read_table(items_path)
-    if "unique_id" not in items.columns:
-        raise ZkValueError(f"{str(items_path)!r} needs a 'unique_id' column (one row per part × depot).")
-    items = items.set_index("unique_id")
-    hist["ds"] = pd.to_datetime(hist["ds"])
-    out = plan(hist, items, fill_rate=fill_rate, review_period=review_period)
-    dest = Path(out_path)
-    ext = dest.suffix.lower()
-    tmp = dest.with_name(dest.name + ".tmp")
-    if ext == ".csv":
-        out.to_csv(tmp)
-    elif ext in (".parquet", ".pq"):
-        out.to_parquet(tmp)
-    elif ext == ".xlsx":
-        out.to_excel(tmp, engine="openpyxl")
-    else:
-        raise ZkValueError(f"cannot write {str(dest)!r}: use a .csv, .parquet or .xlsx file.")
-    tmp.replace(dest)
-    return out
