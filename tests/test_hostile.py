@@ -418,6 +418,40 @@ def test_workbook_limits_are_configurable(tmp_path: Path) -> None:
         read_export(tmp_path / "ok.xlsx", limits=WorkbookLimits(max_cells=60))
 
 
+# --- 8. memory bounded by the data's size, not by its largest quantity ---------------------------------------------
+
+_WEAR_LIST_WITH_ONE_HUGE_ROW = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+import numpy as np, pandas as pd
+from zk_forecast.inventory.wearlist import wear_list
+rng = np.random.default_rng(8)
+weeks = pd.date_range("2024-01-01", "2024-12-30", freq="W-MON")
+rows = [(f"P{p}", w, int(rng.integers(1, 4))) for p in range(6000) for w in weeks[rng.random(len(weeks)) < 0.5]]
+rows.append(("P0", weeks[20], 100000))  # one valid row: a bulk counter sale
+issues = pd.DataFrame({"issue_id": [f"I{k}" for k in range(len(rows))], "issued_on": [r[1] for r in rows],
+                       "depot_id": "D1", "part_no": [r[0] for r in rows], "quantity": [r[2] for r in rows],
+                       "kind": "repair"})
+parts = pd.DataFrame({"part_no": [f"P{p}" for p in range(6000)], "name": "件", "lead_time_days": 14,
+                      "critical": False, "unit_cost": 10.0})
+machines = pd.DataFrame({"serial_no": ["S1"], "model": ["M-1"], "depot_id": ["D1"], "customer_id": ["C1"],
+                         "sale_date": pd.to_datetime(["2022-01-01"])})
+wl = wear_list(issues, parts, machines, as_of="2024-12-31")
+print("LISTED", len(wl.frame))
+"""
+
+
+def test_one_issue_row_of_100000_units_does_not_exhaust_memory() -> None:
+    """6,000 parts of ordinary weekly demand and one row of 100,000 units, in 4 GiB of address space."""
+    import zk_forecast
+
+    env = dict(os.environ, PYTHONPATH=str(Path(zk_forecast.__file__).resolve().parents[1]))
+    done = subprocess.run([sys.executable, "-c", _WEAR_LIST_WITH_ONE_HUGE_ROW], env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-1500:]
+    assert done.stdout.startswith("LISTED")
+
+
 # --- 12. formula cells in every csv the package writes ------------------------------------------------------------
 
 

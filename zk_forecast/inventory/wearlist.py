@@ -351,6 +351,10 @@ def _history_stats(values: np.ndarray, season_w: np.ndarray, n_seasons: int
 
 #: Series per :class:`LeadTimeDemand` fit of :func:`_history_quantiles` (sorted by size: narrow pmfs per block).
 _FIT_BLOCK = 1024
+#: Budget of one block's pmf grid, series × (largest week + 1) × cover [cells]: a block holding a series with a
+#: huge week is cut short, so memory follows the data's size, not its largest quantity (one series of 1,000,000
+#: units in a week is fitted alone instead of widening the pmfs of a thousand others).
+_FIT_CELLS = 1 << 22
 
 
 def _history_quantiles(values: np.ndarray, season_w: np.ndarray, rows_of: list[np.ndarray], n_dem: np.ndarray,
@@ -390,9 +394,14 @@ def _history_quantiles(values: np.ndarray, season_w: np.ndarray, rows_of: list[n
     qu = np.zeros(first.size, dtype=np.int64)
     biggest = xu[np.arange(first.size), np.maximum((~np.isnan(xu)).sum(axis=1) - 1, 0)]
     order = np.lexsort((cu, biggest))
-    for b in range(0, first.size, _FIT_BLOCK):  # blocks of series, never one series at a time
-        idx = order[b:b + _FIT_BLOCK]
+    width = (np.nan_to_num(biggest[order]) + 1.0) * np.maximum(cu[order], 1)  # pmf cells each series needs
+    b = 0
+    while b < first.size:  # blocks of series, never one series at a time unless one alone fills the budget
+        run = np.maximum.accumulate(width[b:b + _FIT_BLOCK])
+        k = max(1, int(np.searchsorted(run * np.arange(1, run.size + 1) > _FIT_CELLS, True)))
+        idx = order[b:b + k]
         qu[idx] = LeadTimeDemand().fit(xu[idx]).quantile(quantile, cu[idx])
+        b += k
     q = qu[inverse]
     at = 0
     for i, p in enumerate(picks):
