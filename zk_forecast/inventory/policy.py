@@ -43,6 +43,7 @@ the model against the simulator.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numba
@@ -300,6 +301,18 @@ _SERVICES = ("fill_rate", "cycle")
 _CELLS = 1 << 22  # table cells per chunk of series (32 MB per float table)
 
 
+def width_chunks(width: np.ndarray, cells: int = _CELLS) -> Iterator[np.ndarray]:
+    """Row indices in chunks of similar width whose tables hold about ``cells`` cells each (widest last)."""
+    n = width.size
+    order = np.argsort(width, kind="stable")
+    i = 0
+    while i < n:
+        rows = max(1, cells // int(width[order[i]]))
+        rows = max(1, min(rows, cells // int(width[order[min(i + rows, n) - 1]])))
+        yield order[i:i + rows]
+        i += rows
+
+
 def critical_ratio(holding_cost: Any, backorder_cost: Any, review_period: int = 1) -> np.ndarray:
     """Newsvendor critical ratio ``b / (b + h R)`` of an (R, S) system [probability].
 
@@ -412,13 +425,7 @@ def reorder_policy(pmf_lr: Any, pmf_l: Any, pmf_r: Any, target: Any, *, service:
     # widths per series: sort so chunks hold similar supports
     width = np.maximum(_support(A), _support(B)) + 1
     width = np.maximum(width, q)
-    order = np.argsort(width, kind="stable")
-    i = 0
-    while i < n:
-        rows = max(1, _CELLS // int(width[order[i]]))
-        rows = max(1, min(rows, _CELLS // int(width[order[min(i + rows, n) - 1]])))
-        idx = order[i:i + rows]
-        i += rows
+    for idx in width_chunks(width):
         K = int(width[idx].max()) + 1
         GA = _pad(loss_table(A[idx, :K]), K)
         GB = _pad(loss_table(B[idx, :K]), K)

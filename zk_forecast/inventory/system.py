@@ -49,13 +49,13 @@ import numpy as np
 
 from zk_forecast.errors import ZkValueError
 from zk_forecast.inventory.policy import (
-    _CELLS,
     _pad,
     _pmf2d,
     _support,
     add_undershoot,
     loss_table,
     undershoot_pmf,
+    width_chunks,
 )
 
 __all__ = ["LevelTables", "allocate", "level_tables"]
@@ -171,13 +171,7 @@ def level_tables(pmf_lr: np.ndarray, pmf_l: np.ndarray, pmf_r: np.ndarray, order
     s_lo = np.zeros(n, dtype=np.int64)
     s_hi = np.zeros(n, dtype=np.int64)
     chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-    order = np.argsort(width, kind="stable")
-    i = 0
-    while i < n:
-        rows = max(1, _CELLS // int(width[order[i]]))
-        rows = max(1, min(rows, _CELLS // int(width[order[min(i + rows, n) - 1]])))
-        idx = order[i:i + rows]
-        i += rows
+    for idx in width_chunks(width):
         K = int(width[idx].max()) + 1
         Hk = _pad(H[idx, :K], K)
         GH = _pad(loss_table(H[idx, :K]), K)
