@@ -583,3 +583,21 @@ def test_load_run_gives_what_the_night_used(site: tuple[Path, Path]) -> None:
     assert loaded.config.targets.wear_list == 0.95 and loaded.network is not None
     assert loaded.wear_list["listed"].any()
     assert zk.load_run(run).run_dir == run and zk.load_run(work / "runs").run_dir == run
+
+
+def test_an_old_store_temporary_file_is_tidied_by_the_store_and_reported(site: tuple[Path, Path]) -> None:
+    from zk_forecast.batch.runfolder import STORE_TMP_AGE
+
+    config, work = site
+    orphan = work / "store" / ".part_issues.abc123.tmp"  # a write killed before its journal: never committed
+    orphan.write_bytes(b"PAR1 half a table")
+    old = time.time() - 2 * STORE_TMP_AGE
+    os.utime(orphan, (old, old))
+    young = work / "runs" / f".LATEST.{2**22 + 12345}.tmp"  # a dead writer's pointer file in the runs folder
+    young.write_text("x\n", encoding="utf-8")
+    out = io.StringIO()
+    res = run_nightly(config, stream=out, now=NOW)
+    assert res.exit_code == EXIT_OK, res
+    assert not orphan.exists() and not young.exists()
+    assert set(res.manifest["leftovers"]["removed_files"]) == {str(orphan), str(young)}
+    assert "leftover temporary file" in out.getvalue()

@@ -26,8 +26,9 @@ the name), then ``ERROR.txt`` and ``run.log`` are written if they can be. ``LATE
 Leftovers (:func:`clean_leftovers`, at the start of each run, under the lock)
 -----------------------------------------------------------------------------
 Folders still marked ``.running`` (a killed run) become ``<name>.abandoned``; complete but unpublished folders
-likewise; temporary files of dead writers in ``runs_dir`` and store temporary files (``.<table>.*.tmp``) older
-than :data:`STORE_TMP_AGE` are deleted. Each is reported on the console, in ``run.log`` and in the manifest.
+likewise; temporary files of dead writers in ``runs_dir`` are deleted; a store write that a kill interrupted
+(its ``_journal.json``, temporary files older than :data:`STORE_TMP_AGE`) is finished or dropped by the store
+itself, under its own lock. Each is reported on the console, in ``run.log`` and in the manifest.
 
 Lock
 ----
@@ -326,15 +327,28 @@ def clean_leftovers(runs_dir: Path, store_dir: Path, log: Any) -> dict[str, list
         if (p.is_file() or p.is_symlink()) and m and not _pid_alive(int(m.group(1))):
             p.unlink(missing_ok=True)
             out["removed_files"].append(str(p))
-    if store_dir.is_dir():
-        now = time.time()
-        for p in sorted(store_dir.glob(".*.tmp")):
-            if p.is_file() and now - p.stat().st_mtime > STORE_TMP_AGE:
-                p.unlink(missing_ok=True)
-                out["removed_files"].append(str(p))
+    out["removed_files"].extend(_tidy_store(store_dir))
     for f in out["removed_files"]:
         log(f"leftover temporary file {f} (of a killed writer) deleted / 已删除残留临时文件")
     return out
+
+
+def _tidy_store(store_dir: Path) -> list[str]:
+    """Let the store finish or drop a write a kill interrupted (it does so under its own lock); the files it had
+    left behind (temporary files older than :data:`STORE_TMP_AGE`, an unfinished ``_journal.json``)."""
+    if not store_dir.is_dir():
+        return []
+    now = time.time()
+    old = [p for p in sorted(store_dir.glob(".*.tmp")) if p.is_file() and now - p.stat().st_mtime > STORE_TMP_AGE]
+    journal = store_dir / "_journal.json"
+    left = [*old, journal] if journal.exists() else old
+    if not left:
+        return []
+    from zk_forecast.data.store import Store
+
+    with Store(store_dir).lock(purpose="nightly batch: tidy an interrupted write"):
+        pass  # taking the lock finishes a committed write and removes the temporary files of an unfinished one
+    return [str(p) for p in left if not p.exists()]
 
 
 def prune_runs(runs_dir: Path, keep: int, current: Path) -> list[str]:
