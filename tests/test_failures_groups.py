@@ -3,7 +3,9 @@ groups without a usable MLE, and bad input."""
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,7 +16,7 @@ from scipy import stats
 
 from zk_forecast.errors import ZkValueError
 from zk_forecast.failures.groups import fit_groups
-from zk_forecast.failures.lifetimes import Exponential, Weibull
+from zk_forecast.failures.lifetimes import Exponential, LogNormal, Weibull
 
 
 def _table(seed: int = 0, n_groups: int = 30, n: int = 40, truncate: bool = False) -> pd.DataFrame:
@@ -170,3 +172,159 @@ def test_bad_input() -> None:
         fit_groups(df, "component", "hours", "censored", weibayes_shape=0)
     with pytest.raises(ZkValueError, match="no rows"):
         fit_groups(df.iloc[:0], "component", "hours", "censored")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# lognormal and interval-censored groups
+# --------------------------------------------------------------------------------------------------------------------
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "reliability"
+needs_shared = pytest.mark.skipif(
+    not SHARED.is_dir(), reason=f"reference data folder {SHARED} is absent (it is not part of a user's clone)"
+)
+
+
+def _lognormal_table(seed: int = 11, n_groups: int = 16, n: int = 30) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(n_groups), n)
+    t = np.exp(rng.normal(np.repeat(rng.uniform(5.5, 7.0, n_groups), n), np.repeat(rng.uniform(0.3, 1.2, n_groups), n)))
+    c = rng.uniform(0, 2500, g.size)
+    time = np.minimum(t, c)
+    return pd.DataFrame(
+        {
+            "g": g,
+            "hours": time,
+            "censored": (c < t).astype(int),
+            "entry": np.where(rng.uniform(size=g.size) < 0.3, time * rng.uniform(0, 0.9, g.size), 0.0),
+        }
+    )
+
+
+def _intervals(df: pd.DataFrame, width: float = 250.0) -> pd.DataFrame:
+    """Failures known only to the inspection interval ((k - 1) * width, k * width]; suspensions kept; the first
+    interval is left-censored (lower end 0)."""
+    lo = np.floor(df["hours"] / width) * width
+    failed = df["censored"] == 0
+    return df.assign(
+        lower=np.where(failed, lo, df["hours"]), upper=np.where(failed, lo + width, np.inf)
+    )
+
+
+@pytest.mark.parametrize("truncate", [False, True])
+def test_lognormal_groups_equal_single_fits(truncate: bool) -> None:
+    df = _lognormal_table()
+    res = fit_groups(df, "g", "hours", "censored", entry="entry" if truncate else None, family="lognormal")
+    assert list(res.columns[:4]) == ["status", "method", "mu", "sigma"]
+    assert (res["status"] == "ok").all() and res["converged"].all()
+    for g, grp in df.groupby("g"):
+        m = LogNormal().fit(grp["hours"], grp["censored"], entry=grp["entry"] if truncate else None)
+        row = res.loc[g]
+        assert _rel(row["mu"], m.mu_) < 1e-6
+        assert _rel(row["sigma"], m.sigma_) < 1e-6
+        assert _rel(row["loglik"], m.loglik_) < 1e-6
+        for name in ("mu", "sigma"):
+            lo, hi = m.wald_interval(name)
+            assert _rel(row[f"{name}_lo"], lo) < 1e-5 and _rel(row[f"{name}_hi"], hi) < 1e-5
+
+
+@needs_shared
+def test_lognormal_ball_bearings_lieblein_zelen() -> None:
+    """Lieblein & Zelen (1956) ball bearings, 23 complete lives [million revolutions]: published lognormal MLE
+    mu 4.150, sigma 0.522 (expected_values.json), here as one group among copies scaled by 2 (mu + ln 2)."""
+    ref = json.loads((SHARED / "expected_values.json").read_text())["ball_bearings_lieblein_zelen"]["lognormal_mle"]
+    t = pd.read_csv(SHARED / "ball_bearings_lieblein_zelen.csv")["mrev"].to_numpy()
+    df = pd.DataFrame({"g": ["a"] * t.size + ["b"] * t.size, "t": np.r_[t, 2 * t]})
+    res = fit_groups(df, "g", "t", family="lognormal")
+    assert res.loc["a", "mu"] == pytest.approx(ref["mu"], abs=5e-4)
+    assert res.loc["a", "sigma"] == pytest.approx(ref["sigma"], abs=5e-4)
+    assert res.loc["b", "mu"] == pytest.approx(res.loc["a", "mu"] + math.log(2), rel=1e-9)
+    assert res.loc["b", "sigma"] == pytest.approx(res.loc["a", "sigma"], rel=1e-9)
+
+
+@pytest.mark.parametrize("family", ["weibull", "lognormal", "exponential"])
+def test_interval_censored_groups_equal_single_fits(family: str) -> None:
+    df = _intervals(_lognormal_table(seed=4, n_groups=10) if family == "lognormal" else _table(seed=4, n_groups=10))
+    by = "g" if family == "lognormal" else ["component", "model"]
+    res = fit_groups(df, by, "lower", upper="upper", family=family)
+    assert (res["status"] == "ok").all() and res["converged"].all()
+    cls = {"weibull": Weibull, "lognormal": LogNormal, "exponential": Exponential}[family]
+    for key, grp in df.groupby(by):
+        m = cls().fit(np.column_stack([grp["lower"], grp["upper"]]))
+        row = res.loc[key]
+        for name in m._param_names:
+            assert _rel(row[name], getattr(m, f"{name}_")) < 1e-6, name
+            lo, hi = m.wald_interval(name)
+            assert _rel(row[f"{name}_lo"], lo) < 1e-5 and _rel(row[f"{name}_hi"], hi) < 1e-5
+        assert _rel(row["loglik"], m.loglik_) < 1e-6
+        assert row["n_failures"] == (grp["upper"] < np.inf).sum()
+
+
+def test_exact_intervals_equal_exact_times() -> None:
+    """(t, t) pairs are exact failures and (t, inf) suspensions: the interval path gives the profile solver's answer."""
+    df = _table(seed=8, n_groups=6, n=25)
+    a = fit_groups(df, "component", "hours", "censored")
+    pairs = df.assign(upper=np.where(df["censored"] == 1, np.inf, df["hours"]))
+    b = fit_groups(pairs, "component", "hours", upper="upper")
+    pd.testing.assert_frame_equal(a.drop(columns="iterations"), b.drop(columns="iterations"), rtol=1e-7)
+
+
+def _hand_loglik_shape2(scale: float) -> float:
+    """Hand-written likelihood of the one-failure interval group below (shape 2): failure in (100, 150], two
+    suspensions at 200 and 300: ln(R(100) - R(150)) + ln R(200) + ln R(300), R(t) = exp(-(t / scale) ** 2)."""
+
+    def surv(t: float) -> float:
+        return math.exp(-((t / scale) ** 2))
+
+    return math.log(surv(100) - surv(150)) + math.log(surv(200)) + math.log(surv(300))
+
+
+def test_interval_group_with_one_failure_keeps_assumed_shape() -> None:
+    df = pd.DataFrame({"g": ["a"] * 3, "lo": [100.0, 200.0, 300.0], "up": [150.0, np.inf, np.inf]})
+    row = fit_groups(df, "g", "lo", upper="up", weibayes_shape=2.0).loc["a"]
+    assert row["status"] == "one_failure" and row["method"] == "weibayes" and row["converged"]
+    assert row["shape"] == 2.0 and row["shape_lo"] == 2.0
+    w = _hand_loglik_shape2(row["scale"])
+    assert w == pytest.approx(row["loglik"], rel=1e-9)
+    # the scale maximises the likelihood at shape 2: neighbours are lower
+    assert _hand_loglik_shape2(row["scale"] * 1.01) < row["loglik"]
+    assert _hand_loglik_shape2(row["scale"] * 0.99) < row["loglik"]
+
+
+def test_lognormal_statuses() -> None:
+    """No failures: the one-sided bound solves Phi(-(ln t - mu) / sigma) = 1 - level for a single suspension at t,
+    i.e. mu = ln t + sigma * Phi^-1(1 - level) (hand calculation). One failure: mu by maximum likelihood at the
+    assumed sigma. All failures at one instant: sigma -> 0."""
+    df = pd.DataFrame(
+        {
+            "g": ["none", "one", "one", "step", "step", "step"],
+            "t": [400.0, 300.0, 500.0, 80.0, 80.0, 50.0],
+            "c": [1, 0, 1, 0, 0, 1],
+        }
+    )
+    res = fit_groups(df, "g", "t", "c", family="lognormal", assumed_sigma=0.7, level=0.95)
+    none, one, step = res.loc["none"], res.loc["one"], res.loc["step"]
+    assert none["status"] == "no_failures" and none["method"] == "assumed_sigma"
+    assert none["mu"] == pytest.approx(math.log(400) + 0.7 * stats.norm.ppf(0.05), abs=1e-9)
+    assert none["mu_lo"] == none["mu"] and none["mu_hi"] == math.inf and none["sigma"] == 0.7
+    assert one["status"] == "one_failure" and one["sigma"] == 0.7 and one["converged"]
+    # d/dmu of ln phi((ln 300 - mu)/s) + ln Phi(-(ln 500 - mu)/s) vanishes at the estimate
+    s, mu = 0.7, one["mu"]
+    z1, z2 = (math.log(300) - mu) / s, (math.log(500) - mu) / s
+    score = z1 / s + stats.norm.pdf(z2) / stats.norm.sf(z2) / s
+    assert abs(score) < 1e-6
+    assert one["mu_lo"] < mu < one["mu_hi"]
+    assert step["status"] == "shape_unbounded" and step["sigma"] == 0.0
+    assert step["mu"] == pytest.approx(math.log(80)) and not step["converged"]
+    # default assumed sigma: the ln t spread of a Weibull of shape weibayes_shape
+    default = fit_groups(df, "g", "t", "c", family="lognormal", weibayes_shape=2.0)
+    assert default.loc["none", "sigma"] == pytest.approx(math.pi / (math.sqrt(6) * 2))
+    assert not res.drop(index="step").isna().any().any()
+
+
+def test_interval_bad_input() -> None:
+    df = pd.DataFrame({"g": ["a", "a"], "lo": [10.0, 20.0], "up": [5.0, 30.0], "c": [0, 0]})
+    with pytest.raises(ZkValueError, match="upper < lower"):
+        fit_groups(df, "g", "lo", upper="up")
+    with pytest.raises(ZkValueError, match="both `censored`"):
+        fit_groups(df, "g", "lo", "c", upper="up")
+    with pytest.raises(ZkValueError, match="assumed_sigma"):
+        fit_groups(df.assign(up=40.0), "g", "lo", upper="up", family="lognormal", assumed_sigma=-1.0)

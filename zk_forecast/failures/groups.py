@@ -1,14 +1,33 @@
 """Fit a life model to every group of a table at once (e.g. component x machine model).
 
 :func:`fit_groups` sorts the rows by group and solves all groups together with numpy (``np.add.reduceat`` over the
-sorted rows; no Python loop over groups): the Weibull scale is profiled out and a safeguarded Newton-Raphson on
-``ln shape`` runs for all groups in lock-step. The answers equal :class:`zk_forecast.failures.lifetimes.Weibull`
-fitted group by group (to 1e-6 relative or better).
+sorted rows; no Python loop over groups). Two solvers:
+
+* Weibull groups with exact failures and suspensions only: the scale is profiled out and a safeguarded
+  Newton-Raphson on ``ln shape`` runs for all groups in lock-step (:func:`weibull_profile_newton`).
+* Lognormal groups, and groups of any family holding a left- or interval-censored row: Newton-Raphson in
+  ``(mu, ln sigma)`` of ``ln t`` for all groups in lock-step, with a per-group step-halving line search
+  (:func:`lls_group_newton`); the exponential keeps ``sigma = 1``.
+
+The answers equal :class:`~zk_forecast.failures.lifetimes.Weibull`, :class:`~zk_forecast.failures.lifetimes.LogNormal`
+and :class:`~zk_forecast.failures.lifetimes.Exponential` fitted group by group (to 1e-6 relative or better).
 
 Parameterisation: Weibull F(t) = 1 - exp(-(t / scale) ** shape), ``shape`` [-], ``scale`` [h]; exponential
-F(t) = 1 - exp(-t / scale), ``scale`` [h] = mean life. Data conventions (``censored`` 1 = suspension, 0 = failure;
-``count``; ``entry`` for left truncation) are those of :mod:`zk_forecast.failures.lifetimes`. Interval censoring is
-not handled here: fit such groups with ``Weibull().fit`` one by one.
+F(t) = 1 - exp(-t / scale), ``scale`` [h] = mean life; lognormal F(t) = Phi((ln t - mu) / sigma), ``mu`` [ln h]
+(median life exp(mu)), ``sigma`` [-]. Data conventions (``censored`` 1 = suspension, 0 = failure; ``count``;
+``entry`` for left truncation) are those of :mod:`zk_forecast.failures.lifetimes`. Interval-censored lives are
+given as two columns, ``time`` the lower end and ``upper`` the upper end [h]: ``lower == upper`` an exact failure,
+``upper = inf`` a suspension at ``lower``, ``lower = 0`` a failure before ``upper``, otherwise a failure inside
+``(lower, upper]``.
+
+The lognormal result has the columns ``mu``, ``sigma``, ``mu_lo``, ``mu_hi``, ``sigma_lo``, ``sigma_hi`` in place of
+``shape``, ``scale`` and their bounds (``mu`` intervals are Wald on the natural scale, ``sigma`` on the log scale).
+Its statuses mirror the Weibull ones with an assumed ``sigma`` (``assumed_sigma``, default
+``pi / (sqrt(6) * weibayes_shape)``, the ``sigma`` whose ln t spread equals that of a Weibull of shape
+``weibayes_shape``: 0.641 for shape 2) in place of the assumed shape, ``method = "assumed_sigma"``:
+``"no_failures"`` gives the lower confidence bound on ``mu`` solving ``P(no failure | mu, sigma) = 1 - level``
+(``mu = mu_lo``, ``mu_hi = inf``); ``"one_failure"`` the maximum-likelihood ``mu`` at the assumed ``sigma`` with its
+Wald interval; ``"shape_unbounded"`` reports ``sigma = 0``, ``mu = ln t0``.
 
 Groups without a usable maximum-likelihood estimate are never returned as silent NaN; the ``status`` column says
 what was done instead:
@@ -27,9 +46,11 @@ what was done instead:
     One failure cannot fix two parameters (the Weibull MLE is erratic or unbounded). Reported: the Weibayes point
     estimate ``scale = (T / 1) ** (1/k)``, ``T = sum count * (t**k - entry**k)``, with the two-sided chi-square
     interval ``scale_lo = (2T / chi2((1+level)/2, 4)) ** (1/k)``, ``scale_hi = (2T / chi2((1-level)/2, 2)) ** (1/k)``;
-    shape assumed as above; ``method = "weibayes"``.
+    shape assumed as above; ``method = "weibayes"``. In a group with an interval-censored row: the
+    maximum-likelihood scale at the assumed shape, with its Wald interval.
 ``"shape_unbounded"``
-    Every failure falls at the same instant ``t0`` and no unit was seen running beyond it (for instance a group of
+    (Exact failures and suspensions only.) Every failure falls at the same instant ``t0`` and no unit was seen
+    running beyond it (for instance a group of
     one unit that failed): the likelihood grows without bound as shape -> infinity (a step at ``t0``).
     Reported: ``shape = inf``, ``scale = t0`` (the limit of the profile scale), ``converged = False``,
     ``method = "none"``, intervals NaN.
@@ -40,7 +61,9 @@ what was done instead:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,12 +71,13 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from zk_forecast.errors import ZkTypeError, ZkValueError
+from zk_forecast.failures._likelihood import _SEV, LifeData, _log_interval_prob, _Normal, _StdDist
 from zk_forecast.failures.lifetimes import check_life_data
 
-__all__ = ["fit_groups", "weibull_profile_newton"]
+__all__ = ["fit_groups", "lls_group_newton", "weibull_profile_newton"]
 
 FloatArray = NDArray[np.float64]
-_FAMILIES = ("weibull", "exponential")
+_FAMILIES = ("weibull", "lognormal", "exponential")
 _COLUMNS = [
     "status",
     "method",
@@ -164,6 +188,321 @@ def weibull_profile_newton(
     return np.exp(u), converged, iterations
 
 
+def _lls_group_loglik(
+    dist: type[_StdDist],
+    theta: FloatArray,
+    rows: LifeData,
+    grp: NDArray[np.intp],
+    starts: NDArray[np.intp],
+    grad: bool = True,
+) -> tuple[FloatArray, FloatArray]:
+    """Log-likelihood of a log-location-scale model per group and its gradient in ``(mu, ln sigma)``.
+
+    The same sums as the single-group kernel of :mod:`zk_forecast.failures._likelihood`, every group at once.
+
+    Parameters
+    ----------
+    dist : standard distribution of ``z = (ln t - mu) / sigma``
+    theta : array (G, 2)
+        ``mu`` [ln h] and ``ln sigma`` [-] of each group.
+    rows : LifeData
+        Rows sorted by group.
+    grp : array (n,) of int
+        Group of each row.
+    starts : array (G,) of int
+        Index of each group's first row.
+    grad : bool
+        Also return the gradient (else zeros).
+
+    Returns
+    -------
+    loglik : array (G,)
+    gradient : array (G, 2)
+    """
+    mu = theta[:, 0][grp]
+    ls = theta[:, 1][grp]
+    sigma = np.exp(ls)
+    w = rows.weight
+    exact = rows.exact
+    trunc = rows.entry > 0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        zl = (np.log(rows.lower) - mu) / sigma
+        zu = (np.log(rows.upper) - mu) / sigma
+        ll_exact = dist.logpdf(zl) - ls - np.log(rows.lower)
+        lp = _log_interval_prob(dist, zl, np.where(exact, np.inf, zu))
+        zt = (np.log(np.where(trunc, rows.entry, 1.0)) - mu) / sigma
+        st = np.where(trunc, dist.logsf(zt), 0.0)
+        ll_row = w * (np.where(exact, ll_exact, lp) - st)
+        ll = np.add.reduceat(ll_row, starts)
+        g = np.zeros((starts.size, 2))
+        if grad:
+            d = dist.dlogpdf(zl)
+            gl = np.where(np.isfinite(zl), -np.exp(dist.logpdf(zl) - lp), 0.0)
+            gu = np.where(np.isfinite(zu), np.exp(dist.logpdf(zu) - lp), 0.0)
+            gl_z = np.where(np.isfinite(zl), gl * zl, 0.0)
+            gu_z = np.where(np.isfinite(zu), gu * zu, 0.0)
+            ht = np.where(trunc, np.exp(dist.logpdf(zt) - st), 0.0)
+            g_mu = np.where(exact, -d / sigma, -(gl + gu) / sigma) - ht / sigma
+            g_ls = np.where(exact, -d * zl - 1.0, -(gl_z + gu_z)) - np.where(trunc, ht * zt, 0.0)
+            g[:, 0] = np.add.reduceat(w * g_mu, starts)
+            g[:, 1] = np.add.reduceat(w * g_ls, starts)
+    ll = np.where(np.isfinite(ll), ll, -np.inf)
+    return ll, g
+
+
+def _lls_group_hessian(
+    dist: type[_StdDist],
+    theta: FloatArray,
+    rows: LifeData,
+    grp: NDArray[np.intp],
+    starts: NDArray[np.intp],
+) -> FloatArray:
+    """Hessian (G, 2, 2) of the per-group log-likelihood: central differences of the analytic gradient.
+
+    Steps ``1e-5 * max(1, |theta_j|)``, as the single-group fit uses, so the Wald intervals agree with it.
+    """
+    hess = np.zeros((theta.shape[0], 2, 2))
+    for j in range(2):
+        eps = 1e-5 * np.maximum(1.0, np.abs(theta[:, j]))
+        tp, tm = theta.copy(), theta.copy()
+        tp[:, j] += eps
+        tm[:, j] -= eps
+        gp = _lls_group_loglik(dist, tp, rows, grp, starts)[1]
+        gm = _lls_group_loglik(dist, tm, rows, grp, starts)[1]
+        hess[:, :, j] = (gp - gm) / (2 * eps)[:, None]
+    return 0.5 * (hess + hess.transpose(0, 2, 1))
+
+
+def lls_group_newton(
+    dist: type[_StdDist],
+    theta0: FloatArray,
+    rows: LifeData,
+    starts: NDArray[np.intp],
+    active: NDArray[np.bool_],
+    fixed_sigma: NDArray[np.bool_],
+    tol: float = 1e-10,
+    max_iter: int = 100,
+) -> tuple[FloatArray, NDArray[np.bool_], NDArray[np.int64]]:
+    """Maximum likelihood of a log-location-scale model for many groups at once (any censoring, truncation).
+
+    Newton-Raphson in ``(mu, ln sigma)`` for all groups in lock-step, with a per-group step-halving line search
+    (the log-likelihood never falls) and a gradient step where the Hessian is not negative definite. Serves the
+    lognormal family and interval-censored groups of every family; ``fixed_sigma`` groups keep ``ln sigma`` at
+    its start (exponential, or an assumed spread).
+
+    Parameters
+    ----------
+    dist : standard distribution of ``z = (ln t - mu) / sigma``
+    theta0 : array (G, 2)
+        Start ``(mu [ln h], ln sigma [-])`` per group.
+    rows : LifeData
+        Rows sorted by group.
+    starts : array (G,) of int
+        Index of each group's first row.
+    active : array (G,) of bool
+        Groups to solve (the others keep ``theta0``).
+    fixed_sigma : array (G,) of bool
+        Groups whose ``ln sigma`` is held fixed.
+    tol : float
+        Stop when the largest Newton step component < tol.
+    max_iter : int
+        Newton iterations at most.
+
+    Returns
+    -------
+    theta : array (G, 2)
+    converged : array (G,) of bool
+    iterations : array (G,) of int
+    """
+    n_groups = starts.size
+    sizes = np.diff(np.append(starts, rows.lower.size))
+    grp = np.repeat(np.arange(n_groups), sizes)
+    theta = np.array(theta0, dtype=float)
+    todo = active.copy()
+    converged = np.zeros(n_groups, dtype=bool)
+    iterations = np.zeros(n_groups, dtype=np.int64)
+    for _ in range(max_iter):
+        if not todo.any():
+            break
+        ll, g = _lls_group_loglik(dist, theta, rows, grp, starts)
+        hess = _lls_group_hessian(dist, theta, rows, grp, starts)
+        g[fixed_sigma, 1] = 0.0
+        hess[fixed_sigma, 0, 1] = hess[fixed_sigma, 1, 0] = 0.0
+        hess[fixed_sigma, 1, 1] = -1.0
+        a, b, d = hess[:, 0, 0], hess[:, 0, 1], hess[:, 1, 1]
+        det = a * d - b * b
+        neg_def = (a < 0) & (det > 0) & np.isfinite(det)
+        safe_det = np.where(neg_def, det, 1.0)
+        newton = np.stack([-(d * g[:, 0] - b * g[:, 1]), -(-b * g[:, 0] + a * g[:, 1])], axis=1) / safe_det[:, None]
+        gnorm = np.sqrt((g * g).sum(axis=1))
+        ascent = g / np.maximum(1.0, gnorm)[:, None]
+        step = np.where(neg_def[:, None], newton, ascent)
+        step = np.where(np.isfinite(step), step, 0.0)
+        step = np.clip(step, -2.0, 2.0)
+        step[~todo] = 0.0
+        done = todo & neg_def & (np.abs(step).max(axis=1) < tol)
+        # step halving per group until the log-likelihood does not fall
+        lam = np.ones(n_groups)
+        pending = todo & ~done
+        for _ in range(40):
+            if not pending.any():
+                break
+            cand = theta + lam[:, None] * step
+            ll_c = _lls_group_loglik(dist, cand, rows, grp, starts, grad=False)[0]
+            ok = ll_c >= ll - 1e-12 * np.abs(ll)
+            pending &= ~ok
+            lam = np.where(pending, lam / 2, lam)
+        lam = np.where(pending, 0.0, lam)  # no ascent found: stay where it is
+        theta = theta + np.where((todo & ~done)[:, None], lam[:, None] * step, 0.0)
+        iterations += todo
+        stalled = todo & ~done & (lam == 0.0)
+        # at the optimum to rounding, a tiny Newton step may not raise the log-likelihood any more
+        converged |= done | (stalled & neg_def & (np.abs(step).max(axis=1) < 1e-7))
+        todo &= ~(done | stalled)
+    return theta, converged, iterations
+
+
+def _sev_start_mu(rows: LifeData, starts: NDArray[np.intp], r: FloatArray) -> FloatArray:
+    """Start of ``mu = ln scale`` per group: ln(total time / failures), interval rows at their midpoints."""
+    t_mid = np.where(np.isfinite(rows.upper), 0.5 * (rows.lower + rows.upper), rows.lower)
+    total = np.add.reduceat(rows.weight * (t_mid - rows.entry), starts)
+    return np.log(np.maximum(total, 1e-300) / np.maximum(r, 1.0))
+
+
+def _solve_lls_groups(
+    dist: type[_StdDist],
+    rows: LifeData,
+    starts: NDArray[np.intp],
+    grp: NDArray[np.intp],
+    active: NDArray[np.bool_],
+    fixed_sigma: NDArray[np.bool_],
+    theta0: FloatArray,
+    tol: float,
+    max_iter: int,
+) -> dict[str, NDArray[Any]]:
+    """Run :func:`lls_group_newton` and return ``mu``, ``ls`` (ln sigma), their Wald standard errors from the
+    observed information (``se_ls`` 0 where sigma is fixed), ``loglik``, ``converged`` and ``iterations``."""
+    theta, conv, iters = lls_group_newton(
+        dist, theta0, rows, starts, active, fixed_sigma, tol=tol, max_iter=max_iter
+    )
+    ll = _lls_group_loglik(dist, theta, rows, grp, starts, grad=False)[0]
+    hess = _lls_group_hessian(dist, theta, rows, grp, starts)
+    a, b, d = hess[:, 0, 0], hess[:, 0, 1], hess[:, 1, 1]
+    det = a * d - b * b
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var_mu = np.where(fixed_sigma, -1.0 / a, -d / det)
+        var_ls = np.where(fixed_sigma, 0.0, -a / det)
+    return {
+        "mu": theta[:, 0],
+        "ls": theta[:, 1],
+        "se_mu": np.sqrt(np.where(var_mu > 0, var_mu, np.nan)),
+        "se_ls": np.sqrt(np.where(var_ls >= 0, var_ls, np.nan)),
+        "loglik": ll,
+        "converged": conv,
+        "iterations": iters,
+    }
+
+
+def _fit_lognormal(
+    rows: LifeData,
+    starts: NDArray[np.intp],
+    grp: NDArray[np.intp],
+    r: FloatArray,
+    has_int: NDArray[np.bool_],
+    tf_min: FloatArray,
+    tf_max: FloatArray,
+    tmax: FloatArray,
+    sigma0: float,
+    level: float,
+    tol: float,
+    max_iter: int,
+) -> pd.DataFrame:
+    """The lognormal branch of :func:`fit_groups` (columns without the counts)."""
+    n_groups = starts.size
+    zq = float(stats.norm.ppf(0.5 + level / 2))
+    no_fail = r == 0
+    one_fail = r == 1
+    unbounded = (r > 1) & (tf_min == tf_max) & (tmax <= tf_max) & ~has_int
+    mle = ~(no_fail | one_fail | unbounded)
+    # start: weighted mean and spread of ln t (interval rows at their midpoints), as the single-group fit
+    t_mid = np.where(np.isfinite(rows.upper), 0.5 * (rows.lower + rows.upper), rows.lower)
+    t_mid = np.where(t_mid > 0, t_mid, rows.upper)
+    y = np.log(t_mid)
+    wsum = np.add.reduceat(rows.weight, starts)
+    ybar = np.add.reduceat(rows.weight * y, starts) / wsum
+    sd = np.sqrt(np.add.reduceat(rows.weight * (y - ybar[grp]) ** 2, starts) / wsum)
+    ls0 = np.where(one_fail, math.log(sigma0), np.log(np.maximum(sd, 0.1)))
+    theta0 = np.column_stack([ybar, ls0])
+    fit = _solve_lls_groups(_Normal, rows, starts, grp, mle | one_fail, one_fail, theta0, tol, max_iter)
+    mu, ls = fit["mu"], fit["ls"]
+    out = {
+        "mu": mu,
+        "sigma": np.exp(ls),
+        "loglik": fit["loglik"],
+        "mu_lo": mu - zq * fit["se_mu"],
+        "mu_hi": mu + zq * fit["se_mu"],
+        "sigma_lo": np.exp(ls - zq * fit["se_ls"]),
+        "sigma_hi": np.exp(ls + zq * fit["se_ls"]),
+    }
+    converged = np.where(mle | one_fail, fit["converged"], True)
+    iterations = np.where(mle | one_fail, fit["iterations"], 0).astype(np.int64)
+    # no failures: the median's lower bound, sigma assumed: P(no failure | mu_lo) = 1 - level
+    if no_fail.any():
+        lo = np.minimum.reduceat(np.log(np.where(rows.lower > 0, rows.lower, 1.0)), starts) - 40 * sigma0
+        hi = np.maximum.reduceat(np.log(np.where(rows.lower > 0, rows.lower, 1.0)), starts) + 40 * sigma0
+        target = math.log1p(-level)
+        trunc = rows.entry > 0
+        with np.errstate(divide="ignore"):
+            y_l = np.log(rows.lower)
+            y_e = np.log(np.where(trunc, rows.entry, 1.0))
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            m = mid[grp]
+            lsf = _Normal.logsf((y_l - m) / sigma0) - np.where(trunc, _Normal.logsf((y_e - m) / sigma0), 0.0)
+            above = np.add.reduceat(rows.weight * lsf, starts) > target
+            hi = np.where(above, mid, hi)
+            lo = np.where(above, lo, mid)
+        bound = 0.5 * (lo + hi)
+        theta_nf = np.column_stack([bound, np.full(n_groups, math.log(sigma0))])
+        ll_nf = _lls_group_loglik(_Normal, theta_nf, rows, grp, starts, grad=False)[0]
+        nf_values: list[tuple[str, FloatArray | float]] = [
+            ("mu", bound), ("mu_lo", bound), ("mu_hi", math.inf), ("sigma", sigma0),
+            ("sigma_lo", sigma0), ("sigma_hi", sigma0), ("loglik", ll_nf),
+        ]
+        for col, val in nf_values:
+            out[col] = np.where(no_fail, val, out[col])
+    for col in ("sigma_lo", "sigma_hi"):
+        out[col] = np.where(one_fail, sigma0, out[col])
+    status = np.full(n_groups, "ok", dtype=object)
+    method = np.full(n_groups, "mle", dtype=object)
+    status[no_fail] = "no_failures"
+    status[one_fail] = "one_failure"
+    method[no_fail | one_fail] = "assumed_sigma"
+    status[unbounded] = "shape_unbounded"
+    method[unbounded] = "none"
+    converged = np.where(unbounded, False, converged)
+    out["mu"] = np.where(unbounded, np.log(np.where(unbounded, tf_max, 1.0)), out["mu"])
+    out["sigma"] = np.where(unbounded, 0.0, out["sigma"])
+    out["loglik"] = np.where(unbounded, np.inf, out["loglik"])
+    for col in ("mu_lo", "mu_hi", "sigma_lo", "sigma_hi"):
+        out[col] = np.where(unbounded, np.nan, out[col])
+    return pd.DataFrame(
+        {
+            "status": status,
+            "method": method,
+            "mu": out["mu"],
+            "sigma": out["sigma"],
+            "loglik": out["loglik"],
+            "converged": converged,
+            "iterations": iterations,
+            "mu_lo": out["mu_lo"],
+            "mu_hi": out["mu_hi"],
+            "sigma_lo": out["sigma_lo"],
+            "sigma_hi": out["sigma_hi"],
+        }
+    )
+
+
 def _group_index(df: pd.DataFrame, by: Sequence[str]) -> tuple[NDArray[np.intp], pd.Index]:
     grouper = df.groupby(list(by), sort=True, observed=True, dropna=False)
     codes = grouper.ngroup().to_numpy()
@@ -183,8 +522,10 @@ def fit_groups(
     weibayes_shape: float = 2.0,
     tol: float = 1e-10,
     max_iter: int = 100,
+    upper: str | None = None,
+    assumed_sigma: float | None = None,
 ) -> pd.DataFrame:
-    """Fit a Weibull (or exponential) life model to every group of ``df`` in one vectorised solve.
+    """Fit a Weibull, lognormal or exponential life model to every group of ``df`` in one vectorised solve.
 
     Parameters
     ----------
@@ -193,15 +534,16 @@ def fit_groups(
     by : str or list of str
         Column(s) naming the groups, e.g. ``["component", "model"]``.
     time : str
-        Column of failure / suspension ages [h], > 0.
+        Column of failure / suspension ages [h], > 0; with ``upper``, the lower ends of the intervals [h], >= 0.
     censored : str, optional
         Column of 0/1 flags: 1 = suspension (still running), 0 = failure. Default: every row a failure.
     count : str, optional
         Column of whole numbers >= 1 (identical units). Default 1.
     entry : str, optional
         Column of ages [h] at which observation began (left truncation), 0 <= entry < time. Default 0.
-    family : {"weibull", "exponential"}
-        Weibull F(t) = 1 - exp(-(t / scale) ** shape); exponential F(t) = 1 - exp(-t / scale), shape fixed at 1.
+    family : {"weibull", "lognormal", "exponential"}
+        Weibull F(t) = 1 - exp(-(t / scale) ** shape); lognormal F(t) = Phi((ln t - mu) / sigma); exponential
+        F(t) = 1 - exp(-t / scale), shape fixed at 1.
     level : float
         Confidence level of the intervals (and of the Weibayes bound), 0 < level < 1.
     weibayes_shape : float
@@ -211,6 +553,12 @@ def fit_groups(
         Convergence tolerance on ln shape.
     max_iter : int
         Newton iterations at most; groups not converged by then have ``converged = False``.
+    upper : str, optional
+        Column of the upper ends of interval-censored lives [h] (``inf`` = suspension at ``time``); not together
+        with ``censored``. Default: no intervals.
+    assumed_sigma : float, optional
+        Lognormal ``sigma`` [-] assumed for groups with zero or one failure. Default
+        ``pi / (sqrt(6) * weibayes_shape)``.
 
     Returns
     -------
@@ -218,7 +566,8 @@ def fit_groups(
         Indexed by the group keys (sorted), columns ``status``, ``method``, ``shape`` [-], ``scale`` [h],
         ``loglik``, ``n_failures``, ``n_censored``, ``n_units``, ``converged``, ``iterations``, ``shape_lo``,
         ``shape_hi``, ``scale_lo``, ``scale_hi`` (Wald intervals on the log scale for ``status == "ok"``;
-        see the module docstring for the other statuses).
+        see the module docstring for the other statuses). Lognormal: ``mu``, ``sigma`` and their bounds in place of
+        ``shape``, ``scale`` and theirs.
 
     Raises
     ------
@@ -231,7 +580,7 @@ def fit_groups(
     if family not in _FAMILIES:
         raise ZkValueError(
             f"The 'family' parameter of fit_groups must be one of {list(_FAMILIES)}. Got {family!r} instead. "
-            "Fix: fit other families group by group with LogNormal().fit."
+            "Fix: fit other families group by group (e.g. Weibull3P().fit)."
         )
     if not (isinstance(level, float | int) and 0 < level < 1):
         raise ZkValueError(f"The 'level' parameter of fit_groups must be in (0, 1). Got {level!r} instead.")
@@ -252,8 +601,24 @@ def fit_groups(
     if len(df) == 0:
         raise ZkValueError("`df` has no rows; fit_groups needs at least one unit. Fix: pass data.")
 
+    if upper is not None and censored is not None:
+        raise ZkValueError(
+            f"fit_groups got both `censored` ({censored!r}) and `upper` ({upper!r}); an interval (lower, upper) "
+            "already says whether a row is a failure (lower == upper), a suspension (upper = inf) or an interval. "
+            "Fix: drop `censored` when giving `upper`."
+        )
+    sigma0 = math.pi / (math.sqrt(6.0) * float(weibayes_shape)) if assumed_sigma is None else assumed_sigma
+    if not (isinstance(sigma0, float | int) and math.isfinite(sigma0) and sigma0 > 0):
+        raise ZkValueError(
+            f"The 'assumed_sigma' parameter of fit_groups must be a number > 0 [-]. Got {assumed_sigma!r} instead."
+        )
+    time_values = df[time].to_numpy()
+    if upper is not None:
+        time_values = np.column_stack(
+            [pd.to_numeric(df[time], errors="coerce"), pd.to_numeric(df[upper], errors="coerce")]
+        ).astype(float)
     data = check_life_data(
-        df[time].to_numpy(),
+        time_values,
         None if censored is None else df[censored].to_numpy(),
         None if count is None else df[count].to_numpy(),
         None if entry is None else df[entry].to_numpy(),
@@ -266,17 +631,22 @@ def fit_groups(
     t = data.lower[order]
     e = data.entry[order]
     w = data.weight[order]
-    failed = np.isfinite(data.upper[order])
+    up = data.upper[order]
+    rows = LifeData(lower=t, upper=up, weight=w, entry=e)
+    failed = np.isfinite(up)
     wf = np.where(failed, w, 0.0)
     sizes = np.diff(np.append(starts, t.size))
     grp = np.repeat(np.arange(n_groups), sizes)
 
     r = np.add.reduceat(wf, starts)
     n_units = np.add.reduceat(w, starts)
-    tmax = np.maximum.reduceat(t, starts)
+    # groups with a left- or interval-censored row go to the general solver (lls_group_newton)
+    has_int = np.maximum.reduceat((failed & (t != up)).astype(np.int64), starts) > 0
+    t_pos = np.where(t > 0, t, 1.0)  # lower ends of 0 occur only in interval groups, never read there
+    tmax = np.maximum.reduceat(t_pos, starts)
     tf_min = np.minimum.reduceat(np.where(failed, t, np.inf), starts)
     tf_max = np.maximum.reduceat(np.where(failed, t, -np.inf), starts)
-    sum_lf = np.add.reduceat(wf * np.log(t), starts)
+    sum_lf = np.add.reduceat(wf * np.log(t_pos), starts)
 
     out = {
         c: np.full(n_groups, np.nan)
@@ -288,6 +658,15 @@ def fit_groups(
     iterations = np.zeros(n_groups, dtype=np.int64)
     zq = float(stats.norm.ppf(0.5 + level / 2))
 
+    if family == "lognormal":
+        result = _fit_lognormal(rows, starts, grp, r, has_int, tf_min, tf_max, tmax, float(sigma0), level, tol,
+                                max_iter)
+        result.insert(4, "n_failures", r)
+        result.insert(5, "n_censored", n_units - r)
+        result.insert(6, "n_units", n_units)
+        result.index = keys
+        result.attrs.update({"family": family, "level": level, "assumed_sigma": float(sigma0)})
+        return result
     if family == "exponential":
         exposure = np.add.reduceat(w * (t - e), starts)
         ok = r > 0
@@ -302,14 +681,24 @@ def fit_groups(
         status[~ok] = "no_failures"
         method[~ok] = "weibayes"
         out["loglik"] = -r * np.log(out["scale"]) - exposure / out["scale"]
+        solve = has_int & ok
+        if solve.any():  # interval-censored groups: maximum likelihood in ln scale (sigma fixed at 1)
+            theta0 = np.column_stack([_sev_start_mu(rows, starts, r), np.zeros(n_groups)])
+            fit = _solve_lls_groups(_SEV, rows, starts, grp, solve, np.ones(n_groups, bool), theta0, tol, max_iter)
+            out["scale"] = np.where(solve, np.exp(fit["mu"]), out["scale"])
+            out["scale_lo"] = np.where(solve, np.exp(fit["mu"] - zq * fit["se_mu"]), out["scale_lo"])
+            out["scale_hi"] = np.where(solve, np.exp(fit["mu"] + zq * fit["se_mu"]), out["scale_hi"])
+            out["loglik"] = np.where(solve, fit["loglik"], out["loglik"])
+            converged = np.where(solve, fit["converged"], converged)
+            iterations = np.where(solve, fit["iterations"], iterations)
     else:
         no_fail = r == 0
         one_fail = r == 1
-        unbounded = (r > 1) & (tf_min == tf_max) & (tmax <= tf_max)
-        mle = ~(no_fail | one_fail | unbounded)
-        log_s = np.log(t / tmax[grp])
+        unbounded = (r > 1) & (tf_min == tf_max) & (tmax <= tf_max) & ~has_int
+        mle = ~(no_fail | one_fail | unbounded | has_int)
+        log_s = np.log(t_pos / tmax[grp])
         with np.errstate(divide="ignore"):
-            log_se = np.log(e / tmax[grp])
+            log_se = np.log(np.where(has_int[grp], 0.0, e) / tmax[grp])
         shape, conv, iters = weibull_profile_newton(
             log_s, log_se, w, wf, starts, mle, tol=tol, max_iter=max_iter
         )
@@ -384,6 +773,31 @@ def fit_groups(
         out["loglik"] = np.where(unbounded, np.inf, out["loglik"])
         for col in ("shape_lo", "shape_hi", "scale_lo", "scale_hi"):
             out[col] = np.where(unbounded, np.nan, out[col])
+        # interval-censored groups: maximum likelihood by the general solver (shape fixed at k for one failure)
+        int_mle = has_int & (r > 1)
+        int_one = has_int & one_fail
+        solve = int_mle | int_one
+        if solve.any():
+            theta0 = np.column_stack(
+                [_sev_start_mu(rows, starts, r), np.where(int_one, -math.log(k), 0.0)]
+            )
+            fit = _solve_lls_groups(_SEV, rows, starts, grp, solve, int_one, theta0, tol, max_iter)
+            shape_i = np.exp(-fit["ls"])
+            cols = {
+                "shape": shape_i,
+                "scale": np.exp(fit["mu"]),
+                "shape_lo": np.exp(-fit["ls"] - zq * fit["se_ls"]),
+                "shape_hi": np.exp(-fit["ls"] + zq * fit["se_ls"]),
+                "scale_lo": np.exp(fit["mu"] - zq * fit["se_mu"]),
+                "scale_hi": np.exp(fit["mu"] + zq * fit["se_mu"]),
+                "loglik": fit["loglik"],
+            }
+            for col, val in cols.items():
+                if col in ("shape_lo", "shape_hi"):
+                    val = np.where(int_one, k, val)
+                out[col] = np.where(solve, val, out[col])
+            converged = np.where(solve, fit["converged"], converged)
+            iterations = np.where(solve, fit["iterations"], iterations)
 
     result = pd.DataFrame(
         {
