@@ -585,8 +585,10 @@ class WorkbookLimits:
 
 
 _RATIO_FLOOR = 1 << 20  # parts smaller than this are not judged by their ratio
-_CELL_OPEN = re.compile(rb"<(?:\w+:)?c[\s>/]")
-_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,9})\"")
+_CELL_OPEN = re.compile(rb"<\w+:c[\s>/]")  # a cell with a namespace prefix (``<x:c r=...>``), rare
+# column letters / row digits of a cell reference (a literal start lets the regex engine skip ahead fast)
+_CELL_COL = re.compile(rb" r=\"([A-Z]{1,3})[0-9]")
+_CELL_ROW = re.compile(rb" r=\"[A-Z]{1,3}([0-9]{1,9})\"")
 _SHARED_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?\bt=\"s\"[^>]*>\s*<(?:\w+:)?v>([0-9]{1,10})<")
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"([^\"]*)\"")
 _SI_OPEN = re.compile(rb"<(?:\w+:)?si[\s>/]")
@@ -678,35 +680,43 @@ def check_workbook(raw: bytes, limits: WorkbookLimits | None = None) -> None:
             if declared is None:
                 m = _SST_COUNT.search(block)
                 declared = int(m.group(1)) if m else -1
-            starts.append(np.fromiter((offset + mt.start() for mt in _SI_OPEN.finditer(block)), dtype=np.int64))
+            starts.append(offset + np.asarray([mt.start() for mt in _SI_OPEN.finditer(block)], dtype=np.int64))
             offset += len(block)
         pos = np.concatenate(starts + [np.asarray([offset], dtype=np.int64)])
         sst_lengths = np.diff(pos)  # the XML length of each string: an upper bound on its text
         if declared is not None and declared > 2 * sst_lengths.size + 1000:
             raise ReadError(f"the shared strings declare {declared:,} strings but hold {sst_lengths.size:,}")
+    longest = int(sst_lengths.max()) if sst_lengths.size else 0
     for info in sheets:
         cap = min(lim.max_part_bytes, int(lim.max_ratio * max(info.compress_size, 1)) + _RATIO_FLOOR)
         scan = _PartScan(zf, info, cap, f"sheet part {info.filename}")
         cells, rows, cols, text = 0, 0, 0, 0
         declared_rows = declared_cols = 0
-        for block in scan.blocks():
-            if not declared_rows:
+        for nb, block in enumerate(scan.blocks()):
+            if nb == 0:  # the dimension element comes before the cells
                 m = _DIMENSION.search(block)
                 if m:
                     declared_rows, declared_cols = _ref_size(m.group(1))
-            cells += len(_CELL_OPEN.findall(block))
-            refs = _CELL_REF.findall(block)
-            if refs:
-                letters = max(set(c for c, _ in refs), key=lambda c: (len(c), c))
-                cols = max(cols, _col_number(letters))
-                rows = max(rows, max(int(r) for _, r in refs))
-            idx = _SHARED_CELL.findall(block)
-            if idx and sst_lengths.size:
+            n_cells = block.count(b"<c ") + block.count(b"<c>")
+            if b":c " in block or b":c>" in block:
+                n_cells += len(_CELL_OPEN.findall(block))
+            cells += n_cells
+            letters = set(_CELL_COL.findall(block))
+            if letters:
+                cols = max(cols, _col_number(max(letters, key=lambda c: (len(c), c))))
+                digits = set(_CELL_ROW.findall(block))
+                rows = max(rows, int(max(digits, key=lambda d: (len(d), d)))) if digits else rows
+            # the text shared-string cells expand to: bounded by cells x longest string, summed exactly only
+            # when that bound could pass the limit
+            if sst_lengths.size and n_cells * longest > lim.max_text_bytes - text:
+                idx = _SHARED_CELL.findall(block)
                 k = np.asarray([int(v) for v in idx], dtype=np.int64)
                 text += int(sst_lengths[k[k < sst_lengths.size]].sum())
                 if text > lim.max_text_bytes:
                     raise ReadError(f"sheet part {info.filename}: its shared-string cells expand to over "
                                     f"{lim.max_text_bytes:,} bytes of text")
+            else:
+                text += n_cells * longest if sst_lengths.size else 0
         area = max(rows * cols, declared_rows * declared_cols)
         if area > lim.max_cells:
             raise ReadError(f"sheet part {info.filename} spans {area:,} cells (up to row {max(rows, declared_rows):,}, "
