@@ -2,12 +2,13 @@
 
 Life models (Weibull, lognormal, exponential) are fitted by maximum likelihood with right and interval censoring,
 grouped counts and left truncation; :func:`fit_groups` fits every component × model group in one vectorised
-solve. :func:`build_lives` turns tickets into component lives in engine hours and
+solve (any of the three families, interval-censored lives included). :func:`build_lives` turns tickets into component lives in engine hours and
 :class:`InstalledBaseForecaster` forecasts parts demand from the machines in the field. Repairable systems get Nelson's mean cumulative function, Crow-AMSAA and Duane models and trend tests;
 :func:`compare_cut_in` tells a manufacturer whether a design change lowered the failure rate.
 :class:`KaplanMeier`, :class:`NelsonAalen` and :class:`Turnbull` estimate lives without a parametric family;
 :class:`Weibull3P`, :class:`Exponential2P` and :class:`LogNormal3P` add a threshold (failure-free life).
 :func:`optimal_replacement_age` and :func:`review_maintenance_intervals` turn fitted lives into maintenance intervals.
+:func:`hazard_ratios` tells which machines fail sooner (Cox regression on usage, build year, depot, warranty).
 """
 
 from zk_forecast.failures.compare import (
@@ -21,6 +22,7 @@ from zk_forecast.failures.compare import (
     rate_ratio_test,
     weibull_lr_test,
 )
+from zk_forecast.failures.covariates import hazard_ratios
 from zk_forecast.failures.groups import fit_groups
 from zk_forecast.failures.installed_base import (
     InstalledBaseForecaster,
@@ -102,6 +104,7 @@ __all__ = [
     "duane",
     "early_life_test",
     "fit_groups",
+    "hazard_ratios",
     "laplace_test",
     "mcf",
     "mil_hdbk_189_test",
