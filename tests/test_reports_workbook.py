@@ -174,7 +174,7 @@ def test_english_headers(demo_inputs: dict, tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(paths["QT01"])
     assert wb.sheetnames == ["Order sheet", "Restock"]
     ws = wb.worksheets[1]
-    assert ws["A2"].value == "Data as of 2026-10-31\u3000Generated at 2026-11-01 06:30:00"
+    assert ws["A2"].value == "Data as of 2026-10-31  Generated at 2026-11-01 06:30:00"
     header = [c.value for c in ws[3]]
     assert header[:5] == ["Part number", "Part name", "Specification", "Unit", "On hand"]
     assert ws.cell(4, header.index("Source") + 1).value == "transfer from Yinchuan"

@@ -95,7 +95,7 @@ _TEXT = {
            "as_of": "数据截至", "generated": "生成时间", "subtotal": "小计", "total": "合计", "lines": "行",
            "no_supplier": "（未填供应商）", "nothing": "今日无需订货。",
            "stale": "⚠ 数据已过期：库存数据截至 {as_of}{age}，订货前请核实库存与导出文件。",
-           "age": "，距生成已 {days} 天", "open": "（", "close": "）"},
+           "age": "，距生成已 {days} 天", "open": "（", "close": "）", "gap": "\u3000"},
     "en": {"transfer": "transfer from Yinchuan", "supplier": "supplier order", "below": "at or below reorder point",
            "wear": "wear-list minimum", "override": "planner override",
            "backorder": "backorder (not stocked, ordered on demand)",
@@ -105,7 +105,7 @@ _TEXT = {
            "as_of": "Data as of", "generated": "Generated at", "subtotal": "Subtotal", "total": "Total",
            "lines": "lines", "no_supplier": "(no supplier)", "nothing": "Nothing to order today.",
            "stale": "⚠ Stale data: the stock data end on {as_of}{age}; check stock and exports before ordering.",
-           "age": ", {days} days before this list was generated", "open": " (", "close": ")"},
+           "age": ", {days} days before this list was generated", "open": " (", "close": ")", "gap": "  "},
 }
 _SEASON_TEXT = {"zh": {s.key: s.zh for s in FARMING_SEASONS}, "en": {s.key: s.en for s in FARMING_SEASONS}}
 
@@ -574,11 +574,12 @@ def restock_workbooks(policies: pd.DataFrame, stock: pd.DataFrame, parts: pd.Dat
         ids |= {str(k) for k in d.index}
         if "name" in d.columns:
             names = {str(k): str(v) for k, v in d["name"].items() if not pd.isna(v)}
-    stamp = (f"{tx['as_of']} {'–' if dates.as_of is None else f'{dates.as_of:%Y-%m-%d}'}　"
+    stamp = (f"{tx['as_of']} {'–' if dates.as_of is None else f'{dates.as_of:%Y-%m-%d}'}{tx['gap']}"
              f"{tx['generated']} {dates.generated_at:%Y-%m-%d %H:%M:%S}")
     banner: list[str] = []
     if dates.stale:
-        age = tx["age"].format(days=dates.age_days) if dates.age_days is not None else ""
+        days = dates.age_days
+        age = tx["age"].format(days=days) if days is not None and days >= 0 else ""
         banner = [tx["stale"].format(as_of="–" if dates.as_of is None else f"{dates.as_of:%Y-%m-%d}", age=age)]
     if warn is not None:
         todo = table[table["suggested_qty"] > 0]
