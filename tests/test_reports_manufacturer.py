@@ -354,3 +354,35 @@ def test_trend_uses_the_season_table(early_report: Any) -> None:
     assert (trend["season"] == trend["month"].dt.month.map(label)).all()
     text = _parse(early_report.html).text("trend")
     assert "秋收（8–10月）" in text and "春播（3–5月）" in text
+
+
+def test_maintenance_review_and_hazard_ratios(store: Path, tables: dict[str, pd.DataFrame]) -> None:
+    """The maintenance-interval review holds this manufacturer's models only, one table per model, with the
+    verdicts of review_maintenance_intervals; the hazard-ratio section has one plain-language line per term."""
+    s = Store(store)
+    maker = _maker(tables, "ML-4YZ-4")
+    own = set(tables["machines"].loc[tables["machines"]["manufacturer"] == maker, "model"].astype(str))
+    rep = manufacturer_report(tables["tickets"], tables["machines"], maker, "2026Q3",
+                              component_parts=tables["component_parts"], maintenance_plans=s.read("maintenance_plans"),
+                              parts=s.read("parts"), depots=s.read("depots"), generated_at=AT)
+    mt = rep.tables["maintenance"]
+    assert len(mt) > 0 and set(mt["model"]) <= own
+    assert set(mt["verdict_en"]) <= {"too short", "about right", "too long"}
+    assert (mt["optimal_age"] > 0).all()
+    p = _parse(rep.html)
+    text = p.text("maintenance")
+    for model in mt["model"].unique():
+        assert model in text
+    assert "extra per 100 machines per season" in text
+    hz = rep.tables["hazards"]
+    assert list(hz["covariate"].unique()) == ["hours_per_season", "build_year", "depot", "warranty_months"]
+    assert (hz["n_failures"] > 0).all()
+    hz_text = p.text("hazards")
+    for line in hz["text_zh"]:
+        assert line in hz_text
+    assert "每季多用 100 小时：故障风险 ×" in hz_text and "every 100 extra hours per season: hazard x" in hz_text
+    # without plans and prices the section says so instead of showing an empty table
+    bare = manufacturer_report(tables["tickets"], tables["machines"], maker, "2026Q3",
+                               component_parts=tables["component_parts"], generated_at=AT)
+    assert bare.tables["maintenance"].empty
+    assert "The store has no maintenance plans or part prices" in _parse(bare.html).text("maintenance")

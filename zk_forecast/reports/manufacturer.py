@@ -13,6 +13,12 @@ improvements. The report holds, for one manufacturer and one period (``"2026Q3"`
   :func:`~zk_forecast.failures.fit_groups` on all component lives known at the end of the period (a quarter alone
   holds too few failures), drawn on plain-number axes;
 * early-life flags (:func:`~zk_forecast.failures.early_life_test`, or a shape interval wholly below 1);
+* per model, the dealer's maintenance-plan intervals against the optimal replacement ages of the kit parts
+  (:func:`~zk_forecast.failures.review_maintenance_intervals` on the Weibull fits above with status "ok": too
+  short / about right / too long, and the money per 100 machines per season), when the store has
+  ``maintenance_plans`` and ``parts``;
+* which machines fail sooner: hazard ratios of component failure for usage per season, build year, depot and
+  warranty (:func:`~zk_forecast.failures.hazard_ratios`, Cox regression stratified by model x component);
 * the warranty share of the period's failures; repeat failures (the same component of the same machine failing
   again within ``repeat_days``);
 * whether each listed design fix of this manufacturer's models worked (:func:`~zk_forecast.failures.compare_cut_in`,
@@ -40,7 +46,13 @@ import pandas as pd
 
 from zk_forecast.calendar import FARMING_SEASONS
 from zk_forecast.errors import ZkTypeError, ZkValueError
-from zk_forecast.failures import build_lives, compare_cut_in, fit_groups
+from zk_forecast.failures import (
+    build_lives,
+    compare_cut_in,
+    fit_groups,
+    hazard_ratios,
+    review_maintenance_intervals,
+)
 from zk_forecast.names import safe_name
 from zk_forecast.reports._html import (
     Period,
@@ -68,8 +80,8 @@ __all__ = [
 SEASONS = FARMING_SEASONS
 _SEASON_COLORS = {"spring_sowing": "#cfe8cf", "wheat_harvest": "#f6e3b4", "autumn_harvest": "#f3cdb0"}
 
-SECTION_IDS: tuple[str, ...] = ("summary", "pareto", "faults", "trend", "weibull", "early-life", "warranty",
-                                "repeats", "fixes", "requests", "method")
+SECTION_IDS: tuple[str, ...] = ("summary", "pareto", "faults", "trend", "weibull", "early-life", "maintenance",
+                                "hazards", "warranty", "repeats", "fixes", "requests", "method")
 
 
 @dataclass
@@ -256,13 +268,21 @@ def _trend(fail: pd.DataFrame, machines: pd.DataFrame, period: Period, months: i
     return out
 
 
-def _weibull(lives: pd.DataFrame, level: float) -> pd.DataFrame:
+def _life_fits(lives: pd.DataFrame, level: float) -> pd.DataFrame | None:
+    """fit_groups per model x component on the lives (None when there is no failure to fit)."""
+    if lives.empty or int((lives["censored"] == 0).sum()) == 0:
+        return None
+    return fit_groups(lives, ["model", "component"], "time", censored="censored", entry="entry", level=level)
+
+
+def _weibull(lives: pd.DataFrame, level: float, fits: pd.DataFrame | None = None) -> pd.DataFrame:
     cols = ["model", "component", "status", "n_failures", "n_units", "shape", "shape_lo", "shape_hi", "mtbf_h",
             "mtbf_lo_h", "mtbf_hi_h"]
-    if lives.empty or int((lives["censored"] == 0).sum()) == 0:
+    if fits is None:
+        fits = _life_fits(lives, level)
+    if fits is None:
         return pd.DataFrame(columns=cols)
-    fit = fit_groups(lives, ["model", "component"], "time", censored="censored", entry="entry", level=level)
-    fit = fit.reset_index()
+    fit = fits.reset_index()
     ok = fit["status"] == "ok"
     gam = np.array([math.gamma(1.0 + 1.0 / k) if k > 0 else np.nan for k in fit["shape"].astype(float)])
     fit["mtbf_h"] = np.where(ok, fit["scale"].astype(float) * gam, np.nan)
@@ -273,6 +293,62 @@ def _weibull(lives: pd.DataFrame, level: float) -> pd.DataFrame:
     fit["n_failures"] = fit["n_failures"].astype(int)
     fit["n_units"] = fit["n_units"].astype(int)
     return fit[cols].sort_values(["model", "component"], kind="stable").reset_index(drop=True)
+
+
+_MAINT_COLS = ["model", "component", "part_no", "service", "interval_hours", "shape", "scale", "optimal_age",
+               "cost_preventive", "cost_failure", "cost_rate_plan", "cost_rate_optimal",
+               "excess_per_100_machines_season", "verdict", "verdict_en"]
+
+
+def _hours_per_season(lives: pd.DataFrame) -> dict[str, float]:
+    """Mean engine hours per season [h] of each model's machines: usage factor x the yearly hours of the type's
+    seasonal profile (``lives.attrs["usage"]``); empty when the lives carry no profile."""
+    usage = lives.attrs.get("usage")
+    if not usage or lives.empty or "usage_factor" not in lives.columns:
+        return {}
+    yearly = {str(k): float(np.sum(v)) for k, v in usage.items()}
+    per_machine = lives.drop_duplicates("serial_no")
+    hours = per_machine["usage_factor"].astype(float) * per_machine["machine_type"].astype(str).map(yearly)
+    by_model = hours.groupby(per_machine["model"].astype(str)).mean()
+    return {str(k): float(v) for k, v in by_model.items() if np.isfinite(v) and v > 0}
+
+
+def _maintenance(fits: pd.DataFrame | None, lives: pd.DataFrame, models: set[str], plans: pd.DataFrame | None,
+                 component_parts: pd.DataFrame | None, parts: pd.DataFrame | None,
+                 failure_extra_cost: float) -> tuple[pd.DataFrame, str]:
+    """The maintenance-interval review of this manufacturer's models, and why it is empty when it is.
+
+    Only this manufacturer's models enter (plans and bills of material filtered first); only fits with status
+    "ok" (a Weibayes shape is assumed, not measured, and would decide the verdict by itself).
+    """
+    empty = pd.DataFrame(columns=_MAINT_COLS)
+    if plans is None or parts is None or component_parts is None:
+        return empty, "missing"
+    own_plans = plans[plans["model"].astype(str).isin(models)]
+    own_bom = component_parts[component_parts["model"].astype(str).isin(models)]
+    if fits is None or own_plans.empty or own_bom.empty:
+        return empty, "no_plans" if own_plans.empty else "no_lives"
+    ok = fits[fits["status"] == "ok"]
+    hours = _hours_per_season(lives)
+    ok = ok[[str(m) in hours for m in ok.index.get_level_values(0)]]
+    if ok.empty:
+        return empty, "no_lives"
+    review = review_maintenance_intervals(own_plans, own_bom, ok, parts, failure_extra_cost=failure_extra_cost,
+                                          hours_per_season=hours)
+    return review, ""
+
+
+def _hazards(lives: pd.DataFrame, mach: pd.DataFrame, level: float,
+             depots: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Hazard ratios per covariate (Cox, strata model x component); empty when the lives cannot carry a fit."""
+    cols = ["covariate", "term", "unit", "coef", "hazard_ratio", "hr_lo", "hr_hi", "p_value", "n_lives",
+            "n_failures", "note", "text_zh", "text_en"]
+    if lives.empty or int((lives["censored"] == 0).sum()) < 10 or not lives.attrs.get("usage"):
+        return pd.DataFrame(columns=cols)
+    names = None
+    if depots is not None and {"depot_id", "name"} <= set(depots.columns):
+        names = {str(k): f"{v}({k})" for k, v in zip(depots["depot_id"], depots["name"])}
+    return hazard_ratios(lives, mach, level=level, depot_names=names)
 
 
 def _early_life(lives: pd.DataFrame, weib: pd.DataFrame, level: float, alpha: float) -> pd.DataFrame:
@@ -500,6 +576,10 @@ def manufacturer_report(
     as_of: Any = None,
     generated_at: Any = None,
     stale: bool = False,
+    maintenance_plans: pd.DataFrame | None = None,
+    parts: pd.DataFrame | None = None,
+    failure_extra_cost: float = 800.0,
+    depots: pd.DataFrame | None = None,
 ) -> ManufacturerReport:
     """Build the feedback report of one manufacturer for one period.
 
@@ -537,6 +617,15 @@ def manufacturer_report(
         Default: the clock, now.
     stale : bool, default False
         Show the stale-data banner at the top (the batch's data-age rule decides).
+    maintenance_plans : DataFrame, optional
+        Canonical maintenance_plans (all manufacturers'; only this manufacturer's models are read). With
+        ``parts`` and ``component_parts`` it adds the maintenance-interval review; without, the section says so.
+    parts : DataFrame, optional
+        Canonical parts (``unit_cost`` [CNY]) for the review's costs.
+    failure_extra_cost : float [CNY per failure]
+        Cost of a breakdown beyond the parts (call-out, downtime, lost field work) in the review. Default 800.
+    depots : DataFrame, optional
+        Canonical depots, for the depot names in the hazard-ratio lines (the ids are shown without it).
 
     Returns
     -------
@@ -571,7 +660,11 @@ def manufacturer_report(
         lives = build_lives(t_hist, machines, component_parts, as_of=per.end)
     lives_all = lives
     lives = lives_all[lives_all["manufacturer"].astype(str) == str(manufacturer)].reset_index(drop=True)
-    weib = _weibull(lives, level)
+    fits = _life_fits(lives, level)
+    weib = _weibull(lives, level, fits)
+    maintenance, maint_reason = _maintenance(fits, lives, models, maintenance_plans, component_parts, parts,
+                                             failure_extra_cost)
+    hazards = _hazards(lives, mach, level, depots)
     early = _early_life(lives, weib, level, alpha)
     repeats = _repeats(fail, per, repeat_days)
     fixes = _fixes(lives, fixes_in, models, level, alpha)
@@ -585,13 +678,16 @@ def manufacturer_report(
     else:
         warranty = pd.DataFrame(columns=["model", "failures", "in_warranty", "warranty_share"])
     tables = {"pareto": pareto, "faults": faults, "trend": trend, "weibull": weib, "early_life": early, "warranty": warranty,
-              "repeats": repeats, "fixes": fixes, "requests": requests}
-    html_doc = _render(str(manufacturer), per, mach, in_service, fail_p, tables, repeat_days, level, dates)
+              "repeats": repeats, "fixes": fixes, "requests": requests, "maintenance": maintenance,
+              "hazards": hazards}
+    html_doc = _render(str(manufacturer), per, mach, in_service, fail_p, tables, repeat_days, level, dates,
+                       maint_reason, failure_extra_cost, _hours_per_season(lives))
     return ManufacturerReport(str(manufacturer), per.label, html_doc, tables, dates)
 
 
 def _render(name: str, per: Period, mach: pd.DataFrame, in_service: pd.DataFrame, fail_p: pd.DataFrame,
-            t: dict[str, pd.DataFrame], repeat_days: int, level: float, dates: DataDates) -> str:
+            t: dict[str, pd.DataFrame], repeat_days: int, level: float, dates: DataDates, maint_reason: str = "",
+            failure_extra_cost: float = 800.0, hours: Mapping[str, float] | None = None) -> str:
     n_mach, n_fail = len(in_service), len(fail_p)
     per100 = 100.0 * n_fail / n_mach if n_mach else float("nan")
     wshare = (float(fail_p["in_warranty"].astype("boolean").fillna(False).mean())
@@ -683,6 +779,9 @@ def _render(name: str, per: Period, mach: pd.DataFrame, in_service: pd.DataFrame
         table_html(ef, digits=3, table_id="early-life-table") if len(ef)
         else paragraph("未发现早期故障。", "No early-life failures found.")]))
 
+    secs.append(_maintenance_section(t["maintenance"], maint_reason, failure_extra_cost, hours or {}))
+    secs.append(_hazards_section(t["hazards"], level, last_day))
+
     wt = _as_pct(t["warranty"], ["warranty_share"]).rename(columns={"model": "机型 model", "failures": "故障 failures",
                                        "in_warranty": "三包期内 in warranty", "warranty_share": "占比 share (%)"})
     secs.append(section("warranty", "三包期内故障占比", "Warranty share", [
@@ -735,6 +834,92 @@ def _render(name: str, per: Period, mach: pd.DataFrame, in_service: pd.DataFrame
     return page(f"{name} 产品质量反馈报告 {per.label}", header, secs)
 
 
+def _maintenance_section(mt: pd.DataFrame, reason: str, failure_extra_cost: float,
+                         hours: Mapping[str, float]) -> str:
+    intro = paragraph(
+        "把经销商保养计划中的更换间隔与按部件寿命（威布尔拟合，状态 ok）算出的最优预防更换时间（Barlow-Proschan 年龄更换）"
+        "对比：偏短 = 换得太勤，偏长 = 坏得比换得早，合适 = 费用率在最优值 5% 以内。"
+        f"故障一次的费用 = 该部件零件费 + {failure_extra_cost:,.0f} 元（出车、停机、误农时）；计划更换的费用 = 保养包中该零件费。"
+        "“每百台每季多花” = (计划费用率 − 最优费用率) × 每季小时 × 100。",
+        "The dealer's maintenance-plan replacement intervals against the optimal preventive replacement ages from "
+        "the fitted lives (Weibull, status ok; Barlow-Proschan age replacement): too short = replaced too often, "
+        f"too long = the part fails before it is replaced, about right = cost rate within 5 % of the optimum. A "
+        f"failure costs the component's parts + CNY {failure_extra_cost:,.0f} (call-out, downtime, lost field "
+        "work); a planned replacement the kit part. 'Extra per 100 machines per season' = (plan cost rate − optimal "
+        "cost rate) × hours per season × 100.")
+    if mt.empty:
+        why = {"missing": ("数据中没有保养计划或零件价格表，未做评估。",
+                           "The store has no maintenance plans or part prices; not reviewed."),
+               "no_plans": ("本厂家机型没有保养计划。", "No maintenance plans for this manufacturer's models."),
+               "no_lives": ("保养包中的零件都没有可用的寿命拟合（故障太少）。",
+                            "No kit part has a usable fitted life (too few failures).")}.get(
+            reason, ("保养包中的零件都没有可用的寿命拟合（故障太少）。",
+                     "No kit part has a usable fitted life (too few failures)."))
+        return section("maintenance", "保养间隔评估", "Maintenance intervals against fitted lives",
+                       [intro, paragraph(*why)])
+    body = [intro]
+    for model, g in mt.groupby("model", sort=True):
+        h = hours.get(str(model), float("nan"))
+        d = g.assign(optimal_age=g["optimal_age"].map(
+            lambda x: "不需定期更换 run to failure" if not np.isfinite(x) else f"{x:,.0f}"))
+        d = d[["component", "part_no", "service", "interval_hours", "shape", "optimal_age",
+               "excess_per_100_machines_season", "verdict", "verdict_en"]].rename(columns={
+                   "component": "部件 component", "part_no": "零件号 part", "service": "保养项目 service",
+                   "interval_hours": "计划间隔 plan [h]", "shape": "形状 shape",
+                   "optimal_age": "最优更换 optimal [h]",
+                   "excess_per_100_machines_season": "每百台每季多花 extra per 100 machines per season [CNY]",
+                   "verdict": "结论", "verdict_en": "verdict"})
+        body.append(f"<h3>{esc(model)}<span class='en'>每季约 {_num(h)} 小时 / about {_num(h)} h per season"
+                    "</span></h3>")
+        body.append(table_html(d, digits={"计划间隔 plan [h]": 0, "形状 shape": 2,
+                                          "每百台每季多花 extra per 100 machines per season [CNY]": 0}))
+    skipped = mt.attrs.get("not_reviewed")
+    if isinstance(skipped, pd.DataFrame) and len(skipped):
+        counts = skipped["reason"].map(lambda r: "no life" if "life" in str(r) or "component" in str(r)
+                                       else "no cost").value_counts()
+        body.append(paragraph(
+            f"另有 {len(skipped)} 个保养包零件未评估（没有对应部件寿命或寿命拟合不足 {int(counts.get('no life', 0))} 个，"
+            f"缺零件价格 {int(counts.get('no cost', 0))} 个）。",
+            f"{len(skipped)} more kit lines not reviewed ({int(counts.get('no life', 0))} without a usable fitted "
+            f"life, {int(counts.get('no cost', 0))} without a part price)."))
+    return section("maintenance", "保养间隔评估", "Maintenance intervals against fitted lives", body)
+
+
+def _hazards_section(hz: pd.DataFrame, level: float, last_day: Any) -> str:
+    intro = paragraph(
+        f"比例风险（Cox）回归：截至 {last_day} 的全部部件寿命（发动机小时），同机型同部件之间比较；"
+        f"风险比 > 1 表示故障来得更快。区间为 {level:.0%} 区间（同一台机器的多段寿命按整机聚类）。",
+        f"Proportional-hazards (Cox) regression of all component lives (engine hours) known by {last_day}, "
+        f"comparing machines of the same model and component; a hazard ratio > 1 means failures come sooner. "
+        f"{level:.0%} intervals, clustered by machine (lives of one machine are not independent).")
+    if hz.empty:
+        return section("hazards", "哪些机器故障更早", "Which machines fail sooner",
+                       [intro, paragraph("故障太少，无法估计。", "Too few failures to estimate.")])
+    lines = "".join(f"<li>{esc(r.text_zh)}<br><span class='note'>{esc(r.text_en)}</span></li>"
+                    for r in hz.itertuples(index=False))
+    from zk_forecast.failures.covariates import COVARIATES
+
+    def label(term: str) -> str:
+        if term.startswith("depot="):
+            return f"网点 depot {term.split('=', 1)[1]}"
+        if term in COVARIATES:
+            unit, zh, en = COVARIATES[term][:3]
+            return f"{zh} {en}（每 per {unit:g}）"
+        return term
+
+    tab = hz.assign(term=hz["term"].map(label))[["term", "hazard_ratio", "hr_lo", "hr_hi", "p_value"]].rename(
+        columns={"term": "因素 covariate", "hazard_ratio": "风险比 hazard ratio", "hr_lo": "下限 lower",
+                 "hr_hi": "上限 upper", "p_value": "p"})
+    ref = hz.attrs.get("reference_depot")
+    n_lives, n_fail = int(hz["n_lives"].iloc[0]), int(hz["n_failures"].iloc[0])
+    note = paragraph(
+        f"共 {n_lives:,d} 段部件寿命、{n_fail:,d} 次故障" + (f"；网点对比以 {ref} 为基准" if ref else "") + "。",
+        f"{n_lives:,d} component lives, {n_fail:,d} failures" + (f"; depots are compared with {ref}" if ref else "")
+        + ".")
+    return section("hazards", "哪些机器故障更早", "Which machines fail sooner",
+                   [intro, f"<ul>{lines}</ul>", note, table_html(tab, digits=3, table_id="hazards-table")])
+
+
 def write_manufacturer_report(store_dir: str | Path, manufacturer: str, period: str | int, out_dir: str | Path,
                               cut_ins: Any = None, *, tables: Any = None, as_of: Any = None,
                               generated_at: Any = None, stale: bool = False) -> Path:
@@ -743,7 +928,8 @@ def write_manufacturer_report(store_dir: str | Path, manufacturer: str, period: 
     Parameters
     ----------
     store_dir : str or Path
-        Folder of the processed store (``tickets``, ``machines`` and, when present, ``component_parts``).
+        Folder of the processed store (``tickets``, ``machines`` and, when present, ``component_parts``,
+        ``maintenance_plans`` and ``parts`` for the maintenance-interval review).
     manufacturer : str
         Name as in the machines table.
     period : str or int
@@ -777,5 +963,6 @@ def write_manufacturer_report(store_dir: str | Path, manufacturer: str, period: 
     per = parse_period(period)
     rep = manufacturer_report(tickets, machines, manufacturer, period, component_parts=st.get("component_parts"),
                               cut_ins=cut_ins, lives=st.lives(per.end), as_of=as_of, generated_at=generated_at,
-                              stale=stale)
+                              stale=stale, maintenance_plans=st.get("maintenance_plans"), parts=st.get("parts"),
+                              depots=st.get("depots"))
     return rep.write(out_dir)
