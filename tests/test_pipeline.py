@@ -152,6 +152,8 @@ def test_corrupt_table_names_it_and_rebuild_recovers(site: tuple[Path, Path]) ->
     runs = work / "runs"
     before = latest_run(runs)
     (work / "store" / "part_issues.parquet").write_bytes(b"PAR1 this is not parquet")
+    for prev in (work / "store").glob("_previous/part_issues.parquet"):
+        prev.write_bytes(b"PAR1 nor is this")  # no sound previous version to restore either
     res = run_nightly(config, stream=io.StringIO())
     assert res.exit_code == EXIT_FAILED and res.step == "check_store"
     assert res.error is not None and "part_issues" in res.error and "zk-forecast ingest --rebuild" in res.error
@@ -601,3 +603,19 @@ def test_an_old_store_temporary_file_is_tidied_by_the_store_and_reported(site: t
     assert not orphan.exists() and not young.exists()
     assert set(res.manifest["leftovers"]["removed_files"]) == {str(orphan), str(young)}
     assert "leftover temporary file" in out.getvalue()
+
+
+def test_a_damaged_table_with_a_previous_version_is_restored_with_a_warning(site: tuple[Path, Path]) -> None:
+    from zk_forecast.data.store import Store
+
+    config, work = site
+    store = work / "store"
+    st = Store(store)
+    st.write("depots", st.read_arrow("depots"))  # the same rows again: depots now has a previous version
+    assert (store / "_previous" / "depots.parquet").is_file()
+    data = bytearray((store / "depots.parquet").read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte
+    (store / "depots.parquet").write_bytes(bytes(data))
+    res = run_nightly(config, stream=io.StringIO(), now=NOW)
+    assert res.exit_code == EXIT_OK, res
+    assert any("depots was damaged and its previous version restored" in w for w in res.manifest["warnings"])

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
 import socket
@@ -309,11 +310,19 @@ def _fail(exc: BaseException, failed_step: str, ctx: RunContext | None, progress
     return RunResult(EXIT_FAILED, run_dir=run_dir, step=failed_step, error=msg)
 
 
-def _start(cfg: Config, progress: Progress, started: _dt.datetime, from_store: bool
+def _store_lock(cfg: Config) -> Any:
+    """The store's own lock, held by the whole night (ingest and rebuild inside it share it)."""
+    from zk_forecast.data.store import Store
+
+    cfg.paths.store_dir.mkdir(parents=True, exist_ok=True)
+    return Store(cfg.paths.store_dir).lock(purpose="nightly batch")
+
+
+def _start(cfg: Config, progress: Progress, started: _dt.datetime, from_store: bool, store_seen: list[Path]
            ) -> tuple[RunContext, dict[str, Any]]:
-    """Under the lock: tidy leftovers, create the run folder."""
+    """Under the locks: tidy leftovers, create the run folder."""
     runs_dir = cfg.paths.runs_dir
-    leftovers = rf.clean_leftovers(runs_dir, cfg.paths.store_dir, progress.log)
+    leftovers = rf.clean_leftovers(runs_dir, cfg.paths.store_dir, progress.log, store_seen)
     run_dir = rf.new_run_dir(runs_dir, started)
     progress.log(f"run {run_dir.name} started in {runs_dir} / 开始运行")
     ctx = RunContext(cfg, run_dir, started, progress.log, from_store=from_store)
@@ -362,8 +371,11 @@ def run_nightly(config: str | Path | Config, *, rebuild: bool = False, from_stor
         return RunResult(EXIT_LOCKED, step="lock", error=str(exc))
     ctx: RunContext | None = None
     step = "prepare"
+    held = contextlib.ExitStack()
     try:
-        ctx, extra = _start(cfg, progress, now or _dt.datetime.now(), from_store)
+        store_seen = rf.store_leftovers(cfg.paths.store_dir)  # taking the store's lock tidies them
+        held.enter_context(_store_lock(cfg))  # one writer at a time: an ingest started meanwhile waits for the night
+        ctx, extra = _start(cfg, progress, now or _dt.datetime.now(), from_store, store_seen)
         extra.update(stale_lock_cleared=stale, rebuild=rebuild)
         t_all = time.perf_counter()
         if rebuild:
@@ -377,12 +389,17 @@ def run_nightly(config: str | Path | Config, *, rebuild: bool = False, from_stor
         step = "publish"
         return _publish(state, ctx, progress, timings, extra, t_all)
     except BaseException as exc:
+        if ctx is None and exc.__class__.__name__ == "StoreLockedError":
+            progress.log(f"错误 / error: {exc}")
+            progress.log(f"退出码 / exit code {EXIT_LOCKED}: {exit_meaning(EXIT_LOCKED)}")
+            return RunResult(EXIT_LOCKED, step="lock", error=str(exc))
         failed = exc.step if isinstance(exc, StepError) else (progress.current if step == "steps" else step)
         result = _fail(exc, failed, ctx, progress)
         if not isinstance(exc, Exception):
             raise
         return result
     finally:
+        held.close()
         rf.release_lock(lock)
 
 

@@ -306,8 +306,12 @@ def _finish_interrupted_publish(runs_dir: Path, log: Any) -> list[str]:
     return [latest.name]
 
 
-def clean_leftovers(runs_dir: Path, store_dir: Path, log: Any) -> dict[str, list[str]]:
-    """Tidy what killed runs left behind (module notes); returns what was done, for the manifest."""
+def clean_leftovers(runs_dir: Path, store_dir: Path, log: Any, store_seen: list[Path] | None = None
+                    ) -> dict[str, list[str]]:
+    """Tidy what killed runs left behind (module notes); returns what was done, for the manifest.
+
+    ``store_seen``: :func:`store_leftovers` taken before this process took the store's lock (taking it tidies).
+    """
     out: dict[str, list[str]] = {"abandoned_runs": [], "marked_published": [], "removed_files": []}
     out["marked_published"] = _finish_interrupted_publish(runs_dir, log)
     latest = latest_run(runs_dir)
@@ -327,21 +331,26 @@ def clean_leftovers(runs_dir: Path, store_dir: Path, log: Any) -> dict[str, list
         if (p.is_file() or p.is_symlink()) and m and not _pid_alive(int(m.group(1))):
             p.unlink(missing_ok=True)
             out["removed_files"].append(str(p))
-    out["removed_files"].extend(_tidy_store(store_dir))
+    out["removed_files"].extend(_tidy_store(store_dir, store_seen))
     for f in out["removed_files"]:
         log(f"leftover temporary file {f} (of a killed writer) deleted / 已删除残留临时文件")
     return out
 
 
-def _tidy_store(store_dir: Path) -> list[str]:
-    """Let the store finish or drop a write a kill interrupted (it does so under its own lock); the files it had
-    left behind (temporary files older than :data:`STORE_TMP_AGE`, an unfinished ``_journal.json``)."""
+def store_leftovers(store_dir: Path) -> list[Path]:
+    """What a killed store write left: temporary files older than :data:`STORE_TMP_AGE`, ``_journal.json``."""
     if not store_dir.is_dir():
         return []
     now = time.time()
     old = [p for p in sorted(store_dir.glob(".*.tmp")) if p.is_file() and now - p.stat().st_mtime > STORE_TMP_AGE]
     journal = store_dir / "_journal.json"
-    left = [*old, journal] if journal.exists() else old
+    return [*old, journal] if journal.exists() else old
+
+
+def _tidy_store(store_dir: Path, seen: list[Path] | None = None) -> list[str]:
+    """Let the store finish or drop a write a kill interrupted (it does so on taking its own lock); the leftovers
+    (``seen`` before the lock was taken, else found now) that are gone."""
+    left = store_leftovers(store_dir) if seen is None else seen
     if not left:
         return []
     from zk_forecast.data.store import Store

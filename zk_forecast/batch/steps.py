@@ -154,14 +154,23 @@ def _dates_kwargs(writer: Callable[..., Any], ctx: RunContext) -> dict[str, Any]
 # ------------------------------------------------------------------------------------------------ steps
 @step()
 def check_store(state: NightState, ctx: RunContext) -> None:
-    """Every store table reads back whole (else the fix: ``zk-forecast ingest --rebuild``)."""
+    """Every store table matches its recorded sha256 (a damaged one is restored from its previous version by the
+    store, with a warning) and reads back whole (else the fix: ``zk-forecast ingest --rebuild``)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from zk_forecast.data.store import Store
+    from zk_forecast.errors import ReadError
 
     ctx.cfg.paths.store_dir.mkdir(parents=True, exist_ok=True)
     st = Store(ctx.cfg.paths.store_dir)
+    try:
+        checked = st.verify()
+    except ReadError as exc:
+        raise StepError("check_store", str(exc)) from None
+    for name in sorted(n for n, verdict in checked.items() if verdict == "restored"):
+        ctx.warn(f"store table {name} was damaged and its previous version restored; every export is read again "
+                 f"/ 数据表 {name} 已损坏，已恢复上一版本，所有导出文件将重新读取")
     for name in st.tables():
         p = st.table_path(name)
         try:
