@@ -37,7 +37,7 @@ from zk_forecast.data.readers import SUPPORTED_SUFFIXES, RawTable, WorkbookLimit
 from zk_forecast.data.store import Store, key_codes
 from zk_forecast.data.validate import REJECT_COLUMNS, Checked, References, check_table
 from zk_forecast.errors import ReadError, ZkError, ZkValueError
-from zk_forecast.names import escape_formula, safe_name
+from zk_forecast.names import FORMULA_START, safe_name
 from zk_forecast.schema import LOAD_ORDER, TABLES, Table
 
 __all__ = ["FileResult", "IngestResult", "RebuildRefused", "ingest", "rebuild", "sha256_file"]
@@ -144,7 +144,10 @@ def _write_rejects(store: Store, label: str, frame: pd.DataFrame) -> str:
     p = out / (safe_name(label, max_bytes=200) + ".rejects.csv")  # sub/x.csv and sub__x.csv get two files
     f = frame.copy()
     for c in ("file", "column", "value", "reason"):  # text from the export: no cell may run as a formula
-        f[c] = f[c].map(escape_formula)
+        col = f[c].astype(object)
+        text = col.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool)
+        starts = text & col.where(text, "").astype(str).str.startswith(FORMULA_START)
+        f[c] = col.where(~starts, "'" + col.where(starts, "").astype(str))
     f.to_csv(p, index=False, encoding="utf-8-sig", lineterminator="\r\n")  # CR and LF in values get quoted
     return str(p)
 
@@ -542,9 +545,9 @@ def _load_table(
     if not accepted:
         return
     merged = pa.concat_tables(accepted)
-    src = np.concatenate([np.full(t.num_rows, i, dtype=np.int64) for i, t in enumerate(accepted)])
-    labels = np.array([o.label for o in owners], dtype=object)
-    _counts, status = st.upsert(tname, merged, source=labels[src], rows=np.concatenate(accepted_rows), now=now)
+    src = np.concatenate([np.full(t.num_rows, i, dtype=np.int32) for i, t in enumerate(accepted)])
+    labels = pa.DictionaryArray.from_arrays(pa.array(src), pa.array([o.label for o in owners], type=pa.string()))
+    _counts, status = st.upsert(tname, merged, source=labels, rows=np.concatenate(accepted_rows), now=now)
     for i, item in enumerate(owners):
         s = status[src == i]
         item.result.rows_new += int((s == 0).sum())

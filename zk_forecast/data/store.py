@@ -432,8 +432,9 @@ class Store:
             Canonical table.
         data : pyarrow.Table
             Rows in canonical columns and types, keys unique.
-        source : sequence of str, optional
-            The file each row came from (for the change log and the rows' provenance).
+        source : sequence of str or pyarrow array of str, optional
+            The file each row came from (for the change log and the rows' provenance); a dictionary array of the
+            file labels is the cheapest form for millions of rows.
         rows : sequence of int, optional
             The line of that file each row came from (provenance).
         now : datetime, optional
@@ -449,8 +450,14 @@ class Store:
         schema = _arrow_schema(t)
         data = data.select(list(t.column_names)).cast(schema)
         n = data.num_rows
+        if source is None:
+            files = pa.nulls(n, pa.string())
+        elif isinstance(source, (pa.Array, pa.ChunkedArray)):
+            files = pc.cast(source, pa.string())  # a dictionary array of labels decodes in one step
+        else:
+            files = pa.array(np.asarray(source, dtype=object), type=pa.string())
         prov = pa.table({
-            "_file": pa.array([str(x) for x in source], pa.string()) if source is not None else pa.nulls(n, pa.string()),
+            "_file": files,
             "_row": pa.array(np.asarray(rows, dtype=np.int64)) if rows is not None else pa.nulls(n, pa.int64()),
         })
         with self.lock(purpose=f"upsert {name}"):
@@ -473,8 +480,8 @@ class Store:
             records = []
             if upd.size:
                 records = self._change_records(t, old.take(pa.array(pos[upd])), data.take(pa.array(upd)),
-                                               [str(source[i]) for i in upd] if source is not None
-                                               else [""] * upd.size, now)
+                                               [str(f) for f in files.take(pa.array(upd)).to_pylist()]
+                                               if source is not None else [""] * upd.size, now)
             drop = np.zeros(old.num_rows, dtype=bool)
             drop[pos[upd]] = True
             add = np.flatnonzero(status != 2)
