@@ -328,3 +328,54 @@ def test_interval_bad_input() -> None:
         fit_groups(df, "g", "lo", "c", upper="up")
     with pytest.raises(ZkValueError, match="assumed_sigma"):
         fit_groups(df.assign(up=40.0), "g", "lo", upper="up", family="lognormal", assumed_sigma=-1.0)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(st.floats(1.0, 1000.0), st.booleans(), st.integers(1, 3)),
+            min_size=2,
+            max_size=12,
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    st.booleans(),
+)
+def test_property_lognormal_and_interval_groups_equal_single_fit(
+    groups: list[list[tuple[float, bool, int]]], as_intervals: bool
+) -> None:
+    """Random small data sets: every lognormal group with an MLE ("ok") equals LogNormal().fit in log-likelihood
+    (1e-7 relative) and in mu, sigma (1e-5) -- as exact/right-censored times, or as intervals (t, 1.5 t]."""
+    rows = [(g, t, int(c), n) for g, units in enumerate(groups) for t, c, n in units]
+    df = pd.DataFrame(rows, columns=["g", "t", "c", "n"])
+    df["u"] = np.where(df["c"] == 1, np.inf, 1.5 * df["t"] if as_intervals else df["t"])
+    res = fit_groups(df, "g", "t", count="n", upper="u", family="lognormal")
+    assert set(res["status"]) <= {"ok", "no_failures", "one_failure", "shape_unbounded"}
+    for g, grp in df.groupby("g"):
+        row = res.loc[g]
+        if row["status"] != "ok":
+            continue
+        m = LogNormal().fit(np.column_stack([grp["t"], grp["u"]]), count=grp["n"])
+        assert row["loglik"] >= m.loglik_ - 1e-7 * abs(m.loglik_)  # never a worse optimum than the single fit
+        assert _rel(row["loglik"], m.loglik_) < 1e-7
+        if m.converged_ and row["converged"] and m.sigma_ > 1e-3:
+            assert abs(row["mu"] - m.mu_) < 1e-5 * max(1.0, abs(m.mu_))
+            assert _rel(row["sigma"], m.sigma_) < 1e-5
+
+
+@pytest.mark.parametrize("family", ["weibull", "lognormal"])
+def test_interval_failures_sharing_a_point_report_a_step(family: str) -> None:
+    """Two failures in (21, 31.5], one in (25, 40], a suspension at 1.5: a step anywhere in (25, 31.5] gives
+    probability 1 to every observation, so there is no maximum at a finite shape (hand reasoning)."""
+    df = pd.DataFrame({"g": ["a"] * 4 + ["b"] * 3, "lo": [21.0, 21.0, 25.0, 1.5, 10.0, 30.0, 5.0],
+                       "up": [31.5, 31.5, 40.0, np.inf, 20.0, 40.0, np.inf]})
+    res = fit_groups(df, "g", "lo", upper="up", family=family)
+    a = res.loc["a"]
+    assert a["status"] == "shape_unbounded" and not a["converged"] and a["loglik"] == 0.0
+    if family == "weibull":
+        assert a["shape"] == math.inf and a["scale"] == 31.5
+    else:
+        assert a["sigma"] == 0.0 and a["mu"] == pytest.approx(math.log(31.5))
+    assert res.loc["b", "status"] == "ok"  # (10, 20] and (30, 40] share no point: a finite maximum

@@ -49,14 +49,14 @@ what was done instead:
     shape assumed as above; ``method = "weibayes"``. In a group with an interval-censored row: the
     maximum-likelihood scale at the assumed shape, with its Wald interval.
 ``"shape_unbounded"``
-    (Exact failures and suspensions only.) Every failure falls at the same instant ``t0`` and no unit was seen
-    running beyond it (for instance a group of
-    one unit that failed): the likelihood grows without bound as shape -> infinity (a step at ``t0``).
-    Reported: ``shape = inf``, ``scale = t0`` (the limit of the profile scale), ``converged = False``,
-    ``method = "none"``, intervals NaN.
+    Every failure falls at the same instant ``t0`` and no unit was seen running beyond it: the likelihood grows
+    without bound as shape -> infinity (a step at ``t0``). Reported: ``shape = inf``, ``scale = t0`` (the limit of
+    the profile scale), ``converged = False``, ``method = "none"``, intervals NaN, ``loglik = inf``. The same for
+    interval-censored failures whose intervals ``(lower, upper]`` share a point with no unit seen running beyond
+    it: the likelihood tends to 1 (``loglik = 0``) for a step anywhere in the shared part; reported
+    ``scale = t0`` = the smallest upper end.
 
-``loglik`` is the log-likelihood at the reported parameters (densities in 1/[unit of time]; ``inf`` for
-``shape_unbounded``).
+``loglik`` is the log-likelihood at the reported parameters (densities in 1/[unit of time]).
 """
 
 from __future__ import annotations
@@ -408,10 +408,9 @@ def _fit_lognormal(
     starts: NDArray[np.intp],
     grp: NDArray[np.intp],
     r: FloatArray,
-    has_int: NDArray[np.bool_],
-    tf_min: FloatArray,
-    tf_max: FloatArray,
-    tmax: FloatArray,
+    step: NDArray[np.bool_],
+    step_at: FloatArray,
+    step_loglik: FloatArray,
     sigma0: float,
     level: float,
     tol: float,
@@ -422,7 +421,7 @@ def _fit_lognormal(
     zq = float(stats.norm.ppf(0.5 + level / 2))
     no_fail = r == 0
     one_fail = r == 1
-    unbounded = (r > 1) & (tf_min == tf_max) & (tmax <= tf_max) & ~has_int
+    unbounded = step
     mle = ~(no_fail | one_fail | unbounded)
     # start: weighted mean and spread of ln t (interval rows at their midpoints), as the single-group fit
     t_mid = np.where(np.isfinite(rows.upper), 0.5 * (rows.lower + rows.upper), rows.lower)
@@ -481,9 +480,9 @@ def _fit_lognormal(
     status[unbounded] = "shape_unbounded"
     method[unbounded] = "none"
     converged = np.where(unbounded, False, converged)
-    out["mu"] = np.where(unbounded, np.log(np.where(unbounded, tf_max, 1.0)), out["mu"])
+    out["mu"] = np.where(unbounded, np.log(np.where(unbounded, step_at, 1.0)), out["mu"])
     out["sigma"] = np.where(unbounded, 0.0, out["sigma"])
-    out["loglik"] = np.where(unbounded, np.inf, out["loglik"])
+    out["loglik"] = np.where(unbounded, step_loglik, out["loglik"])
     for col in ("mu_lo", "mu_hi", "sigma_lo", "sigma_hi"):
         out[col] = np.where(unbounded, np.nan, out[col])
     return pd.DataFrame(
@@ -644,8 +643,18 @@ def fit_groups(
     has_int = np.maximum.reduceat((failed & (t != up)).astype(np.int64), starts) > 0
     t_pos = np.where(t > 0, t, 1.0)  # lower ends of 0 occur only in interval groups, never read there
     tmax = np.maximum.reduceat(t_pos, starts)
-    tf_min = np.minimum.reduceat(np.where(failed, t, np.inf), starts)
-    tf_max = np.maximum.reduceat(np.where(failed, t, -np.inf), starts)
+    # a step: some instant lies in every failure's (lower, upper] (or is every exact failure's time) with no unit
+    # seen running beyond it; the likelihood then rises without bound (exact failures) or towards 1 (intervals
+    # only) as the spread goes to 0, and has no maximum
+    exact_row = failed & (t == up)
+    up_min = np.minimum.reduceat(np.where(failed, up, np.inf), starts)
+    lo_max = np.maximum(
+        np.maximum.reduceat(np.where(failed, t, -np.inf), starts),
+        np.maximum.reduceat(np.where(failed, -np.inf, t), starts),
+    )
+    exact_at = np.maximum.reduceat((exact_row & (t == up_min[grp])).astype(np.int64), starts) > 0
+    step = (r > 1) & ((lo_max < up_min) | ((lo_max == up_min) & exact_at))
+    step_loglik = np.where(exact_at, np.inf, 0.0)
     sum_lf = np.add.reduceat(wf * np.log(t_pos), starts)
 
     out = {
@@ -659,7 +668,7 @@ def fit_groups(
     zq = float(stats.norm.ppf(0.5 + level / 2))
 
     if family == "lognormal":
-        result = _fit_lognormal(rows, starts, grp, r, has_int, tf_min, tf_max, tmax, float(sigma0), level, tol,
+        result = _fit_lognormal(rows, starts, grp, r, step, up_min, step_loglik, float(sigma0), level, tol,
                                 max_iter)
         result.insert(4, "n_failures", r)
         result.insert(5, "n_censored", n_units - r)
@@ -694,7 +703,7 @@ def fit_groups(
     else:
         no_fail = r == 0
         one_fail = r == 1
-        unbounded = (r > 1) & (tf_min == tf_max) & (tmax <= tf_max) & ~has_int
+        unbounded = step
         mle = ~(no_fail | one_fail | unbounded | has_int)
         log_s = np.log(t_pos / tmax[grp])
         with np.errstate(divide="ignore"):
@@ -769,12 +778,12 @@ def fit_groups(
         method[unbounded] = "none"
         converged = np.where(unbounded, False, converged)
         out["shape"] = np.where(unbounded, np.inf, out["shape"])
-        out["scale"] = np.where(unbounded, tf_max, out["scale"])
-        out["loglik"] = np.where(unbounded, np.inf, out["loglik"])
+        out["scale"] = np.where(unbounded, up_min, out["scale"])
+        out["loglik"] = np.where(unbounded, step_loglik, out["loglik"])
         for col in ("shape_lo", "shape_hi", "scale_lo", "scale_hi"):
             out[col] = np.where(unbounded, np.nan, out[col])
         # interval-censored groups: maximum likelihood by the general solver (shape fixed at k for one failure)
-        int_mle = has_int & (r > 1)
+        int_mle = has_int & (r > 1) & ~unbounded
         int_one = has_int & one_fail
         solve = int_mle | int_one
         if solve.any():
