@@ -211,7 +211,9 @@ def hazard_ratios(
     design = pd.DataFrame(columns, index=lives.index)
     keep = design.notna().all(axis=1).to_numpy()
     strata_key = (
-        lives[strata_cols].astype(str).agg("\x1f".join, axis=1).to_numpy() if strata_cols else np.zeros(len(lives))
+        lives.groupby(strata_cols, sort=True, dropna=False, observed=True).ngroup().to_numpy()
+        if strata_cols
+        else np.zeros(len(lives), dtype=np.int64)
     )
     # a term is estimable only if it varies within some stratum among the kept rows
     estimable = []
