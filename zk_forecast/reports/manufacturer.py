@@ -922,7 +922,8 @@ def _hazards_section(hz: pd.DataFrame, level: float, last_day: Any) -> str:
 
 def write_manufacturer_report(store_dir: str | Path, manufacturer: str, period: str | int, out_dir: str | Path,
                               cut_ins: Any = None, *, tables: Any = None, as_of: Any = None,
-                              generated_at: Any = None, stale: bool = False) -> Path:
+                              generated_at: Any = None, stale: bool = False,
+                              failure_extra_cost: float = 800.0) -> Path:
     """Read the store, build the manufacturer's report and write it; the CLI's ``report manufacturer``.
 
     Parameters
@@ -944,6 +945,8 @@ def write_manufacturer_report(store_dir: str | Path, manufacturer: str, period: 
         for all manufacturers.
     as_of, generated_at, stale :
         As in :func:`manufacturer_report` (the nightly batch passes the run's time as ``generated_at``).
+    failure_extra_cost : float [CNY per failure]
+        Breakdown cost beyond the parts in the maintenance-interval review. Default 800.
 
     Returns
     -------
@@ -964,5 +967,5 @@ def write_manufacturer_report(store_dir: str | Path, manufacturer: str, period: 
     rep = manufacturer_report(tickets, machines, manufacturer, period, component_parts=st.get("component_parts"),
                               cut_ins=cut_ins, lives=st.lives(per.end), as_of=as_of, generated_at=generated_at,
                               stale=stale, maintenance_plans=st.get("maintenance_plans"), parts=st.get("parts"),
-                              depots=st.get("depots"))
+                              depots=st.get("depots"), failure_extra_cost=failure_extra_cost)
     return rep.write(out_dir)
