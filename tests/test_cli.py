@@ -209,3 +209,36 @@ def test_plan_reads_and_writes_through_data_tables(tmp_path: Path) -> None:
         read_table(tmp_path / "nope.csv")
     with pytest.raises(ValueError, match=r"\.csv, \.parquet or \.xlsx"):
         write_table(frame, tmp_path / "items.txt")
+
+
+def test_report_restock_runs_the_nightly_steps_and_writes_the_same_files(demo_run: tuple[Path, Path, int, str],
+                                                                         tmp_path: Path) -> None:
+    import datetime as dt
+    import json
+
+    from zk_forecast.batch.run import restock_lists
+    from zk_forecast.pipeline import latest_run
+
+    _, store, _, _ = demo_run
+    run = latest_run(store / "runs")
+    assert run is not None
+    config = store / "zk_demo.toml"
+    started = dt.datetime.fromisoformat(json.loads((run / "manifest.json").read_text(encoding="utf-8"))["started_at"])
+    # one path: the night's steps and settings, its clock -> byte for byte the night's workbooks
+    paths = restock_lists(config, tmp_path / "again", started=started)
+    assert {"YC01", "PL01", "QT01", "GY01", "wear_parts"} <= set(paths)
+    for p in paths.values():
+        assert p.read_bytes() == (run / "restock" / p.name).read_bytes(), p.name
+    # the command takes the same path (its own clock, so the same files by name)
+    assert main(["report", "restock", "--config", str(config), "--out", str(tmp_path / "cli")]) == 0
+    assert sorted(p.name for p in (tmp_path / "cli").glob("*.xlsx")) == sorted(
+        p.name for p in (run / "restock").glob("*.xlsx"))
+    # a planner's notebook: the published night reproduced from zk.load_run
+    loaded = zk.load_run(run)
+    again = loaded.restock(tmp_path / "loaded")
+    assert again["YC01"].read_bytes() == (run / "restock" / "restock_YC01.xlsx").read_bytes()
+    what_if = loaded.what_if(objective="item")
+    assert what_if["expected_on_hand_value"].sum() > loaded.policies["expected_on_hand_value"].sum()
+    with pytest.raises(SystemExit):
+        main(["report", "restock", "--fill-rate"])
+    assert main(["report", "restock", "--config", str(config), "--fill-rate", "0.9", "--out", str(tmp_path)]) == 2

@@ -83,8 +83,12 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="生成报告 / write a report")
     r.add_argument("kind", choices=["restock", "manufacturer", "scorecard", "service"],
                    help="restock 补货单与易损件清单 | manufacturer 厂家质量反馈 | scorecard 厂家评分 | service 服务承诺")
-    r.add_argument("--fill-rate", type=float, default=0.95, help="满足率目标 / fill-rate target (restock)")
-    r.add_argument("--store", default="data/processed", help="数据仓目录 / store folder")
+    r.add_argument("--config", default=None,
+                   help="夜间批处理的配置 zk.toml（restock：与夜间批处理相同的步骤与设置）/ the nightly's config "
+                        "(restock: the night's steps and settings; default: the example config's defaults)")
+    r.add_argument("--fill-rate", type=float, default=None, help=argparse.SUPPRESS)
+    r.add_argument("--store", default=None, help="数据仓目录 / store folder (default: the config's, or "
+                                                  "data/processed)")
     r.add_argument("--manufacturer", default=None, help="生产厂家 / manufacturer (for kind manufacturer)")
     r.add_argument("--period", default=None, help="期间 / period: 2026, 2026Q3 or 2026-07")
     r.add_argument("--cut-ins", default=None, help="设计改进切换点 CSV (model, component, cut_in) / design fixes")
@@ -186,24 +190,30 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from zk_forecast.reports import write_manufacturer_report, write_scorecard, write_service_report
 
     if args.kind == "restock":
-        from zk_forecast.reports.from_store import write_restock_reports
+        from zk_forecast.batch.run import restock_lists
 
-        paths = write_restock_reports(args.store, args.out, fill_rate=args.fill_rate)
+        if args.fill_rate is not None:
+            raise ZkValueError("report restock takes its targets from the configuration, as the nightly does; fix: "
+                               "set [targets] wear_list / other in zk.toml (zk-forecast init writes one) and pass "
+                               "--config zk.toml / 补货单的目标满足率取自配置文件，请在 zk.toml 的 [targets] 中设置并用 "
+                               "--config 指定")
+        paths = restock_lists(args.config, args.out, store_dir=args.store)
         for name, p in paths.items():
             print(f"  {name:<12} {p}")
         print(f"补货单与易损件清单已写入 / restock workbooks and the wear-part list written to {args.out}")
         return EXIT_OK
+    store = args.store if args.store is not None else "data/processed"
     if args.kind == "manufacturer":
         if not args.manufacturer or not args.period:
             raise ZkValueError("report manufacturer needs --manufacturer NAME and --period (e.g. 2026Q3) "
                                "/ 请指定 --manufacturer 与 --period")
-        path = write_manufacturer_report(args.store, args.manufacturer, args.period, args.out, cut_ins=args.cut_ins)
+        path = write_manufacturer_report(store, args.manufacturer, args.period, args.out, cut_ins=args.cut_ins)
     elif args.kind == "scorecard":
         if not args.period:
             raise ZkValueError("report scorecard needs --period (e.g. 2026Q3) / 请指定 --period")
-        path = write_scorecard(args.store, args.period, args.out, cut_ins=args.cut_ins)
+        path = write_scorecard(store, args.period, args.out, cut_ins=args.cut_ins)
     else:
-        path = write_service_report(args.store, args.period, args.out)
+        path = write_service_report(store, args.period, args.out)
     print(f"报告已写入 / report written to {path}")
     return EXIT_OK
 

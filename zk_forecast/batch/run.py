@@ -35,7 +35,8 @@ from zk_forecast.batch.steps import MAIN_STEPS, OFFLOADED, STEPS, StepError, err
 from zk_forecast.config import Config, check_config_files, load_config
 from zk_forecast.errors import ConfigError
 
-__all__ = ["LoadedRun", "RunResult", "load_run", "nightly", "rebuild_store", "run_nightly"]
+__all__ = ["RESTOCK_STEPS", "LoadedRun", "RunResult", "load_run", "nightly", "rebuild_store", "restock_lists",
+           "run_nightly"]
 
 CLOCK_FIELDS = ("run_id", "started_at", "finished_at", "steps[].seconds", "total_seconds", "host", "pid",
                 "stale_lock_cleared", "leftovers", "inputs.store_tables[].sha256")
@@ -409,6 +410,103 @@ def nightly(config: str | Path | Config = "zk.toml", *, rebuild: bool = False, f
     return run_nightly(config, rebuild=rebuild, from_store=from_store, stream=stream)
 
 
+#: The night's steps that make the restock lists and the wear-part list (the forecasts and reports left out).
+RESTOCK_STEPS = tuple(n for n in MAIN_STEPS if n not in OFFLOADED)
+
+
+def restock_lists(config: str | Path | Config | None = None, out_dir: str | Path = "reports", *,
+                  store_dir: str | Path | None = None, started: _dt.datetime | None = None,
+                  lang: str | None = None, stream: TextIO | None = None) -> dict[str, Path]:
+    """The restock workbooks and the wear-part list as the nightly makes them, from the stored data.
+
+    The same steps as :func:`run_nightly` (:data:`RESTOCK_STEPS`, under the store's lock, reading no exports),
+    so for the same store, settings and clock the files are byte-identical to a night's ``restock/`` folder.
+    ``zk-forecast report restock`` runs it.
+
+    Parameters
+    ----------
+    config : path or Config, optional
+        The night's ``zk.toml``; without one, the example configuration's defaults (``zk-forecast init``).
+    out_dir : path
+        Folder for ``restock_<DEPOT>.xlsx`` (+ csv) and ``wear_parts.xlsx``.
+    store_dir : path, optional
+        The store, instead of the config's ``[paths] store_dir``.
+    started : datetime, optional
+        The clock written as 生成时间 and used for the data's age and the season ahead; default now.
+    lang : {"zh", "en"}, optional
+        Header language, instead of the config's ``[reports] lang``.
+    stream : text stream, optional
+        Progress lines (default standard error).
+
+    Returns
+    -------
+    dict
+        Depot id (and ``"wear_parts"``) -> path written.
+    """
+    import dataclasses
+    import shutil
+    import tempfile
+
+    from zk_forecast.config import EXAMPLE_CONFIG, config_from_dict
+    from zk_forecast.data.store import Store
+
+    if config is not None:
+        cfg = load_config(config)
+    else:  # the example configuration (zk-forecast init) is the one source of defaults
+        cfg = config_from_dict(_toml_loads(EXAMPLE_CONFIG), base_dir=Path.cwd(), source="example configuration")
+    if store_dir is not None:
+        cfg = dataclasses.replace(cfg, paths=dataclasses.replace(cfg.paths, store_dir=Path(store_dir)))
+    if lang is not None:
+        cfg = dataclasses.replace(cfg, reports=dataclasses.replace(cfg.reports, lang=lang))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    progress = Progress(stream if stream is not None else sys.stderr, len(RESTOCK_STEPS))
+    state = NightState()
+    with tempfile.TemporaryDirectory(dir=out, prefix=".restock-") as scratch:  # the steps' own csv files
+        ctx = RunContext(cfg, Path(scratch), started or _dt.datetime.now().replace(microsecond=0), progress.log,
+                         from_store=True)
+        with Store(cfg.paths.store_dir).lock(purpose="restock lists"):
+            for name in RESTOCK_STEPS:
+                progress.step(name)
+                t0 = time.perf_counter()
+                run_step(name, state, ctx)
+                progress.step_done(name, time.perf_counter() - t0)
+                if name == "data_dates":
+                    _judge_data_age(state, ctx)
+        made = _restock_paths(state)
+        paths = {}
+        for key, p in made.items():
+            for twin in (p, p.with_suffix(".csv")):
+                if twin.is_file():
+                    shutil.move(str(twin), out / twin.name)
+            paths[key] = out / p.name
+    return paths
+
+
+def _toml_loads(text: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    return tomllib.loads(text)
+
+
+def _restock_paths(state: NightState) -> dict[str, Path]:
+    """Depot id (and ``"wear_parts"``) -> workbook written by the ``restock`` step."""
+    from zk_forecast.names import safe_name
+
+    ids: set[str] = set()
+    for table in (state.depots, state.stock):
+        if table is not None and "depot_id" in table.columns:
+            ids.update(table["depot_id"].dropna().astype(str))
+    by_stem = {f"restock_{safe_name(d)}": d for d in ids}
+    out: dict[str, Path] = {}
+    for p in map(Path, state.restock_files or []):
+        if p.suffix == ".xlsx":
+            out[by_stem.get(p.stem, p.stem.removeprefix("restock_"))] = p
+    return out
+
+
 # ------------------------------------------------------------------------------------------------ load_run
 @dataclass
 class LoadedRun:
@@ -440,10 +538,50 @@ class LoadedRun:
     policies: Any
     wear_list: Any
     network: Any
+    state: Any = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return (f"LoadedRun({self.run_dir.name}: {len(self.policies)} policies, data as of "
                 f"{self.manifest.get('data_as_of')}, exit code {self.manifest.get('exit_code')})")
+
+    def _context(self, out_dir: Path) -> RunContext:
+        ctx = RunContext(self.config, out_dir, _dt.datetime.fromisoformat(self.manifest["started_at"]),
+                         lambda _m: None)
+        as_of = self.manifest.get("data_as_of")
+        ctx.data_age = DataAge(_dt.date.fromisoformat(as_of) if as_of else None, self.manifest.get("data_age_days"),
+                               self.config.batch.max_data_age_days)
+        return ctx
+
+    def restock(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write the night's restock workbooks again, from what it used, into ``out_dir/restock/``.
+
+        The same step as the night's, on the same policies, network plan, stock and wear list, with the night's
+        clock: the files are byte-identical to the published ones while the store holds the same rows.
+        """
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        self.state.policies, self.state.network = self.policies, self.network
+        run_step("restock", self.state, self._context(out))
+        return _restock_paths(self.state)
+
+    def what_if(self, **plan_settings: Any) -> Any:
+        """Plan again in memory with other settings (e.g. ``fill_rate=0.9`` or ``objective="item"``).
+
+        Starts from the night's settings (targets per depot and class, objective, review period, measured lead
+        times); ``plan_settings`` override :func:`~zk_forecast.inventory.plan.plan`'s keywords. Returns the new
+        policies (``attrs["groups"]`` per group); the published files are not touched.
+        """
+        import dataclasses
+
+        from zk_forecast.batch.steps import plan_inputs
+        from zk_forecast.inventory.plan import plan
+
+        cfg = self.config
+        if "objective" in plan_settings:  # the items and targets follow the objective asked for
+            cfg = dataclasses.replace(cfg, targets=dataclasses.replace(cfg.targets,
+                                                                         objective=plan_settings["objective"]))
+        items, fill_rate, kw = plan_inputs(self.state, cfg)
+        return plan(self.state.panel, items, **{"fill_rate": fill_rate, **kw, **plan_settings})
 
 
 def load_run(run: str | Path = "latest", *, config: str | Path | Config | None = None) -> LoadedRun:
@@ -487,11 +625,12 @@ def load_run(run: str | Path = "latest", *, config: str | Path | Config | None =
         ctx = RunContext(cfg, Path(scratch), _dt.datetime.fromisoformat(manifest["started_at"]), lambda _m: None)
         for name in ("load_tables", "panel", "installed_base", "wear_list"):
             run_step(name, state, ctx)
-    policies = pd.read_csv(run_dir / "policies.csv").set_index("unique_id")
+    policies = pd.read_csv(run_dir / "policies.csv", float_precision="round_trip").set_index("unique_id")
+    # (round_trip: the published numbers read back bit for bit, so the night's lists can be made again)
     net = run_dir / "network.csv"
     wear = state.wear_depot.frame if state.wear_depot is not None else None
-    return LoadedRun(run_dir, manifest, cfg, state.store, state.panel, policies, wear,
-                     pd.read_csv(net) if net.is_file() else None)
+    network = pd.read_csv(net, float_precision="round_trip") if net.is_file() else None
+    return LoadedRun(run_dir, manifest, cfg, state.store, state.panel, policies, wear, network, state=state)
 
 
 def _resolve_run(run: str | Path, config: str | Path | Config | None) -> Path:

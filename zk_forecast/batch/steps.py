@@ -368,28 +368,40 @@ def wear_list(state: NightState, ctx: RunContext) -> None:
                                       component_parts=comp)
 
 
+def plan_inputs(state: NightState, cfg: Any) -> tuple[Any, Any, dict[str, Any]]:
+    """The night's items, targets and plan settings (the ``policies`` step's, and a notebook's what-if's).
+
+    Items come from the parts master with their promise class (wear-list or other); with ``[targets] objective =
+    "system"`` each depot's wear-list parts and other parts form a group with its class's target, wear-list parts
+    with the ``wear_list_floor``; measured lead times when ``[lead_times] use_receipts``.
+    """
+    import pandas as pd
+
+    from zk_forecast.inventory.plan import system_groups
+    from zk_forecast.reports.from_store import plan_items
+
+    assert state.panel is not None
+    t = cfg.targets
+    items = plan_items(pd.Index(sorted(state.panel.unique_id.astype(str))), state.parts, wear_list=state.wear_depot)
+    kw: dict[str, Any] = {"review_period": t.review_period, "objective": t.objective}
+    if cfg.lead_times.use_receipts and state.receipts is not None:
+        kw.update(receipts=state.receipts, min_receipts=cfg.lead_times.min_receipts)
+    fill_rate: Any = {"wear_list": t.wear_list, "other": t.other}
+    if t.objective == "system":  # one promise per depot and class: the least stock value that keeps each
+        items, fill_rate = system_groups(items, fill_rate, floor={"wear_list": t.wear_list_floor})
+    return items, fill_rate, kw
+
+
 @step(reads=("panel", "parts", "wear_depot", "receipts?"), writes=("policies",))
 def policies(state: NightState, ctx: RunContext) -> None:
     """The plan: (R, s, S) per part × depot for each promise class's fill-rate target (``policies.csv``).
 
     The one place the batch calls the planner: a change of planning objective goes here.
     """
-    import pandas as pd
+    from zk_forecast.inventory.plan import plan
 
-    from zk_forecast.inventory.plan import plan, system_groups
-    from zk_forecast.reports.from_store import plan_items
-
-    assert state.panel is not None
-    t = ctx.cfg.targets
-    items = plan_items(pd.Index(sorted(state.panel.unique_id.astype(str))), state.parts, wear_list=state.wear_depot)
-    kw: dict[str, Any] = {}
-    if ctx.cfg.lead_times.use_receipts and state.receipts is not None:
-        kw = {"receipts": state.receipts, "min_receipts": ctx.cfg.lead_times.min_receipts}
-    fill_rate: Any = {"wear_list": t.wear_list, "other": t.other}
-    if t.objective == "system":  # one promise per depot and class: the least stock value that keeps each
-        items, fill_rate = system_groups(items, fill_rate, floor={"wear_list": t.wear_list_floor})
-    pol = plan(state.panel, items, fill_rate=fill_rate, review_period=t.review_period, objective=t.objective,
-               **kw)
+    items, fill_rate, kw = plan_inputs(state, ctx.cfg)
+    pol = plan(state.panel, items, fill_rate=fill_rate, **kw)
     state.policies = pol
     write_csv(pol.reset_index() if pol.index.name else pol, ctx.run_dir / "policies.csv")
 
@@ -417,14 +429,19 @@ def network(state: NightState, ctx: RunContext) -> None:
       writes=("restock_files",))
 def restock(state: NightState, ctx: RunContext) -> None:
     """Restock workbook (+ csv) per depot and the wear-part list workbook, in ``restock/``."""
-    from zk_forecast.reports.restock import restock_workbooks
+    from zk_forecast.reports.restock import restock_workbooks, seasons_ahead
     from zk_forecast.reports.wearlist_report import wearlist_workbook
 
     lang = ctx.cfg.reports.lang
     out = ctx.run_dir / "restock"
+    dates = _dates_kwargs(restock_workbooks, ctx)
+    dates.pop("as_of", None)  # the lists' 数据截至 is the stock snapshot's date, which the writer reads itself
+    # wear-list minimums for the season an order placed today will serve (today + each part's lead time)
+    season = seasons_ahead(state.parts, ctx.today)
     paths = restock_workbooks(state.policies, state.stock, state.parts, out, network=state.network,
                               wear_list=state.wear_depot, lang=lang, central=state.central, depots=state.depots,
-                              **_dates_kwargs(restock_workbooks, ctx))
+                              season=season, review_period=ctx.cfg.targets.review_period, warn=ctx.warn,
+                              **dates)
     wl = wearlist_workbook(state.wear_depot, out / "wear_parts.xlsx", fleet_list=state.wear_fleet, lang=lang,
                            depots=state.depots, **_dates_kwargs(wearlist_workbook, ctx))
     state.restock_files = [*paths.values(), wl]

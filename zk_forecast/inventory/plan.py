@@ -57,7 +57,8 @@ __all__ = ["evaluate_levels", "lead_time_from_receipts", "plan", "system_groups"
 _SERVICES = ("fill_rate", "cycle", "cost", "on_time")
 _GROUP_CELLS = 1 << 22  # pmf cells per group of series fitted together (32 MB per pmf)
 _COLUMNS = ["reorder_point", "order_up_to", "order_quantity", "expected_fill_rate", "expected_cycle_service",
-            "expected_on_hand", "expected_on_hand_value", "mean_demand", "lead_time", "target", "basis"]
+            "expected_on_hand", "expected_on_hand_value", "mean_demand", "forecast_demand", "lead_time", "target",
+            "basis"]
 
 
 # ---------------------------------------------------------------------------------------------- receipts
@@ -679,11 +680,12 @@ def plan(history: pd.DataFrame | Panel, items: pd.DataFrame, fill_rate: Any = 0.
         ``order_up_to`` [units], ``order_quantity`` (``S - s``) [units], ``expected_fill_rate`` (the expected
         on-time share with ``service="on_time"``) and ``expected_cycle_service`` [probability],
         ``expected_on_hand`` (end of a review cycle) [units], ``expected_on_hand_value`` [CNY], ``mean_demand``
-        [units per period], ``lead_time`` [periods, the mean when measured], ``target`` (the item's, or its
-        group's), ``basis`` (``history`` / ``installed_base`` / ``similar`` / ``none``), ``lead_time_source``
+        [units per period], ``forecast_demand`` (the mean of the fitted, recency-weighted distributions: an item's
+        weight in its group's fill rate) [units per period], ``lead_time`` [periods, the mean when measured],
+        ``target`` (the item's, or its group's), ``basis`` (``history`` / ``installed_base`` / ``similar`` / ``none``), ``lead_time_source``
         (``items`` / ``receipts``) and ``group``. ``result.attrs["groups"]`` is a DataFrame per group:
         ``target``, ``expected_fill_rate`` (demand-weighted over the group's items) [probability],
-        ``expected_on_hand_value`` [CNY], ``items``, ``mean_demand`` [units per period] and ``reached`` (False
+        ``expected_on_hand_value`` [CNY], ``items``, ``forecast_demand`` [units per period] and ``reached`` (False
         when no stock can reach the target).
     """
     _check_settings(service, objective, review_period, half_life, level_block, window)
@@ -742,6 +744,7 @@ def plan(history: pd.DataFrame | Panel, items: pd.DataFrame, fill_rate: Any = 0.
     out["expected_on_hand"] = oh_all
     out["expected_on_hand_value"] = oh_all * it.cost
     out["mean_demand"] = mean_d
+    out["forecast_demand"] = weight / R
     out["lead_time"] = lt_shown
     out["target"] = it.target
     out["basis"] = basis.astype(str)
@@ -803,7 +806,7 @@ def _group_summary(out: pd.DataFrame, it: _Items, mu: np.ndarray, reached: np.nd
     """Per group: target, demand-weighted expected fill rate, on-hand value, items, demand, reached.
 
     The weights ``mu`` are the expected demand per review period of the fitted pmfs (recency-weighted), the same
-    weights the system allocation uses; ``mean_demand`` in the result is ``mu / R`` [units per period].
+    weights the system allocation uses; ``forecast_demand`` in the result is ``mu / R`` [units per period].
     """
     G = len(it.groups)
     g = it.group
@@ -817,7 +820,7 @@ def _group_summary(out: pd.DataFrame, it: _Items, mu: np.ndarray, reached: np.nd
                          "expected_on_hand_value": np.bincount(
                              g, weights=out["expected_on_hand_value"].to_numpy(dtype=np.float64), minlength=G),
                          "items": np.bincount(g, minlength=G),
-                         "mean_demand": dem / R, "reached": reached},
+                         "forecast_demand": dem / R, "reached": reached},
                         index=it.groups)
 
 
@@ -924,7 +927,8 @@ def evaluate_levels(history: pd.DataFrame | Panel, items: pd.DataFrame, order_up
         fr[rows] = base_stock_fill_rate(A, B, weight[rows], np.maximum(S[rows], 0))
         oh[rows] = expected_on_hand(A, np.maximum(S[rows], 0))
     out = pd.DataFrame({"order_up_to": S, "reorder_point": s, "expected_fill_rate": fr, "expected_on_hand": oh,
-                        "expected_on_hand_value": oh * it.cost, "mean_demand": mean_d, "lead_time": lt_shown,
+                        "expected_on_hand_value": oh * it.cost, "mean_demand": mean_d,
+                        "forecast_demand": weight / R, "lead_time": lt_shown,
                         "group": np.asarray(it.groups)[it.group]}, index=it.index)
     out.index.name = "unique_id"
     out.attrs["groups"] = _group_summary(out, it._replace_target(np.full(n, np.nan)), weight,

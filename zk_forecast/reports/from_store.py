@@ -14,12 +14,7 @@ import numpy as np
 import pandas as pd
 
 from zk_forecast.data.store import Store
-from zk_forecast.demand.panel import build_panel
 from zk_forecast.errors import ZkValueError
-from zk_forecast.inventory.plan import plan
-from zk_forecast.inventory.wearlist import wear_list
-from zk_forecast.reports.restock import restock_workbooks
-from zk_forecast.reports.wearlist_report import wearlist_workbook
 from zk_forecast.schema import series_id, split_series_id
 
 __all__ = ["items_from_parts", "plan_items", "wear_list_parts", "wear_list_series", "write_restock_reports"]
@@ -92,9 +87,12 @@ def plan_items(unique_ids: pd.Index, parts: pd.DataFrame, *, wear_list: Any = No
     return items
 
 
-def write_restock_reports(store_dir: str | Path, out_dir: str | Path, *, fill_rate: float = 0.95,
-                          lang: str = "zh") -> dict[str, Path]:
-    """Write the restock workbook of every depot and the wear-part list workbook.
+def write_restock_reports(store_dir: str | Path, out_dir: str | Path, *, config: Any = None,
+                          lang: str | None = None, fill_rate: float | None = None) -> dict[str, Path]:
+    """Write the restock workbook of every depot and the wear-part list workbook, as the nightly does.
+
+    The one way to make the lists: :func:`zk_forecast.batch.run.restock_lists` runs the night's own steps
+    (plan, network, restock) on the store, with the night's settings (``config``) or the example configuration's.
 
     Parameters
     ----------
@@ -102,34 +100,25 @@ def write_restock_reports(store_dir: str | Path, out_dir: str | Path, *, fill_ra
         The store (``zk-forecast ingest`` output).
     out_dir : path
         Folder for ``restock_<DEPOT>.xlsx`` (+ csv) and ``wear_parts.xlsx``.
-    fill_rate : float, default 0.95
-        Target share of demand served from stock at once [probability].
-    lang : {"zh", "en"}
-        Header language.
+    config : path or Config, optional
+        The nightly's ``zk.toml`` (targets, objective, lead times, network); default the example configuration.
+    lang : {"zh", "en"}, optional
+        Header language (default the configuration's).
+    fill_rate : None
+        No longer taken: the targets are the configuration's ``[targets]``; a value is refused with that fix.
 
     Returns
     -------
     dict
         Depot id (and ``"wear_parts"``) → path written.
     """
+    from zk_forecast.batch.run import restock_lists
+
+    if fill_rate is not None:
+        raise ZkValueError("write_restock_reports takes its targets from the configuration, as the nightly does; "
+                           "fix: set [targets] in zk.toml and pass config= / 目标满足率取自配置文件 [targets]")
     store = Store(store_dir)
     missing = [t for t in ("parts", "part_issues", "stock", "depots", "machines") if t not in store.tables()]
     if missing:
         raise ZkValueError(f"the store {store.path} has no {', '.join(missing)} table; run zk-forecast ingest first")
-    read = store.read
-    parts, issues = read("parts"), read("part_issues")
-    history = build_panel(issues, parts).to_long()
-    history = history[history["y"].notna()]
-    items = items_from_parts(pd.Index(sorted(history["unique_id"].unique())), parts)
-    policies = plan(history, items, fill_rate=fill_rate)
-    tables = store.tables()
-    tickets = read("tickets") if "tickets" in tables else None
-    comp = read("component_parts") if "component_parts" in tables else None
-    depot_list = wear_list(issues, parts, read("machines"), tickets=tickets, component_parts=comp)
-    fleet_list = wear_list(issues, parts, read("machines"), tickets=tickets, component_parts=comp, by="customer")
-    out = Path(out_dir)
-    paths = dict(restock_workbooks(policies, read("stock"), parts, out, wear_list=depot_list, lang=lang,
-                                   depots=read("depots")))
-    paths["wear_parts"] = wearlist_workbook(depot_list, out / "wear_parts.xlsx", fleet_list, lang=lang,
-                                            depots=read("depots"))
-    return paths
+    return restock_lists(config, out_dir, store_dir=store_dir, lang=lang)
