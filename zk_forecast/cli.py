@@ -121,7 +121,11 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
     from zk_forecast.data import demo
 
     t0 = time.perf_counter()
-    summary = demo.generate(args.out, scale=args.scale, seed=args.seed)
+
+    def progress(line: str) -> None:
+        print(f"[{time.perf_counter() - t0:6.1f} s] {line}", flush=True)
+
+    summary = demo.generate(args.out, scale=args.scale, seed=args.seed, progress=progress)
     print(f"演示数据已生成 / demo exports written to {summary.out_dir} in {time.perf_counter() - t0:.1f} s")
     for name, n in summary.files.items():
         print(f"  {name:<36} {n:>10} 行 / rows")

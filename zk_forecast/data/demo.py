@@ -15,11 +15,8 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
-import re
-import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,9 +25,9 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
+from zk_forecast._xlsx import freeze_xlsx
 from zk_forecast.data import demo_world as w
 from zk_forecast.errors import ZkValueError
-from zk_forecast._xlsx import freeze_xlsx
 from zk_forecast.schema import BOOL_FALSE, BOOL_TRUE, get_table
 
 __all__ = ["END", "SCALES", "DemoSummary", "generate"]
@@ -163,7 +160,8 @@ def _as_date_objects(days: np.ndarray) -> np.ndarray:
     return (w.START + np.asarray(days)).astype(object)
 
 
-def generate(out_dir: str | Path, scale: str = "small", seed: int = 7) -> DemoSummary:
+def generate(out_dir: str | Path, scale: str = "small", seed: int = 7, *,
+             progress: Callable[[str], None] | None = None) -> DemoSummary:
     """Simulate the dealer and write its exports and ``ground_truth.json`` into ``out_dir``.
 
     Parameters
@@ -175,6 +173,9 @@ def generate(out_dir: str | Path, scale: str = "small", seed: int = 7) -> DemoSu
         4 depots and over 2,000,000 issue lines, a few minutes.
     seed : int, default 7
         Seed of the ``numpy.random.PCG64`` generator; the same seed gives byte-identical files.
+    progress : callable, optional
+        Called with a line (Chinese and English) as each phase starts: simulating, writing the exports, the
+        ground truth (the ``large`` scale takes minutes).
 
     Returns
     -------
@@ -193,9 +194,13 @@ def generate(out_dir: str | Path, scale: str = "small", seed: int = 7) -> DemoSu
         )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    say = progress if progress is not None else (lambda _m: None)
+    say(f"模拟经销商（{scale}）/ simulating the dealer ({scale})")
     world = w.simulate_world(scale, int(seed))
     rng = np.random.Generator(np.random.PCG64([int(seed), 1]))
+    say(f"写入导出文件 / writing the exports to {out}")
     files, errors = _write_exports(world, out, rng, scale)
+    say("写入 ground_truth.json / writing the ground truth")
     truth = dict(world.truth)
     truth["files"] = files
     truth["planted_data_errors"] = errors
