@@ -73,7 +73,14 @@ def test_restock_files_of_a_hostile_depot_stay_in_the_output_folder(tmp_path: Pa
         df["depot_id"] = df["depot_id"].replace({"PL": HOSTILE_DEPOT})
         st.write(name, df)
     out = tmp_path / "a" / "b" / "c" / "d" / "e" / "f" / "g" / "out"
-    written = write_restock_reports(tmp_path / "store", out)
+    # the night's steps need a transfer time for every branch in the network plan: this store's branches are not
+    # in the example configuration's, so the lists are made without the network plan here
+    from zk_forecast.config import EXAMPLE_CONFIG
+
+    cfg = tmp_path / "zk.toml"
+    cfg.write_text(EXAMPLE_CONFIG.replace("[network]\nenabled = true", "[network]\nenabled = false"), encoding="utf-8")
+    assert "[network]\nenabled = false" in cfg.read_text(encoding="utf-8")
+    written = write_restock_reports(tmp_path / "store", out, config=cfg)
     assert HOSTILE_DEPOT in written and written["YC"].name == "restock_YC.xlsx"  # a plain id keeps its name
     for p in written.values():
         assert p.resolve().parent == out.resolve() and p.exists()
