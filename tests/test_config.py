@@ -24,7 +24,7 @@ def test_example_config_loads(tmp_path: Path) -> None:
     assert cfg.depots.central is None and cfg.depots.transfer_days["GY01"] == 2  # the depots table decides
     assert cfg.batch.max_data_age_days == 3
     assert cfg.targets.wear_list == 0.95 and cfg.targets.other == 0.90
-    assert cfg.targets.objective == "system" and cfg.targets.wear_list_floor == 0.8
+    assert cfg.targets.objective == "system" and cfg.targets.wear_list_floor == 0.8 and cfg.targets.seasonal
     assert cfg.reports.period == "previous_quarter" and "manufacturer" in cfg.reports.scheduled
     assert cfg.to_dict()["depots"]["transfer_days"] == {"GY01": 2, "PL01": 1, "QT01": 1}
     with pytest.raises(ConfigError, match="already exists"):
@@ -50,6 +50,7 @@ def test_typo_suggests_closest_key() -> None:
     ({"targets": {"review_period": 1.5}}, "targets.review_period"),
     ({"targets": {"objective": "cheapest"}}, "targets.objective"),
     ({"targets": {"wear_list_floor": 1.0}}, "targets.wear_list_floor"),
+    ({"targets": {"seasonal": "yes"}}, "targets.seasonal"),
     ({"forecast": {"methods": ["arima"]}}, "forecast.methods"),
     ({"forecast": {"enabled": "yes"}}, "forecast.enabled"),
     ({"depots": {"transfer_days": {"PL01": -1}}}, "depots.transfer_days.PL01"),
@@ -155,3 +156,53 @@ def test_config_files_checked_before_any_step(tmp_path: Path) -> None:
         check_config_files(config_from_dict(doc, base_dir=tmp_path))
     (tmp_path / "c.csv").write_text("model,component,cut_in\n", encoding="utf-8")
     check_config_files(config_from_dict(doc, base_dir=tmp_path))
+
+
+# --- [ingest] ------------------------------------------------------------------------------------------------------
+
+
+def test_ingest_defaults_are_the_workbook_limits_defaults(tmp_path: Path) -> None:
+    import dataclasses
+
+    from zk_forecast.data.readers import WorkbookLimits
+
+    cfg = config_from_dict(BASE)
+    assert cfg.ingest.workbook_limits() == WorkbookLimits() and cfg.ingest.remove_dropped_lines is False
+    # the example shows every limit (commented out) at its default: uncommented, it reads back as the defaults
+    assert load_config(write_example_config(tmp_path / "zk.toml")).ingest == cfg.ingest
+    example = (tmp_path / "zk.toml").read_text(encoding="utf-8")
+    shown = example.replace("# max_", "max_")
+    (tmp_path / "shown.toml").write_text(shown, encoding="utf-8")
+    assert load_config(tmp_path / "shown.toml").ingest == cfg.ingest
+    for f in dataclasses.fields(WorkbookLimits):
+        assert f"\n# {f.name} = " in example, f.name
+    assert "工作簿" in example and "workbook limits" in example and "remove_dropped_lines = false" in example
+
+
+def test_ingest_settings_reach_the_workbook_limits() -> None:
+    cfg = config_from_dict({**BASE, "ingest": {"max_cells": 5_000, "max_ratio": 50, "remove_dropped_lines": True}})
+    lim = cfg.ingest.workbook_limits()
+    assert (lim.max_cells, lim.max_ratio, cfg.ingest.remove_dropped_lines) == (5_000, 50.0, True)
+    assert isinstance(lim.max_ratio, float) and cfg.to_dict()["ingest"]["max_cells"] == 5_000
+
+
+@pytest.mark.parametrize(("ingest", "key", "fix"), [
+    ({"max_cells": 0}, "ingest.max_cells", "max_cells = 20000000"),
+    ({"max_cells": 2.5e7}, "ingest.max_cells", "整数"),
+    ({"max_ratio": "high"}, "ingest.max_ratio", "max_ratio = 200.0"),
+    ({"max_part_bytes": 1}, "ingest.max_part_bytes", "max_part_bytes = 1073741824"),
+    ({"max_shared_strings_bytes": True}, "ingest.max_shared_strings_bytes", "max_shared_strings_bytes ="),
+    ({"max_sparsity": 0.5}, "ingest.max_sparsity", "max_sparsity = 100.0"),
+    ({"max_text_bytes": -1}, "ingest.max_text_bytes", "max_text_bytes ="),
+    ({"remove_dropped_lines": "yes"}, "ingest.remove_dropped_lines", "remove_dropped_lines = false"),
+])
+def test_bad_ingest_values_name_the_key_and_the_fix(ingest: dict[str, object], key: str, fix: str) -> None:
+    with pytest.raises(ConfigError) as exc:
+        config_from_dict({**BASE, "ingest": ingest})
+    msg = str(exc.value)
+    assert key in msg and "fix" in msg and "配置错误" in msg and fix in msg
+
+
+def test_an_unknown_ingest_key_suggests_the_closest() -> None:
+    with pytest.raises(ConfigError, match=r"ingest\.max_cell.*did you mean 'max_cells'"):
+        config_from_dict({**BASE, "ingest": {"max_cell": 10}})

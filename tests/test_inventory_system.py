@@ -311,3 +311,51 @@ def test_system_groups_one_promise_per_depot_and_class() -> None:
     assert list(out["min_fill_rate"]) == [0.8, 0.0, 0.8]
     with pytest.raises(ZkValueError, match="no target for class 'other'"):
         system_groups(items, {"wear_list": 0.95})
+
+
+def _harvest_history(end: str, years: int = 3, seed: int = 2) -> pd.DataFrame:
+    """Weekly history of one part at two depots ending at ``end``: demand 5x as frequent in weeks 23-43."""
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range(end=pd.Timestamp(end), periods=52 * years, freq="W-MON")
+    week = np.minimum((ds.dayofyear.to_numpy() - 1) // 7, 51)
+    rate = np.where((week >= 22) & (week <= 42), 2.5, 0.5)
+    rows = []
+    for depot in ("YC01", "GY01"):
+        rows.append(pd.DataFrame({"unique_id": f"CUT01|{depot}", "ds": ds, "y": rng.poisson(rate).astype(float)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_season_ahead_ramps_up_before_harvest_and_down_after() -> None:
+    items = pd.DataFrame({"lead_time": 3, "unit_cost": 10.0}, index=["CUT01|YC01", "CUT01|GY01"])
+    before = _harvest_history("2026-05-18")  # the next weeks are harvest weeks
+    after = _harvest_history("2026-11-02")   # the next weeks are winter
+    for hist, direction in ((before, 1), (after, -1)):
+        flat = plan(hist, items, fill_rate=0.95, level_block=None)
+        seas = plan(hist, items, fill_rate=0.95, level_block=None, season_length=52)
+        scale = seas.attrs["season_scale"]
+        assert (np.sign(scale - 1.0) == direction).all()
+        assert (np.sign(seas["order_up_to"] - flat["order_up_to"]) == direction).all()
+        # the demand the promise is weighed by follows the season too
+        assert (np.sign(seas["forecast_demand"] - flat["forecast_demand"]) == direction).all()
+    # lead time 3 + review 1: the order covers season positions 20-23 (weeks of 2026-05-25 .. 06-15), two low weeks
+    # (rate 0.5) and two harvest weeks (2.5) against a year's mean rate of 68/52: true ratio 1.5 / 1.308 = 1.15.
+    # The profile's 5-week circular smoothing lifts the two weeks before the harvest, so the index lies between
+    # that ratio and the harvest's own (2.5 / 1.308 = 1.91)
+    s = plan(before, items, level_block=None, season_length=52).attrs["season_scale"]
+    assert 1.15 < float(s.iloc[0]) < 1.91
+
+
+def test_protection_scale_is_one_without_a_season() -> None:
+    from zk_forecast.demand.panel import Panel
+    from zk_forecast.inventory.season import protection_scale
+
+    rng = np.random.default_rng(9)
+    ds = pd.date_range("2023-01-02", periods=156, freq="W-MON")
+    y = rng.poisson(2.0, (40, 156)).astype(float)
+    ids = pd.Index([f"P{i}|YC01" for i in range(40)], name="unique_id")
+    panel = Panel(y, pd.DataFrame({"part_no": [f"P{i}" for i in range(40)], "depot_id": "YC01"}, index=ids), ds,
+                  "W-MON")
+    s = protection_scale(panel, np.full(40, 4), season_length=52)
+    assert np.abs(s - 1.0).max() < 0.25 and abs(s.mean() - 1.0) < 0.05
+    with pytest.raises(ZkValueError, match="season_length"):
+        protection_scale(panel, np.full(40, 4), season_length=7)

@@ -15,7 +15,8 @@ closest known key. Relative paths are relative to the folder of the config file.
     Fill-rate targets: ``wear_list`` (parts on the wear-part list), ``other`` (every other part), ``central``
     (the central warehouse in the two-echelon plan); ``review_period`` [weeks]; ``objective`` (``system``: each
     depot × class meets its target at the least stock value, default; ``item``: every part on its own);
-    ``wear_list_floor`` (least fill rate of a single wear-list part under ``system``).
+    ``wear_list_floor`` (least fill rate of a single wear-list part under ``system``); ``seasonal`` (levels follow
+    the season ahead).
 ``[lead_times]``
     ``use_receipts`` (measured lead times from receipts), ``min_receipts``.
 ``[forecast]``
@@ -32,6 +33,12 @@ closest known key. Relative paths are relative to the folder of the config file.
     ``processes``: 2 (default) makes the forecasts and reports in a second process while the batch goes on; 1
     keeps everything in one process (slower, less memory at once). ``max_data_age_days`` (default 3): older
     data publishes with a warning, a banner and exit code 4.
+``[ingest]``
+    Workbook limits (:class:`~zk_forecast.data.readers.WorkbookLimits`, same names and defaults): ``max_cells``,
+    ``max_sparsity``, ``max_part_bytes``, ``max_ratio`` (inflate ratio), ``max_shared_strings_bytes``,
+    ``max_text_bytes``; a workbook over one is refused with the reason. ``remove_dropped_lines`` (default false):
+    an export read again that no longer holds rows it loaded before removes them from the store (logged in its
+    change log) instead of keeping them with a warning.
 
 :func:`check_config_files` checks every file and folder the configuration names (before any step runs).
 """
@@ -47,6 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zk_forecast.data.readers import WorkbookLimits
 from zk_forecast.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -62,6 +70,7 @@ __all__ = [
     "Config",
     "DepotsConfig",
     "ForecastConfig",
+    "IngestConfig",
     "LeadTimesConfig",
     "NetworkConfig",
     "PathsConfig",
@@ -147,6 +156,9 @@ class TargetsConfig:
     wear_list_floor : float
         Least fill rate of any single wear-list part under ``objective = "system"`` [probability] (0: none), so
         that an expensive wear part is never starved.
+    seasonal : bool
+        Levels follow the season ahead: each part's demand over the weeks its next order covers is scaled by its
+        seasonal index (``plan(season_length=52)``), so harvest parts ramp up before 夏收/秋收 and run down after.
     """
 
     wear_list: float = 0.95
@@ -155,6 +167,7 @@ class TargetsConfig:
     review_period: int = 1
     objective: str = "system"
     wear_list_floor: float = 0.80
+    seasonal: bool = True
 
 
 @dataclass(frozen=True)
@@ -290,13 +303,46 @@ class BatchConfig:
     max_data_age_days: int = 3
 
 
+_WORKBOOK = WorkbookLimits()  # the one home of the workbook limits' defaults
+#: Keys of ``[ingest]`` that are workbook limits: the fields of WorkbookLimits, in its order.
+_LIMIT_KEYS = tuple(f.name for f in dataclasses.fields(WorkbookLimits))
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    """How exports are loaded (``zk-forecast ingest --config``, the nightly's ingest step).
+
+    Attributes
+    ----------
+    max_part_bytes, max_ratio, max_cells, max_sparsity, max_shared_strings_bytes, max_text_bytes
+        What a workbook may hold before it is read; the fields and defaults of
+        :class:`~zk_forecast.data.readers.WorkbookLimits` ([bytes], [-], [cells], [-], [bytes], [bytes]).
+    remove_dropped_lines : bool
+        An export read again that no longer holds rows it loaded before: False (default) keeps them in the store
+        with a warning; True removes them, names them in the ingest result and logs each in the store's change
+        log (:func:`zk_forecast.data.ingest.ingest`).
+    """
+
+    max_part_bytes: int = _WORKBOOK.max_part_bytes
+    max_ratio: float = _WORKBOOK.max_ratio
+    max_cells: int = _WORKBOOK.max_cells
+    max_sparsity: float = _WORKBOOK.max_sparsity
+    max_shared_strings_bytes: int = _WORKBOOK.max_shared_strings_bytes
+    max_text_bytes: int = _WORKBOOK.max_text_bytes
+    remove_dropped_lines: bool = False
+
+    def workbook_limits(self) -> WorkbookLimits:
+        """The :class:`~zk_forecast.data.readers.WorkbookLimits` these settings describe."""
+        return WorkbookLimits(**{k: getattr(self, k) for k in _LIMIT_KEYS})
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole configuration (see the module notes for each section).
 
     Attributes
     ----------
-    paths, depots, targets, lead_times, forecast, network, calendar, reports, batch
+    paths, depots, targets, lead_times, forecast, network, calendar, reports, batch, ingest
         The sections.
     source : Path or None
         The file it was read from.
@@ -311,6 +357,7 @@ class Config:
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     batch: BatchConfig = field(default_factory=BatchConfig)
+    ingest: IngestConfig = field(default_factory=IngestConfig)
     source: Path | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -336,13 +383,14 @@ class Config:
 _SECTIONS: dict[str, tuple[str, ...]] = {
     "paths": ("raw_dir", "store_dir", "runs_dir", "mapping", "keep_runs"),
     "depots": ("central", "transfer_days"),
-    "targets": ("wear_list", "other", "central", "review_period", "objective", "wear_list_floor"),
+    "targets": ("wear_list", "other", "central", "review_period", "objective", "wear_list_floor", "seasonal"),
     "lead_times": ("use_receipts", "min_receipts"),
     "forecast": ("enabled", "horizon", "methods", "installed_base"),
     "network": ("enabled",),
     "calendar": ("holidays", "workdays"),
     "reports": ("scheduled", "period", "cut_ins", "lang"),
     "batch": ("processes", "max_data_age_days"),
+    "ingest": (*_LIMIT_KEYS, "remove_dropped_lines"),
 }
 
 
@@ -492,6 +540,7 @@ def _targets(ck: _Checker, doc: Mapping[str, Any]) -> TargetsConfig:
         review_period=ck.number(s, "targets", "review_period", 1, lo=1, hi=52, open_ends=False, integer=True),
         objective=str(ck.text(s, "targets", "objective", "system")),
         wear_list_floor=ck.number(s, "targets", "wear_list_floor", 0.80, lo=0, hi=1, open_ends=False),
+        seasonal=ck.boolean(s, "targets", "seasonal", True),
     )
     if targets.objective not in ("system", "item"):
         raise ck.fail("targets.objective", f"must be 'system' or 'item', got {targets.objective!r}",
@@ -564,6 +613,28 @@ def _batch(ck: _Checker, doc: Mapping[str, Any]) -> BatchConfig:
     return batch
 
 
+# bounds of the workbook limits in a config: (least, greatest); the defaults come from WorkbookLimits
+_LIMIT_BOUNDS: dict[str, tuple[float, float]] = {
+    "max_part_bytes": (1 << 20, 1 << 40),
+    "max_ratio": (10, 100_000),
+    "max_cells": (1_000, 1 << 34),
+    "max_sparsity": (1, 1_000_000),
+    "max_shared_strings_bytes": (1 << 20, 1 << 40),
+    "max_text_bytes": (1 << 20, 1 << 40),
+}
+
+
+def _ingest(ck: _Checker, doc: Mapping[str, Any]) -> IngestConfig:
+    s = ck.section(doc, "ingest")
+    limits: dict[str, Any] = {}
+    for k in _LIMIT_KEYS:
+        default = getattr(_WORKBOOK, k)
+        lo, hi = _LIMIT_BOUNDS[k]
+        v = ck.number(s, "ingest", k, default, lo=lo, hi=hi, open_ends=False, integer=isinstance(default, int))
+        limits[k] = v if isinstance(default, int) else float(v)
+    return IngestConfig(**limits, remove_dropped_lines=ck.boolean(s, "ingest", "remove_dropped_lines", False))
+
+
 def config_from_dict(doc: Mapping[str, Any], *, base_dir: str | Path = ".", source: str = "config") -> Config:
     """Validate a parsed TOML document into a :class:`Config`.
 
@@ -590,7 +661,7 @@ def config_from_dict(doc: Mapping[str, Any], *, base_dir: str | Path = ".", sour
     base = Path(base_dir)
     return Config(_paths(ck, doc, base), _depots(ck, doc), _targets(ck, doc), _lead_times(ck, doc),
                   _forecast(ck, doc), NetworkConfig(ck.boolean(ck.section(doc, "network"), "network", "enabled", True)),
-                  _calendar(ck, doc), _reports(ck, doc, base), _batch(ck, doc), source=None)
+                  _calendar(ck, doc), _reports(ck, doc, base), _batch(ck, doc), _ingest(ck, doc), source=None)
 
 
 def load_config(path: str | Path | Config) -> Config:
@@ -659,6 +730,7 @@ review_period = 1                    # 盘点周期 [周] / review period [weeks
 # much less stock than per-part targets ("item"), which stock expensive slow movers as deeply as cheap fast ones.
 objective = "system"
 wear_list_floor = 0.80               # 任一易损件的满足率下限 / least fill rate of any wear-list part (0: none)
+seasonal = true                      # 库存随下一季需求（如夏收、秋收前提高）/ levels follow the season ahead
 
 [lead_times]
 use_receipts = true                  # 用入库记录实测采购周期 / measure lead times from receipts
@@ -686,6 +758,19 @@ lang = "zh"                          # 表头语言 / header language: zh | en
 [batch]
 processes = 2                        # 2: 预测与报告由第二个进程并行生成 / forecasts and reports in a second process; 1: one process
 max_data_age_days = 3                # 数据超过此天数即告警（横幅、退出码 4），0 = 不检查 / older data: banner, exit code 4; 0 = off
+""" + f"""
+[ingest]
+# 工作簿安全上限（以下为默认值；超出即拒收该文件并说明原因，其他文件照常导入）
+# workbook limits (the defaults shown; a workbook over one is refused with the reason, the other files still load)
+# max_cells = {_WORKBOOK.max_cells:_}            # 工作表网格上限 [单元格] / largest grid of a sheet [cells]
+# max_sparsity = {_WORKBOOK.max_sparsity:g}                 # 网格与实有单元格之比 / grid over cells present
+# max_part_bytes = {_WORKBOOK.max_part_bytes:_}     # 单个部件解压后上限 [字节] / one part, uncompressed [bytes]
+# max_ratio = {_WORKBOOK.max_ratio:g}                    # 解压倍数上限（防压缩炸弹）/ largest inflate ratio (zip bombs)
+# max_shared_strings_bytes = {_WORKBOOK.max_shared_strings_bytes:_}  # 共享字符串上限 [字节] / shared strings [bytes]
+# max_text_bytes = {_WORKBOOK.max_text_bytes:_}     # 单元格文字总量上限 [字节] / text of the cells [bytes]
+# 重新导出的文件少了以前导入过的行：false = 保留这些行并告警；true = 从数据仓删除并记入变更记录
+# a re-export without rows it loaded before: false keeps them with a warning; true removes them (change log)
+remove_dropped_lines = false
 """
 
 

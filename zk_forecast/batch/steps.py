@@ -188,7 +188,15 @@ def _ingest_files(ctx: RunContext, st: Any) -> tuple[list[dict[str, Any]], list[
     from zk_forecast.data.ingest import sha256_file
 
     raw = ctx.cfg.paths.raw_dir
-    res = ingest_exports(raw, st, mapping=ctx.cfg.paths.mapping, skip_unchanged=True)
+    res = ingest_exports(raw, st, mapping=ctx.cfg.paths.mapping, skip_unchanged=True,
+                         workbook_limits=ctx.cfg.ingest.workbook_limits(),
+                         remove_dropped_lines=ctx.cfg.ingest.remove_dropped_lines)
+    for f in res.files:  # [ingest] remove_dropped_lines: rows an export no longer holds left the store
+        if f.rows_removed:
+            shown = ", ".join(f.removed[:20]) + (" …" if f.rows_removed > 20 else "")
+            ctx.warn(f"{f.file}: {f.rows_removed} row(s) loaded earlier are no longer in this export and were removed "
+                     f"from the store ({shown}); the store's change log records each / 导出文件少了 {f.rows_removed} "
+                     "行，已按配置从数据仓删除并记入变更记录")
     bad = [f for f in res.files if f.error]
     if bad:
         raise StepError("ingest", "; ".join(f"{f.file}: {f.error}" for f in bad)
@@ -383,7 +391,8 @@ def plan_inputs(state: NightState, cfg: Any) -> tuple[Any, Any, dict[str, Any]]:
     assert state.panel is not None
     t = cfg.targets
     items = plan_items(pd.Index(sorted(state.panel.unique_id.astype(str))), state.parts, wear_list=state.wear_depot)
-    kw: dict[str, Any] = {"review_period": t.review_period, "objective": t.objective}
+    kw: dict[str, Any] = {"review_period": t.review_period, "objective": t.objective,
+                          "season_length": 52 if t.seasonal else None}  # weekly panel: the season ahead
     if cfg.lead_times.use_receipts and state.receipts is not None:
         kw.update(receipts=state.receipts, min_receipts=cfg.lead_times.min_receipts)
     fill_rate: Any = {"wear_list": t.wear_list, "other": t.other}

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from zk_forecast.demand.distributions import LeadTimeDemand
+from zk_forecast.demand.distributions import LeadTimeDemand, scale_level
 from zk_forecast.demand.panel import Panel
 from zk_forecast.errors import ZkValueError
 from zk_forecast.inventory.calibrate import apply_widening, level_widening
@@ -444,7 +444,7 @@ def _weights(rows: np.ndarray, L: np.ndarray, lt_pmf: list[np.ndarray | None], s
 
 def _pmf_batches(dem: _Demand, it: _Items, lt_pmf: list[np.ndarray | None], R: int, *, method: str,
                  half_life: float | None, level_block: int | None, random_state: int | None,
-                 shift: np.ndarray | None = None, widen: float = 0.0) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                 shift: np.ndarray | None = None, widen: float = 0.0, scale: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                                                     np.ndarray]]:
     """pmfs of demand over ``L + R``, ``L`` and ``R`` for the items with history, in blocks of similar width.
 
@@ -471,6 +471,8 @@ def _pmf_batches(dem: _Demand, it: _Items, lt_pmf: list[np.ndarray | None], R: i
                                  level_block=level_block if method == "fitted" else None).fit(vals[sub])
             if method == "fitted":
                 apply_widening(est, widen)
+                if scale is not None and np.any(scale[rows] != 1.0):  # the season ahead (inventory.season)
+                    est.p_, est.size_pmf_ = scale_level(est.p_, est.size_pmf_, scale[rows])
             w, certain = _weights(rows, L, lt_pmf, shift)
             if method == "fitted":  # all lead-time values in one pass in the frequency domain
                 a, b, f = compound_mixture_pmfs(est.p_, est.size_pmf_, w, R, tail=est.tail,
@@ -562,6 +564,27 @@ def _widening(widen: float | str | None, dem: _Demand, it: _Items, lt_shown: np.
     return v
 
 
+def _season_scale(season_length: int | None, method: str, dem: _Demand, lt_shown: np.ndarray, R: int
+                  ) -> np.ndarray | None:
+    """Per-item multiplier of the demand over the protection period ahead (None: no season)."""
+    if season_length is None:
+        return None
+    if method != "fitted":
+        raise ZkValueError("season_length scales the fitted distributions: use method='fitted' with it (or "
+                           "season_length=None with method='bootstrap').")
+    from zk_forecast.inventory.season import protection_scale
+    from zk_forecast.schema import split_series_id
+
+    out = np.ones(lt_shown.size)
+    if not dem.has.any():
+        return out
+    ids = pd.Index(dem.panel.unique_id).astype(str)
+    part = np.asarray(split_series_id(ids)[0], dtype=object).astype(str)  # pools: one part across its depots
+    prot = np.ceil(lt_shown[dem.pos]).astype(np.int64) + R
+    out[dem.pos] = protection_scale(dem.panel, prot, season_length=season_length, groups=part)
+    return out
+
+
 def system_tables(history: pd.DataFrame | Panel, items: pd.DataFrame, review_period: int = 1, *,
                   service: str = "fill_rate", method: str = "fitted", freq: str = "W-MON",
                   receipts: pd.DataFrame | None = None, prior: pd.DataFrame | None = None, min_receipts: int = 5,
@@ -593,7 +616,7 @@ def plan(history: pd.DataFrame | Panel, items: pd.DataFrame, fill_rate: Any = 0.
          service: str = "fill_rate", objective: str = "item", method: str = "fitted", freq: str = "W-MON",
          receipts: pd.DataFrame | None = None, prior: pd.DataFrame | None = None, min_receipts: int = 5,
          random_state: int | None = 0, window: int | None = None, half_life: float | None = 52,
-         level_block: int | None = 13, widen: float | str | None = None,
+         level_block: int | None = 13, widen: float | str | None = None, season_length: int | None = None,
          backtest: bool | Mapping[str, Any] = False) -> pd.DataFrame:
     """(R, s, S) policies for every item: per item, or the least money for each group's promise.
 
@@ -666,6 +689,13 @@ def plan(history: pd.DataFrame | Panel, items: pd.DataFrame, fill_rate: Any = 0.
         measures it on the history at rolling origins inside the fitting window
         (:func:`~zk_forecast.inventory.calibrate.level_widening`), a number gives it, None adds none. The value
         used is ``result.attrs["widening"]``.
+    season_length : int or None, default None
+        The season ahead (``method="fitted"``): 52 for weekly history (12 for monthly). Each item's demand over
+        its protection period, the ``L + R`` periods after the last one of ``history``, is scaled by the mean
+        seasonal index of those periods, pooled per part across its depots and shrunk toward a flat profile
+        (:func:`~zk_forecast.inventory.season.protection_scale`): levels ramp up before 夏收 and 秋收 and run down
+        after. The scale is in ``result.attrs["season_scale"]``. None: no season (a level near the year's
+        average).
     backtest : bool or mapping, default False
         Check the promise on the history before it is printed: plan with the same settings at rolling origins
         inside ``history`` and replay the periods after each
@@ -706,7 +736,8 @@ def plan(history: pd.DataFrame | Panel, items: pd.DataFrame, fill_rate: Any = 0.
     weight = np.zeros(n)  # expected demand per review period of the pmfs [units]: the weights of a group's service
     kw: dict[str, Any] = {"method": method, "half_life": half_life, "level_block": level_block,
                           "random_state": random_state,
-                          "widen": _widening(widen, dem, it, lt_shown, R, half_life, level_block)}
+                          "widen": _widening(widen, dem, it, lt_shown, R, half_life, level_block),
+                          "scale": _season_scale(season_length, method, dem, lt_shown, R)}
     if objective == "item" and service != "on_time":
         svc = "fill_rate" if service == "fill_rate" else "cycle"
         for rows, a, b, f, _ in _all_batches(dem, it, lt_pmf, rate, use_prior, R, kw):
@@ -757,6 +788,8 @@ def plan(history: pd.DataFrame | Panel, items: pd.DataFrame, fill_rate: Any = 0.
     out.index.name = "unique_id"
     out.attrs["groups"] = _group_summary(out, it, weight, reached, R)
     out.attrs["widening"] = kw["widen"]
+    if kw["scale"] is not None:
+        out.attrs["season_scale"] = pd.Series(kw["scale"], index=it.index, name="season_scale")
     if backtest:
         from zk_forecast.inventory.backtest import backtest_plan
 
@@ -765,7 +798,7 @@ def plan(history: pd.DataFrame | Panel, items: pd.DataFrame, fill_rate: Any = 0.
             dem.panel, items.set_axis(it.index), freq=freq, **opts, fill_rate=fill_rate, review_period=R,
             service=service, objective=objective, method=method, receipts=receipts, prior=prior,
             min_receipts=min_receipts, random_state=random_state, window=window, half_life=half_life,
-            level_block=level_block, widen=widen)
+            level_block=level_block, widen=widen, season_length=season_length)
     return out
 
 
