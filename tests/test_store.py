@@ -478,3 +478,82 @@ def test_a_re_export_that_drops_a_line_says_so(raw: Path, store_dir: Path) -> No
     warn = [w for w in file_result(result, ISSUES).warnings if "no longer in it" in w]
     assert len(warn) == 1 and warn[0].startswith("1 row(s)") and "I2 | P2" in warn[0] and "少了 1 行" in warn[0]
     assert len(Store(store_dir).read("part_issues")) == 3  # kept, and said
+
+
+def test_a_re_export_that_drops_a_line_removes_it_when_asked(raw: Path, store_dir: Path) -> None:
+    import json
+
+    _issues(raw, MARCH)
+    run(raw, store_dir, now=NOW)
+    _issues(raw, [MARCH[0], MARCH[2]])  # the re-export lost I2's line
+    kept = file_result(run(raw, store_dir, now=NOW), ISSUES)  # the default: kept, with the warning
+    assert kept.rows_removed == 0 and any("stay in the store" in w for w in kept.warnings)
+    assert len(Store(store_dir).read("part_issues")) == 3 and Store(store_dir).changes().empty
+    later = NOW + dt.timedelta(days=1)
+    f = file_result(run(raw, store_dir, now=later, remove_dropped_lines=True), ISSUES)  # run() checks the accounting
+    assert (f.rows_in, f.rows_loaded, f.rows_rejected, f.rows_removed, f.removed) == (2, 2, 0, 1, ["I2 | P2"])
+    said = [w for w in f.warnings if "removed from the store" in w]
+    assert len(said) == 1 and said[0].startswith("1 row(s)") and "I2 | P2" in said[0] and "已按配置从数据仓删除" in said[0]
+    assert not any("stay in the store" in w for w in f.warnings)
+    assert sorted(Store(store_dir).read("part_issues")["issue_id"]) == ["I1", "I3"]
+    ch = Store(store_dir).changes()
+    assert len(ch) == 1
+    row = ch.iloc[0]
+    assert (row["table"], row["column"], row["file"]) == ("part_issues", "*", ISSUES) and pd.isna(row["new"])
+    assert "I2" in row["key"] and "P2" in row["key"] and pd.Timestamp(row["changed_at"]) == pd.Timestamp(later)
+    old = json.loads(row["old"])
+    assert (old["quantity"], old["kind"], old["_file"], old["_row"]) == ("1", "maintenance", ISSUES, "3")
+    again = file_result(run(raw, store_dir, now=later, remove_dropped_lines=True), ISSUES)
+    assert again.rows_removed == 0 and not any("no longer in it" in w for w in again.warnings)
+    assert len(Store(store_dir).changes()) == 1
+
+
+def test_a_line_rejected_now_is_kept_not_removed(raw: Path, store_dir: Path) -> None:
+    _issues(raw, MARCH)
+    run(raw, store_dir, now=NOW)
+    _issues(raw, [MARCH[0], ["I2", "2024-03-06", "PL", "P2", "two", "保养领用"], MARCH[2]])
+    f = file_result(run(raw, store_dir, now=NOW, remove_dropped_lines=True), ISSUES)
+    assert (f.rows_rejected, f.rows_removed) == (1, 0)
+    assert any("stay in the store" in w and "I2 | P2" in w for w in f.warnings)
+    assert len(Store(store_dir).read("part_issues")) == 3 and Store(store_dir).changes().empty
+
+
+def test_a_key_another_export_of_the_run_holds_is_not_removed(raw: Path, store_dir: Path) -> None:
+    _issues(raw, MARCH)
+    run(raw, store_dir, now=NOW)
+    _issues(raw, [MARCH[0], MARCH[2]])
+    write_csv(raw / "出库明细_补.csv", ISSUE_HEADER, [MARCH[1]])
+    result = run(raw, store_dir, now=NOW, remove_dropped_lines=True)
+    assert all(f.rows_removed == 0 for f in result.files)
+    assert len(Store(store_dir).read("part_issues")) == 3 and Store(store_dir).changes().empty
+
+
+def test_an_export_without_a_valid_row_removes_nothing(raw: Path, store_dir: Path) -> None:
+    _issues(raw, MARCH)
+    run(raw, store_dir, now=NOW)
+    _issues(raw, [])  # a header and nothing else: more likely a failed export than a deletion of every line
+    f = file_result(run(raw, store_dir, now=NOW, remove_dropped_lines=True), ISSUES)
+    assert f.rows_removed == 0 and any(w.startswith("3 row(s)") and "stay in the store" in w for w in f.warnings)
+    assert len(Store(store_dir).read("part_issues")) == 3
+
+
+def test_upsert_removes_named_rows_and_logs_them_in_the_same_commit(tmp_path: Path) -> None:
+    import json
+
+    def depots(ids: list[str]) -> pa.Table:
+        t = _depots(ids)
+        return t.set_column(0, "depot_id", pa.array(ids))
+
+    st = Store(tmp_path / "s")
+    st.upsert("depots", depots(["甲", "乙", "丙"]), source=["d.csv"] * 3, rows=[2, 3, 4], now=NOW)
+    remove = pa.table({"depot_id": ["甲", "乙", "无"], "_file": ["d.csv"] * 3})
+    counts, status = st.upsert("depots", depots(["乙"]).set_column(4, "latitude", pa.array([39.0])),
+                               source=["d.csv"], rows=[2], now=NOW, remove=remove)
+    assert (counts.new, counts.updated, counts.unchanged, counts.removed) == (0, 0, 1, 1) and status.tolist() == [2]
+    assert sorted(st.read("depots")["depot_id"]) == ["丙", "乙"]  # 乙 is in the data, 无 was never stored
+    ch = st.changes()
+    assert ch["key"].tolist() == ["甲"] and ch["column"].tolist() == ["*"] and ch["file"].tolist() == ["d.csv"]
+    manifest = json.loads((tmp_path / "s" / "_store.json").read_text(encoding="utf-8"))
+    assert manifest["tables"]["depots"]["rows"] == 2 and manifest["tables"]["_changes"]["rows"] == 1
+    with pytest.raises(ZkValueError, match="lacks the key column"):
+        st.upsert("depots", depots(["乙"]), remove=pa.table({"name": ["x"]}))

@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--changed-only", action="store_true",
                    help="只读取新的或有改动的导出文件 / read only exports that are new or changed since they were "
                         "last loaded")
+    i.add_argument("--config", default=None,
+                   help="读取配置文件的 [ingest] 小节（工作簿安全上限、remove_dropped_lines）/ take the [ingest] "
+                        "section of this zk.toml (workbook limits, remove_dropped_lines); default: its defaults")
 
     n = sub.add_parser("init", help="写出示例配置 / write a commented example zk.toml")
     n.add_argument("--out", default="zk.toml", help="配置文件路径 / config path")
@@ -134,15 +137,20 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
+    from zk_forecast.config import IngestConfig, load_config
     from zk_forecast.data.ingest import ingest
 
+    settings = load_config(args.config).ingest if args.config else IngestConfig()
     t0 = time.perf_counter()
     if args.rebuild:
-        from zk_forecast.batch import rebuild_store
+        from zk_forecast.data.ingest import rebuild
 
-        result = rebuild_store(args.raw_dir, args.store, mapping=args.mapping, force=args.force)
+        result = rebuild(args.raw_dir, args.store, mapping=args.mapping, force=args.force,
+                         workbook_limits=settings.workbook_limits())
     else:
-        result = ingest(args.raw_dir, args.store, mapping=args.mapping, skip_unchanged=args.changed_only)
+        result = ingest(args.raw_dir, args.store, mapping=args.mapping, skip_unchanged=args.changed_only,
+                        workbook_limits=settings.workbook_limits(),
+                        remove_dropped_lines=settings.remove_dropped_lines)
     if args.json:
         print(result.to_json())
     else:

@@ -6,6 +6,11 @@ machines before tickets...), so foreign keys are checked against what is already
 ``rows_in == rows_loaded + rows_rejected``; rejected rows go to ``<store>/rejects/<file>.rejects.csv`` with the
 row number, column, value and reason. A file that cannot be read at all is reported with one message and the
 fix, and the other files still load.
+
+An export read again that no longer holds rows it loaded before (the store keeps each row's export and line) is
+reported with a warning; the rows stay stored, unless ``remove_dropped_lines``: then they are removed, counted in
+``rows_removed``, named in ``removed`` and logged in the store's change log, in the same commit as the export's
+rows. A row whose line is rejected now, or whose export holds no valid row at all, is never removed.
 """
 
 from __future__ import annotations
@@ -67,6 +72,8 @@ class FileResult:
     sha256: str | None = None
     unchanged_file: bool = False
     future_rejects: int = 0
+    rows_removed: int = 0
+    removed: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -90,7 +97,7 @@ class IngestResult:
     def to_json(self) -> str:
         keys = ("file", "rows_in", "rows_loaded", "rows_rejected", "rejects_path", "error")
         extra = ("table", "rows_new", "rows_updated", "rows_unchanged", "unknown_columns", "warnings", "encoding",
-                 "unchanged_file", "sha256")
+                 "unchanged_file", "sha256", "rows_removed", "removed")
         files = [{k: asdict(f)[k] for k in keys + extra} for f in self.files]
         return json.dumps({"files": files, "skipped": self.skipped}, ensure_ascii=False)
 
@@ -116,6 +123,7 @@ class _Pending:
     raw: RawTable | None = None
     match: ColumnMatch | None = None
     rule: FileRule | None = None
+    rejected_keys: frozenset[str] = frozenset()  # key cells of this run's rejected lines, as text
 
 
 def _unexpected(label: str, exc: Exception) -> str:
@@ -191,6 +199,7 @@ def ingest(
     now: _dt.datetime | None = None,
     skip_unchanged: bool = False,
     workbook_limits: WorkbookLimits | None = None,
+    remove_dropped_lines: bool = False,
 ) -> IngestResult:
     """Load every export in ``raw_dir`` into ``store``.
 
@@ -217,6 +226,11 @@ def ingest(
     workbook_limits : WorkbookLimits, optional
         What a workbook may hold before it is read (:class:`zk_forecast.data.readers.WorkbookLimits`); a
         workbook over a limit is refused with the reason, the other files still load.
+    remove_dropped_lines : bool, default False
+        An export read again that no longer holds rows it loaded before: False keeps them in the store with a
+        warning; True removes them (``rows_removed`` and ``removed`` of its :class:`FileResult`, a warning naming
+        them, one change-log entry per row). Rows whose key is in another export of the run, or that may be
+        among the export's rejected lines now, are kept; an export with no valid row removes nothing.
 
     Returns
     -------
@@ -295,7 +309,7 @@ def ingest(
         refs = _initial_refs(st)
         for tname in LOAD_ORDER:
             if pending[tname]:
-                _load_table(st, tname, pending[tname], mp, refs, today, now)
+                _load_table(st, tname, pending[tname], mp, refs, today, now, remove_dropped_lines)
         for fr in results:
             if fr.error is not None:  # nothing of an unreadable file is loaded: all its rows count as rejected
                 fr.rows_loaded = fr.rows_new = fr.rows_updated = fr.rows_unchanged = 0
@@ -318,6 +332,7 @@ def rebuild(
     force: bool = False,
     today: _dt.date | None = None,
     now: _dt.datetime | None = None,
+    workbook_limits: WorkbookLimits | None = None,
 ) -> IngestResult:
     """Build the store's tables again from the exports in ``raw_dir``, refusing to drop rows silently.
 
@@ -337,7 +352,7 @@ def rebuild(
         As :func:`ingest`.
     force : bool, default False
         Drop the rows that no export in ``raw_dir`` holds any more.
-    today, now : optional
+    today, now, workbook_limits : optional
         As :func:`ingest`.
 
     Returns
@@ -362,7 +377,8 @@ def rebuild(
         scratch = st.path / "_rebuild"
         shutil.rmtree(scratch, ignore_errors=True)
         try:
-            result = ingest(raw_dir, Store(scratch), mapping=mapping, today=today, now=now)
+            result = ingest(raw_dir, Store(scratch), mapping=mapping, today=today, now=now,
+                            workbook_limits=workbook_limits)
             fresh = Store(scratch)
             lost: dict[str, dict[str, int]] = {}
             for name in TABLES:
@@ -484,7 +500,7 @@ class _IngestLog:
 
 def _load_table(
     st: Store, tname: str, items: list[_Pending], mp: Mapping, refs: References, today: _dt.date,
-    now: _dt.datetime | None,
+    now: _dt.datetime | None, remove_dropped: bool = False,
 ) -> None:
     table = TABLES[tname]
     def check_one(item: _Pending) -> Checked | None:
@@ -508,6 +524,8 @@ def _load_table(
             outcomes = list(pool.map(check_one, items))
     checked: list[tuple[_Pending, Checked]] = []
     for item, c in zip(items, outcomes):
+        if c is not None and remove_dropped:
+            item.rejected_keys = _rejected_key_text(item, c, table)
         item.raw = None  # the text is no longer needed
         if c is None:
             continue
@@ -541,13 +559,18 @@ def _load_table(
             accepted.append(data)
             accepted_rows.append(np.asarray(c.row_numbers, dtype=np.int64)[~drop[k]])
             owners.append(item)
-    _report_dropped_lines(st, table, [item for item, _ in checked], accepted)
-    if not accepted:
+    remove = _report_dropped_lines(st, table, checked, accepted, remove_dropped)
+    if not accepted and remove is None:
+        return
+    if not accepted:  # nothing to add: the store only loses the dropped rows
+        merged = _empty_canonical(table)
+        _counts, _status = st.upsert(tname, merged, now=now, remove=remove)
         return
     merged = pa.concat_tables(accepted)
     src = np.concatenate([np.full(t.num_rows, i, dtype=np.int32) for i, t in enumerate(accepted)])
     labels = pa.DictionaryArray.from_arrays(pa.array(src), pa.array([o.label for o in owners], type=pa.string()))
-    _counts, status = st.upsert(tname, merged, source=labels, rows=np.concatenate(accepted_rows), now=now)
+    _counts, status = st.upsert(tname, merged, source=labels, rows=np.concatenate(accepted_rows), now=now,
+                                remove=remove)
     for i, item in enumerate(owners):
         s = status[src == i]
         item.result.rows_new += int((s == 0).sum())
@@ -555,33 +578,92 @@ def _load_table(
         item.result.rows_unchanged += int((s == 2).sum())
 
 
-def _report_dropped_lines(st: Store, table: Table, items: list[_Pending], accepted: list[pa.Table]) -> None:
-    """Warn, per export read again, about rows it loaded before that it no longer holds (they stay stored)."""
+def _empty_canonical(table: Table) -> pa.Table:
+    from zk_forecast.data.validate import arrow_type
+
+    return pa.schema([(c.name, arrow_type(c)) for c in table.columns]).empty_table()
+
+
+def _rejected_key_text(item: _Pending, c: Checked, table: Table) -> frozenset[str]:
+    """The stripped text of the key cells on the lines of this export rejected now (nothing of them is loaded)."""
+    if item.raw is None or item.match is None or not len(c.rejects):
+        return frozenset()
+    lines = pd.to_numeric(c.rejects["row"], errors="coerce").dropna().astype(np.int64).unique()
+    idx = np.flatnonzero(np.isin(np.asarray(item.raw.row_numbers, dtype=np.int64), lines))
+    if idx.size == 0:
+        return frozenset()
+    out: set[str] = set()
+    for k in table.key:
+        src = item.match.by_column.get(k)
+        if src is None or src not in item.raw.data.column_names:
+            continue
+        cells = item.raw.data.column(src).take(pa.array(idx)).to_pylist()
+        out.update(str(v).strip() for v in cells if v is not None and str(v).strip())
+    return frozenset(out)
+
+
+def _report_dropped_lines(
+    st: Store, table: Table, checked: list[tuple[_Pending, Checked]], accepted: list[pa.Table], remove: bool,
+) -> pa.Table | None:
+    """Per export read again, the rows it loaded before that it no longer holds.
+
+    Without ``remove`` they stay stored and each export gets a warning. With it, the rows that none of this run's
+    exports holds, that cannot be among the export's rejected lines and whose export still has valid rows are
+    returned (key columns and ``_file``) for :meth:`Store.upsert` to remove; the export's result counts and names
+    them. Returns None when nothing is to be removed.
+    """
+    items = [item for item, _ in checked]
     if not items or not st.table_path(table.name).exists():
-        return
+        return None
     labels = [i.label for i in items]
     stored = st.row_sources(table.name)
     mine = stored.filter(pc.fill_null(pc.is_in(stored.column("_file"), value_set=pa.array(labels)), False))
     if mine.num_rows == 0:
-        return
+        return None
     key = list(table.key)
     fresh = pa.concat_tables([a.select(key) for a in accepted]) if accepted else mine.select(key).slice(0, 0)
     old_codes, new_codes = key_codes([mine.select(key), fresh.cast(mine.select(key).schema)], key)
     gone = ~np.isin(old_codes, new_codes)
     if not gone.any():
-        return
+        return None
     lost = mine.filter(pa.array(gone))
     files = np.asarray(lost.column("_file").to_pylist(), dtype=object)
-    key_text = [" | ".join(str(v) for v in row) for row in zip(*(lost.column(k).to_pylist() for k in key))]
-    for item in items:
+    key_cols = [lost.column(k).to_pylist() for k in key]
+    key_text = [" | ".join(str(v) for v in row) for row in zip(*key_cols)]
+    removable = np.zeros(lost.num_rows, dtype=bool)
+    for item, c in checked:
         sel = np.flatnonzero(files == item.label)
         if sel.size == 0:
             continue
-        sample = ", ".join(key_text[i] for i in sel[:5]) + (" …" if sel.size > 5 else "")
-        item.result.warnings.append(
-            f"{sel.size} row(s) loaded earlier from this export are no longer in it, or are rejected now ({sample}); "
-            f"they stay in the store: delete them there if the export is right / 本文件比上次导入少了 {sel.size} 行，"
-            "这些行仍保留在数据仓中")
+        if remove and c.data.num_rows:
+            # a valid row of this export dropped as a duplicate still holds its key; a rejected line may too
+            own = c.data.select(key).cast(lost.select(key).schema)
+            lost_codes, own_codes = key_codes([lost.select(key).take(pa.array(sel)), own], key)
+            ok = ~np.isin(lost_codes, own_codes)
+            if item.rejected_keys:
+                ok &= np.asarray([not any(str(col[i]).strip() in item.rejected_keys for col in key_cols)
+                                  for i in sel], dtype=bool)
+            removable[sel[ok]] = True
+        drop_sel = sel[removable[sel]]
+        keep_sel = sel[~removable[sel]]
+        fr = item.result
+        if drop_sel.size:
+            fr.rows_removed += int(drop_sel.size)
+            fr.removed.extend(key_text[i] for i in drop_sel)
+            sample = ", ".join(key_text[i] for i in drop_sel[:20]) + (" …" if drop_sel.size > 20 else "")
+            fr.warnings.append(
+                f"{drop_sel.size} row(s) loaded earlier from this export are no longer in it and were removed from "
+                f"the store ({sample}); the change log records each (remove_dropped_lines) / 本文件比上次导入少了 "
+                f"{drop_sel.size} 行，已按配置从数据仓删除，并记入变更记录")
+        if keep_sel.size:
+            sample = ", ".join(key_text[i] for i in keep_sel[:5]) + (" …" if keep_sel.size > 5 else "")
+            fr.warnings.append(
+                f"{keep_sel.size} row(s) loaded earlier from this export are no longer in it, or are rejected now "
+                f"({sample}); they stay in the store: delete them there if the export is right / 本文件比上次导入少了 "
+                f"{keep_sel.size} 行，这些行仍保留在数据仓中")
+    if not removable.any():
+        return None
+    return lost.filter(pa.array(removable))
 
 
 def _duplicates(

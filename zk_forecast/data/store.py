@@ -2,7 +2,8 @@
 
 ``Store("data/processed")`` holds ``<table>.parquet`` for each canonical table and ``_changes.parquet``, the log
 of corrected rows (a row whose key was stored before with other values: which column changed, from what, to
-what, from which file, when). Beside them:
+what, from which file, when; a row removed because the export it came from no longer holds it is one entry with
+column ``*``, ``old`` the row as JSON and ``new`` empty). Beside them:
 
 * ``_store.json``, the manifest: the sha256, row count and size of every table as last written, and of its
   previous version. Every read checks the file against it (and parquet's page checksums); :meth:`Store.verify`
@@ -104,11 +105,13 @@ def rows_equal(a: pa.Table, b: pa.Table) -> np.ndarray:
 
 @dataclass
 class UpsertCounts:
-    """What a merge did: rows that were new, rows that replaced a stored row, rows identical to a stored row."""
+    """What a merge did: rows that were new, rows that replaced a stored row, rows identical to a stored row, and
+    stored rows removed (``upsert(remove=...)``)."""
 
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    removed: int = 0
 
 
 def _arrow_schema(t: Table) -> pa.Schema:
@@ -419,9 +422,9 @@ class Store:
 
     def upsert(
         self, name: str, data: pa.Table, *, source: Any = None, now: _dt.datetime | None = None,
-        rows: Any = None,
+        rows: Any = None, remove: pa.Table | None = None,
     ) -> tuple[UpsertCounts, np.ndarray]:
-        """Merge rows into a table by its key.
+        """Merge rows into a table by its key (and remove stored rows, in the same commit).
 
         A row whose key is new is added; a row equal to the stored row changes nothing; a row with a stored key
         and other values replaces the stored row, and each changed column is logged in ``_changes``.
@@ -439,6 +442,11 @@ class Store:
             The line of that file each row came from (provenance).
         now : datetime, optional
             Time stamp of the change log entries (default: the clock).
+        remove : pyarrow.Table, optional
+            Key columns of stored rows to delete, with an optional ``_file`` column (the export that no longer
+            holds the row, written to the change log). A key also in ``data``, or not stored, is left alone. Each
+            removed row is logged in ``_changes`` (column ``*``, ``old`` the row as JSON, ``new`` empty),
+            committed with the table.
 
         Returns
         -------
@@ -484,17 +492,55 @@ class Store:
                                                if source is not None else [""] * upd.size, now)
             drop = np.zeros(old.num_rows, dtype=bool)
             drop[pos[upd]] = True
+            gone = self._removed(t, old, data, remove)
+            if gone.any():
+                records += self._removal_records(t, old_full, gone, remove, now)
+            drop |= gone
             add = np.flatnonzero(status != 2)
             out: dict[str, pa.Table] = {}
-            if add.size:
+            if add.size or gone.any():
                 kept = old_full.filter(pa.array(~drop))
                 out[name] = pa.concat_tables([kept, _with_provenance(data, prov).take(pa.array(add))])
             if records:  # committed with the table: a kill leaves both or neither
                 out[CHANGES] = self._changes_with(records)
             if out:
                 self._commit(out)
-        counts = UpsertCounts(new=int((status == 0).sum()), updated=int(upd.size), unchanged=int((status == 2).sum()))
+        counts = UpsertCounts(new=int((status == 0).sum()), updated=int(upd.size), unchanged=int((status == 2).sum()),
+                              removed=int(gone.sum()))
         return counts, status
+
+    @staticmethod
+    def _removed(t: Table, old: pa.Table, data: pa.Table, remove: pa.Table | None) -> np.ndarray:
+        """Mask of the stored rows ``old`` named by ``remove`` and absent from ``data``."""
+        if remove is None or remove.num_rows == 0:
+            return np.zeros(old.num_rows, dtype=bool)
+        key = list(t.key)
+        missing = [k for k in key if k not in remove.column_names]
+        if missing:
+            raise ZkValueError(f"upsert(remove=...) lacks the key column(s) {missing} of table {t.name}; pass the "
+                               f"key columns {key} of the rows to remove.")
+        rm = remove.select(key).cast(old.select(key).schema)
+        old_codes, new_codes, rm_codes = key_codes([old.select(key), data.select(key), rm], key)
+        return np.isin(old_codes, rm_codes) & ~np.isin(old_codes, new_codes)
+
+    @staticmethod
+    def _removal_records(
+        t: Table, old_full: pa.Table, gone: np.ndarray, remove: pa.Table | None, now: _dt.datetime | None
+    ) -> list[dict[str, Any]]:
+        """One change-log entry per removed row: column ``*``, the row as JSON in ``old``."""
+        stamp = (now or _dt.datetime.now()).replace(microsecond=0)
+        rows = old_full.filter(pa.array(gone)).to_pylist()
+        by_key: dict[str, str] = {}
+        if remove is not None and "_file" in remove.column_names:
+            for r in remove.select([*t.key, "_file"]).to_pylist():
+                by_key[" | ".join(str(r[k]) for k in t.key)] = r["_file"] or ""
+        recs = []
+        for r in rows:
+            key = " | ".join(str(r[k]) for k in t.key)
+            values = {c: (None if r[c] is None else str(r[c])) for c in (*t.column_names, "_file", "_row")}
+            recs.append({"table": t.name, "key": key, "column": "*", "old": json.dumps(values, ensure_ascii=False),
+                         "new": None, "file": by_key.get(key, ""), "changed_at": stamp})
+        return recs
 
     def row_sources(self, name: str) -> pa.Table:
         """The key columns of a table with ``_file``, the export each row was last loaded from (null if unknown)."""
