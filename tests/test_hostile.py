@@ -425,6 +425,30 @@ def test_workbook_limits_are_configurable(tmp_path: Path) -> None:
         read_export(tmp_path / "ok.xlsx", limits=WorkbookLimits(max_cells=60))
 
 
+
+def test_workbook_limits_from_the_config_reach_zk_forecast_ingest(raw: Path, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(ISSUE_HEADER)
+    for i in range(400):  # 401 rows x 6 columns = 2,406 cells: under the default limit, over a configured 2,000
+        wb.active.append([f"I{i}", "2024-03-05", "YC", "P1", 1, "维修领用"])
+    wb.save(raw / "出库.xlsx")
+    cfg = tmp_path / "zk.toml"
+    cfg.write_text('[paths]\nraw_dir = "raw"\nstore_dir = "store"\nruns_dir = "runs"\n\n[ingest]\nmax_cells = 2_000\n',
+                   encoding="utf-8")
+    code = main(["ingest", str(raw), "--store", str(tmp_path / "s1"), "--config", str(cfg)])
+    out = capsys.readouterr().out
+    assert code == 2 and "refused before reading" in out and "over the limit of 2,000" in out
+    assert main(["ingest", str(raw), "--store", str(tmp_path / "s2")]) == 0  # the defaults read it
+    assert len(Store(tmp_path / "s2").read("part_issues")) == 400
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("2_000", "0"), encoding="utf-8")
+    assert main(["ingest", str(raw), "--store", str(tmp_path / "s3"), "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "ingest.max_cells" in err and "fix" in err and "配置错误" in err
+
+
 # --- 8. memory bounded by the data's size, not by its largest quantity ---------------------------------------------
 
 _WEAR_LIST_WITH_ONE_HUGE_ROW = """

@@ -180,6 +180,41 @@ def test_export_disappearing_between_runs(site: tuple[Path, Path], base: tuple[P
     assert res.manifest["inputs"]["store_tables"]["part_issues"]["rows"] > 0
 
 
+
+def test_a_re_export_that_drops_a_line_removes_it_by_the_config_switch(site: tuple[Path, Path],
+                                                                      base: tuple[Path, Path], tmp_path: Path) -> None:
+    from zk_forecast.data import Store
+
+    _, work = site
+    raw = tmp_path / "raw"
+    shutil.copytree(base[0], raw)
+    name = "配件出库明细_2020.csv"
+    lines = (raw / name).read_bytes().splitlines(keepends=True)
+    dropped = lines[-1].decode("utf-8").split(",")
+    (raw / name).write_bytes(b"".join(lines[:-1]))  # the re-export lost its last line
+    key = f"{dropped[0]} | {dropped[3]}"  # issue_id | part_no
+    before = len(Store(work / "store").read("part_issues"))
+    config = write_config(work, raw)
+    res = run_nightly(config, stream=io.StringIO())  # the switch off: the row stays
+    assert res.ok, res
+    assert res.manifest["inputs"]["store_tables"]["part_issues"]["rows"] == before
+    assert not any("removed from the store" in w for w in res.manifest["warnings"])
+    (raw / name).write_bytes(b"".join(lines[:-1]) + b"\n")  # changed bytes: read again
+    config.write_text(config.read_text(encoding="utf-8") + "\n[ingest]\nremove_dropped_lines = true\n",
+                      encoding="utf-8")
+    res = run_nightly(config, stream=io.StringIO())
+    assert res.ok, res
+    said = [w for w in res.manifest["warnings"] if "removed from the store" in w]
+    assert len(said) == 1 and said[0].startswith(f"{name}: 1 row(s)") and key in said[0]
+    assert res.manifest["settings"]["ingest"]["remove_dropped_lines"] is True
+    f = next(f for f in res.manifest["inputs"]["files"] if f["file"] == name)
+    assert f["rows_in"] == f["rows_loaded"] + f["rows_rejected"] == len(lines) - 2
+    assert res.manifest["inputs"]["store_tables"]["part_issues"]["rows"] == before - 1
+    ch = Store(work / "store").changes()
+    gone = ch[(ch["column"] == "*") & (ch["file"] == name)]
+    assert gone["key"].tolist() == [key]
+
+
 def test_config_error_names_the_key(site: tuple[Path, Path]) -> None:
     config, work = site
     text = config.read_text(encoding="utf-8") + "\n[targets]\nwear_list = 1.5\n"
