@@ -229,3 +229,32 @@ def test_damaged_sheet_xml_never_raises(sandbox, edits) -> None:
     result = ingest(box.raw, box.store, today=TODAY)
     _check_result(result)
     _check_loaded_rows(box.store)
+
+
+_line = st.tuples(st.sampled_from(["YC", "PL"]), st.sampled_from(["P1", "P2", "P3"]), st.integers(1, 9))
+
+
+@SETTINGS
+@given(lines=st.lists(_line, min_size=1, max_size=15), keep=st.lists(st.booleans(), min_size=15, max_size=15),
+       bad=st.lists(st.booleans(), min_size=15, max_size=15), switch=st.booleans())
+def test_a_re_export_removes_exactly_its_dropped_lines_when_switched_on(sandbox, lines, keep, bad, switch) -> None:
+    """Load an export, re-export a subset with some kept lines made invalid: with remove_dropped_lines the store
+    holds the subset (a line rejected now keeps its row), without it every row; rows in = loaded + rejected."""
+    box = sandbox()
+    rows = [(f"I{i}", "2024-03-05", d, p, str(q), "维修领用") for i, (d, p, q) in enumerate(lines)]
+    (box.raw / "出库明细.csv").write_bytes(_csv_bytes(rows, "utf-8"))
+    _check_result(ingest(box.raw, box.store, today=TODAY))
+    again = [(r[0], r[1], r[2], r[3], "x" if bad[i] else r[4], r[5]) for i, r in enumerate(rows) if keep[i]]
+    (box.raw / "出库明细.csv").write_bytes(_csv_bytes(again, "utf-8"))
+    result = ingest(box.raw, box.store, today=TODAY, remove_dropped_lines=switch)
+    _check_result(result)
+    (f,) = result.files
+    assert (f.rows_in, f.rows_rejected) == (len(again), sum(r[4] == "x" for r in again))
+    dropped = {r[0] for i, r in enumerate(rows) if not keep[i]}
+    kept = {r[0] for r in rows} - (dropped if switch and f.rows_loaded else set())
+    assert set(Store(box.store).read("part_issues")["issue_id"]) == kept
+    assert f.rows_removed == len(dropped) - len(dropped & kept)
+    assert sorted(k.split(" | ")[0] for k in f.removed) == sorted(dropped - kept)
+    changes = Store(box.store).changes()
+    assert sorted(changes.loc[changes["column"] == "*", "key"].str.split(" | ", regex=False).str[0]) == \
+        sorted(dropped - kept)

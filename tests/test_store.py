@@ -557,3 +557,15 @@ def test_upsert_removes_named_rows_and_logs_them_in_the_same_commit(tmp_path: Pa
     assert manifest["tables"]["depots"]["rows"] == 2 and manifest["tables"]["_changes"]["rows"] == 1
     with pytest.raises(ZkValueError, match="lacks the key column"):
         st.upsert("depots", depots(["乙"]), remove=pa.table({"name": ["x"]}))
+
+
+def test_a_rejected_line_keeps_only_its_own_row(raw: Path, store_dir: Path) -> None:
+    rows = [["I1", "2024-03-05", "YC", "P1", "2", "维修领用"], ["I2", "2024-03-06", "YC", "P1", "1", "维修领用"],
+            MARCH[2]]
+    _issues(raw, rows)
+    run(raw, store_dir, now=NOW)
+    _issues(raw, [[*rows[0][:4], "two", rows[0][5]], rows[2]])  # I1 rejected now, I2 (the same part) deleted
+    f = file_result(run(raw, store_dir, now=NOW, remove_dropped_lines=True), ISSUES)
+    assert (f.rows_rejected, f.rows_removed, f.removed) == (1, 1, ["I2 | P1"])
+    assert sorted(Store(store_dir).read("part_issues")["issue_id"]) == ["I1", "I3"]
+    assert any(w.startswith("1 row(s)") and "I1 | P1" in w and "stay in the store" in w for w in f.warnings)

@@ -123,7 +123,7 @@ class _Pending:
     raw: RawTable | None = None
     match: ColumnMatch | None = None
     rule: FileRule | None = None
-    rejected_keys: frozenset[str] = frozenset()  # key cells of this run's rejected lines, as text
+    rejected: _RejectedKeys | None = None  # the keys of this run's rejected lines, as far as text tells
 
 
 def _unexpected(label: str, exc: Exception) -> str:
@@ -525,7 +525,7 @@ def _load_table(
     checked: list[tuple[_Pending, Checked]] = []
     for item, c in zip(items, outcomes):
         if c is not None and remove_dropped:
-            item.rejected_keys = _rejected_key_text(item, c, table)
+            item.rejected = _RejectedKeys.of(item, c, table)
         item.raw = None  # the text is no longer needed
         if c is None:
             continue
@@ -584,22 +584,51 @@ def _empty_canonical(table: Table) -> pa.Table:
     return pa.schema([(c.name, arrow_type(c)) for c in table.columns]).empty_table()
 
 
-def _rejected_key_text(item: _Pending, c: Checked, table: Table) -> frozenset[str]:
-    """The stripped text of the key cells on the lines of this export rejected now (nothing of them is loaded)."""
-    if item.raw is None or item.match is None or not len(c.rejects):
-        return frozenset()
-    lines = pd.to_numeric(c.rejects["row"], errors="coerce").dropna().astype(np.int64).unique()
-    idx = np.flatnonzero(np.isin(np.asarray(item.raw.row_numbers, dtype=np.int64), lines))
-    if idx.size == 0:
-        return frozenset()
-    out: set[str] = set()
-    for k in table.key:
-        src = item.match.by_column.get(k)
-        if src is None or src not in item.raw.data.column_names:
-            continue
-        cells = item.raw.data.column(src).take(pa.array(idx)).to_pylist()
-        out.update(str(v).strip() for v in cells if v is not None and str(v).strip())
-    return frozenset(out)
+@dataclass(frozen=True)
+class _RejectedKeys:
+    """What the rejected lines of an export say about their keys, compared as stripped, case-folded text.
+
+    A key's identifying columns (text columns that are no foreign key: ``issue_id``, ``receipt_id``, ``model``...)
+    are matched together, line by line. A table without one (``stock``: a date and two ids that may be written as
+    names) matches any of its text key columns on its own, which keeps more rows. ``unknown`` when the lines
+    cannot be compared at all: then no row of the export may be removed.
+    """
+
+    columns: tuple[str, ...]
+    together: bool
+    lines: frozenset[tuple[str, ...]]
+    unknown: bool = False
+
+    @staticmethod
+    def of(item: _Pending, c: Checked, table: Table) -> _RejectedKeys | None:
+        if item.raw is None or item.match is None or not len(c.rejects):
+            return None
+        fks = {fk.column for fk in table.foreign_keys}
+        text = [k for k in table.key if table.column(k).kind == "str"]
+        ident = [k for k in text if k not in fks]
+        cols = [k for k in (ident or text)
+                if item.match.by_column.get(k) in item.raw.data.column_names]
+        if not cols or (ident and len(cols) < len(ident)):
+            return _RejectedKeys((), False, frozenset(), unknown=True)
+        lines = pd.to_numeric(c.rejects["row"], errors="coerce").dropna().astype(np.int64).unique()
+        idx = pa.array(np.flatnonzero(np.isin(np.asarray(item.raw.row_numbers, dtype=np.int64), lines)))
+        cells = [[_fold(v) for v in item.raw.data.column(item.match.by_column[k]).take(idx).to_pylist()]
+                 for k in cols]
+        if ident:
+            return _RejectedKeys(tuple(cols), True, frozenset(zip(*cells)))
+        return _RejectedKeys(tuple(cols), False, frozenset((k, v) for k, col in zip(cols, cells) for v in col))
+
+    def may_hold(self, row: dict[str, Any]) -> bool:
+        """Whether a stored row (its key columns) may be the one on a rejected line."""
+        if self.unknown:
+            return True
+        if self.together:
+            return tuple(_fold(row[k]) for k in self.columns) in self.lines
+        return any((k, _fold(row[k])) in self.lines for k in self.columns)
+
+
+def _fold(v: Any) -> str:
+    return "" if v is None else str(v).strip().casefold()
 
 
 def _report_dropped_lines(
@@ -630,6 +659,7 @@ def _report_dropped_lines(
     files = np.asarray(lost.column("_file").to_pylist(), dtype=object)
     key_cols = [lost.column(k).to_pylist() for k in key]
     key_text = [" | ".join(str(v) for v in row) for row in zip(*key_cols)]
+    key_rows = [dict(zip(key, row)) for row in zip(*key_cols)]
     removable = np.zeros(lost.num_rows, dtype=bool)
     for item, c in checked:
         sel = np.flatnonzero(files == item.label)
@@ -640,9 +670,9 @@ def _report_dropped_lines(
             own = c.data.select(key).cast(lost.select(key).schema)
             lost_codes, own_codes = key_codes([lost.select(key).take(pa.array(sel)), own], key)
             ok = ~np.isin(lost_codes, own_codes)
-            if item.rejected_keys:
-                ok &= np.asarray([not any(str(col[i]).strip() in item.rejected_keys for col in key_cols)
-                                  for i in sel], dtype=bool)
+            rejected = item.rejected
+            if rejected is not None:
+                ok &= np.asarray([not rejected.may_hold(key_rows[i]) for i in sel], dtype=bool)
             removable[sel[ok]] = True
         drop_sel = sel[removable[sel]]
         keep_sel = sel[~removable[sel]]
