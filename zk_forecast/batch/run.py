@@ -82,7 +82,7 @@ class RunResult:
 
 # ------------------------------------------------------------------------------------------------ the store
 def rebuild_store(raw_dir: str | Path, store_dir: str | Path, *, mapping: str | Path | None = None,
-                  force: bool = False) -> Any:
+                  force: bool = False, workbook_limits: Any = None) -> Any:
     """Build the store's tables again from the exports in ``raw_dir`` (:func:`zk_forecast.data.ingest.rebuild`).
 
     The body of ``zk-forecast ingest --rebuild``: the way back from a damaged parquet table. Refused, with the
@@ -99,6 +99,8 @@ def rebuild_store(raw_dir: str | Path, store_dir: str | Path, *, mapping: str | 
         Column mapping file.
     force : bool, default False
         Drop stored rows that no export in ``raw_dir`` holds any more.
+    workbook_limits : WorkbookLimits, optional
+        Limits checked before a workbook is opened (the config's ``[ingest]``; default the built-in ones).
 
     Returns
     -------
@@ -113,7 +115,7 @@ def rebuild_store(raw_dir: str | Path, store_dir: str | Path, *, mapping: str | 
     """
     from zk_forecast.data.ingest import rebuild
 
-    return rebuild(raw_dir, store_dir, mapping=mapping, force=force)
+    return rebuild(raw_dir, store_dir, mapping=mapping, force=force, workbook_limits=workbook_limits)
 
 
 # ------------------------------------------------------------------------------------------------ pieces
@@ -154,6 +156,8 @@ def _run_steps(state: NightState, ctx: RunContext, progress: Progress, timings: 
     two = cfg.batch.processes > 1 and (cfg.forecast.enabled or bool(cfg.reports.scheduled))
     background: Background | None = None
     try:
+        if two:  # started now: it imports what it needs while the exports are ingested, then waits for go()
+            background = Background(ctx)
         for name in MAIN_STEPS:
             progress.step(name)
             rf.fault(name)
@@ -175,8 +179,8 @@ def _run_steps(state: NightState, ctx: RunContext, progress: Progress, timings: 
             progress.step_done(name, secs)
             if name == "data_dates":
                 _judge_data_age(state, ctx)
-                if two:
-                    background = Background(ctx)
+                if background is not None:
+                    background.go(ctx.data_age)
             if name == "wear_list" and background is not None:
                 background.send_wear_list(state.wear_depot)
     except BaseException:
@@ -382,7 +386,8 @@ def run_nightly(config: str | Path | Config, *, rebuild: bool = False, from_stor
         if rebuild:
             step = "rebuild"
             progress.log("rebuilding the store from the raw exports / 从原始导出文件重建数据仓")
-            rebuild_store(cfg.paths.raw_dir, cfg.paths.store_dir, mapping=cfg.paths.mapping)
+            rebuild_store(cfg.paths.raw_dir, cfg.paths.store_dir, mapping=cfg.paths.mapping,
+                          workbook_limits=cfg.ingest.workbook_limits())
         state = NightState()
         timings: list[dict[str, Any]] = []
         step = "steps"
