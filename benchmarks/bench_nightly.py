@@ -16,7 +16,10 @@ store, with the example configuration (all steps and scheduled reports on, repor
 peer is a bare ``pandas.read_csv(engine="pyarrow")`` / ``read_excel(engine="calamine")`` of the same files, as in bench_ingest.py.
 Targets (issue): total under 60 s and peak RSS under 4 GB on this 2-core, 24 GB machine.
 
-Usage: python benchmarks/bench_nightly.py [--raw DIR] [--scale large|small] [--seed 7] [--processes 2]
+The night's own progress lines (each step as it starts and ends, with its seconds) go to stderr as it runs
+(``--quiet``: none); the JSON lines go to stdout.
+
+Usage: python benchmarks/bench_nightly.py [--raw DIR] [--scale large|small] [--seed 7] [--processes 2] [--quiet]
 """
 
 from __future__ import annotations
@@ -36,13 +39,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_ingest import _bare, _run
 
 
-def _nightly(config: str, q: mp.Queue) -> None:
+def _nightly(config: str, q: mp.Queue, quiet: bool = False) -> None:
     import io
 
     from zk_forecast.pipeline import run_nightly
 
     t0 = time.perf_counter()
-    result = run_nightly(config, stream=io.StringIO())
+    result = run_nightly(config, stream=io.StringIO() if quiet else sys.stderr)
     q.put({"seconds": time.perf_counter() - t0, "exit_code": result.exit_code, "step": result.step,
            "error": result.error, "steps": result.manifest.get("steps", {}),
            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
@@ -57,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", default="large", choices=["small", "large"])
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--processes", type=int, default=2, choices=[1, 2], help="[batch] processes of the config")
+    ap.add_argument("--quiet", action="store_true", help="no progress lines (each step as it starts and ends) on stderr")
     args = ap.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="zk_nightly_"))
     try:
@@ -76,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         config.write_text(text, encoding="utf-8")
         bare = _run(_bare, str(raw))
         for night in ("cold", "warm"):
-            run = _run(_nightly, str(config))
+            run = _run(_nightly, str(config), quiet=args.quiet)
             steps = {s["name"] + ("@background" if s.get("process") == "background" else ""):
                      round(float(s["seconds"]), 2) for s in run["steps"]}
             print(json.dumps({

@@ -2,8 +2,10 @@
 
 The forecasts and the scheduled reports feed no later step and need only the store (and the night's wear-part
 list, which the service report measures its 5-day promise against: the main process sends it over as soon as
-its ``wear_list`` step is done), so on a two-core machine they run in a second process (``spawn``) from the
-moment the store is loaded. That process runs the listed steps with the same step functions over its own
+its ``wear_list`` step is done), so on a two-core machine they run in a second process (``spawn``). The process
+is started with the run and imports what its steps use while the main process ingests the day's exports; it
+starts on the store once the main process sends the data's age (:meth:`Background.go`, after ``data_dates``).
+That process runs the listed steps with the same step functions over its own
 :class:`~zk_forecast.batch.state.NightState`, dropping each field once no later listed step reads it, and
 sends back ``{"steps": [...], "report_period", "report_failures"}``
 or ``{"error", "step"}``. It ends by itself when its parent dies (a killed batch must not leave a process
@@ -43,8 +45,26 @@ def _watch_parent(parent: int) -> None:
 
 
 def _receive(inbox: Any) -> Any:
-    """The wear-part list sent by the main process (None when it sends none)."""
+    """The next message of the main process: the data's age (:meth:`Background.go`), then the wear-part list."""
     return inbox.get()
+
+
+def _warm_up(ctx: RunContext) -> None:
+    """Import what the listed steps use, while the main process is still ingesting (no data is touched)."""
+    import importlib
+
+    names = ["zk_forecast.data.store", "zk_forecast.demand.panel"]
+    if ctx.cfg.forecast.enabled:
+        names.append("zk_forecast.demand.forecast")
+    if ctx.cfg.reports.scheduled:
+        names += ["zk_forecast.reports", "zk_forecast.failures.covariates", "statsmodels.duration.hazard_regression",
+                  "matplotlib.figure", "matplotlib.backends.backend_agg"]
+    for name in names:
+        importlib.import_module(name)
+    if ctx.cfg.reports.scheduled:
+        from zk_forecast.reports.charts import setup_cjk_font
+
+        setup_cjk_font()
 
 
 def _worker(ctx: RunContext, parent: int, queue: Any, inbox: Any) -> None:
@@ -56,16 +76,19 @@ def _worker(ctx: RunContext, parent: int, queue: Any, inbox: Any) -> None:
 
     _watch_parent(parent)
     ctx.log = Progress(io.StringIO(), 1).log
-    state = NightState(store=Store(ctx.cfg.paths.store_dir))
     steps: list[dict[str, Any]] = []
     name = BACKGROUND_STEPS[0]
     try:
+        _warm_up(ctx)
+        ctx.data_age = _receive(inbox)["data_age"]
+        state = NightState(store=Store(ctx.cfg.paths.store_dir))
         for i, name in enumerate(BACKGROUND_STEPS):
             if name in ("load_demand", "panel", "forecast") and not ctx.cfg.forecast.enabled:
                 continue  # no forecasts: no panel needed here
             t0 = time.perf_counter()
             if name == "reports" and "service" in ctx.cfg.reports.scheduled:
-                state.wear_depot = _receive(inbox)
+                # the service report (written last) takes the list as the main process sends it
+                setattr(ctx, "wear_list_source", lambda: _receive(inbox))  # noqa: B010
             run_step(name, state, ctx)
             drop_unread(state, BACKGROUND_STEPS[i + 1:])
             release_memory()
@@ -77,7 +100,7 @@ def _worker(ctx: RunContext, parent: int, queue: Any, inbox: Any) -> None:
 
 
 class Background:
-    """The background process of one run (started at once; :meth:`result` waits for it)."""
+    """The background process of one run (started at once, waits for :meth:`go`; :meth:`result` waits for it)."""
 
     def __init__(self, ctx: RunContext) -> None:
         import multiprocessing as mp
@@ -90,6 +113,16 @@ class Background:
         plain = RunContext(ctx.cfg, Path(ctx.run_dir), ctx.started, print, ctx.from_store, ctx.data_age)
         self.proc = spawn.Process(target=_worker, args=(plain, os.getpid(), self.queue, self.inbox), daemon=True)
         self.proc.start()
+
+    def go(self, data_age: Any) -> None:
+        """Let the process start on the store (ingested by now), with the data's age for the stale banner.
+
+        Parameters
+        ----------
+        data_age : DataAge or None
+            ``RunContext.data_age`` as the runner set it after ``data_dates``.
+        """
+        self.inbox.put({"data_age": data_age})
 
     def send_wear_list(self, wear_list: Any) -> None:
         """Hand the night's depot wear-part list to the process (its service report measures against it)."""

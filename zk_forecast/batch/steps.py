@@ -457,19 +457,13 @@ def restock(state: NightState, ctx: RunContext) -> None:
 
 
 def _scheduled_reports(state: NightState, ctx: RunContext, period: str) -> list[tuple[str, Callable[[], Any]]]:
-    """(name, writer call) for each scheduled report, in a fixed order."""
+    """(name, writer call) for each scheduled report, in a fixed order: the service report last (the only one
+    that needs the night's wear-part list, which a background process receives while it writes the others)."""
     from zk_forecast.reports import write_manufacturer_report, write_scorecard, write_service_report
 
     rc, store, out = ctx.cfg.reports, ctx.cfg.paths.store_dir, ctx.run_dir / "reports"
     cut = str(rc.cut_ins) if rc.cut_ins else None
     calls: list[tuple[str, Callable[[], Any]]] = []
-    if "service" in rc.scheduled:
-        cal = ctx.cfg.calendar
-        working = cal.working_calendar() if cal.holidays or cal.workdays else None
-        kw = _dates_kwargs(write_service_report, ctx)
-        if state.wear_depot is not None and "wear_list" in inspect.signature(write_service_report).parameters:
-            kw["wear_list"] = state.wear_depot  # the 5-working-day promise is measured against the night's list
-        calls.append(("service", lambda: write_service_report(store, period, out, calendar=working, **kw)))
     if "scorecard" in rc.scheduled:
         kw_s = _dates_kwargs(write_scorecard, ctx)
         calls.append(("scorecard", lambda: write_scorecard(store, period, out, cut_ins=cut, **kw_s)))
@@ -481,6 +475,20 @@ def _scheduled_reports(state: NightState, ctx: RunContext, period: str) -> list[
         for maker in sorted(makers.unique()):
             calls.append((f"manufacturer:{maker}", lambda m=maker: write_manufacturer_report(  # type: ignore[misc]
                 store, m, period, out, cut_ins=cut, **kw_m)))
+    if "service" in rc.scheduled:
+        cal = ctx.cfg.calendar
+        working = cal.working_calendar() if cal.holidays or cal.workdays else None
+        kw = _dates_kwargs(write_service_report, ctx)
+        # a background process is handed the list by the main process: it waits for it here, not before the others
+        source: Callable[[], Any] | None = getattr(ctx, "wear_list_source", None)
+
+        def service() -> Any:
+            wear = source() if source is not None else state.wear_depot
+            if wear is not None and "wear_list" in inspect.signature(write_service_report).parameters:
+                kw["wear_list"] = wear  # the 5-working-day promise is measured against the night's list
+            return write_service_report(store, period, out, calendar=working, **kw)
+
+        calls.append(("service", service))
     return calls
 
 
