@@ -447,6 +447,20 @@ def test_stale_data_publishes_with_a_warning_and_its_own_exit_code(site: tuple[P
     assert res.exit_code == EXIT_OK and res.manifest["stale_data"] is False  # 0: the check is off
 
 
+def test_background_reports_carry_the_stale_banner(site: tuple[Path, Path], base: tuple[Path, Path]) -> None:
+    # the background process starts with the run, before the data's age is known; it is handed the age after
+    # data_dates (Background.go), so the service report it writes (last, once the wear-part list has come over)
+    # carries the banner of a stale night
+    _, work = site
+    config = write_config(work, base[0], full=True)
+    res = run_nightly(config, stream=io.StringIO(), now=dt.datetime(2026, 12, 5, 3, 0))
+    assert res.exit_code == EXIT_STALE_DATA, res
+    assert {"reports", "forecast"} <= {s["name"] for s in res.manifest["steps"] if s.get("process") == "background"}
+    (page,) = sorted((res.run_dir / "reports").glob("service_*.html"))
+    text = page.read_text(encoding="utf-8")
+    assert 'class="stale-banner"' in text and "数据截至 2026-10-31" in text
+
+
 def test_writers_receive_the_banner_flag(site: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     # every writer that takes them gets stale=True, as_of (the data's date) and generated_at (the run's clock)
     from zk_forecast.batch.state import DataAge, RunContext

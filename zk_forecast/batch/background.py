@@ -5,8 +5,12 @@ list, which the service report measures its 5-day promise against: the main proc
 its ``wear_list`` step is done), so on a two-core machine they run in a second process (``spawn``). The process
 is started with the run and imports what its steps use while the main process ingests the day's exports; it
 starts on the store once the main process sends the data's age (:meth:`Background.go`, after ``data_dates``).
-That process runs the listed steps with the same step functions over its own
-:class:`~zk_forecast.batch.state.NightState`, dropping each field once no later listed step reads it, and
+Once the main process has done its own steps it shares the reports: the background process puts the names of
+the scheduled reports but the service report on a task queue and both take from it (:meth:`Background.result`
+with ``write``), so neither core idles while the other has reports left; the service report stays in the
+background process, last, with the wear-part list it is sent. Which process writes a report changes none of its
+bytes (each is a function of the store and the run's clock). The background process runs the listed steps with
+the same step functions over its own :class:`~zk_forecast.batch.state.NightState`, dropping each field once no later listed step reads it, and
 sends back ``{"steps": [...], "report_period", "report_failures"}``
 or ``{"error", "step"}``. It ends by itself when its parent dies (a killed batch must not leave a process
 writing into its abandoned run folder).
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +72,23 @@ def _warm_up(ctx: RunContext) -> None:
         setup_cjk_font()
 
 
-def _worker(ctx: RunContext, parent: int, queue: Any, inbox: Any) -> None:
+def _shared_order(names: list[str], tasks: Any) -> Any:
+    """The reports this process writes: the shared ones it takes from ``tasks`` (the main process takes the
+    others once its own steps are done), then the service report."""
+    import queue as _queue
+
+    shared = [n for n in names if n != "service"]
+    for n in shared:
+        tasks.put(n)
+    while True:
+        try:
+            yield tasks.get(timeout=0.2)
+        except _queue.Empty:
+            break
+    yield from (n for n in names if n == "service")
+
+
+def _worker(ctx: RunContext, parent: int, queue: Any, inbox: Any, tasks: Any) -> None:
     """Body of the background process."""
     import io
 
@@ -89,6 +110,8 @@ def _worker(ctx: RunContext, parent: int, queue: Any, inbox: Any) -> None:
             if name == "reports" and "service" in ctx.cfg.reports.scheduled:
                 # the service report (written last) takes the list as the main process sends it
                 setattr(ctx, "wear_list_source", lambda: _receive(inbox))  # noqa: B010
+            if name == "reports":
+                setattr(ctx, "report_order", lambda names: _shared_order(names, tasks))  # noqa: B010
             run_step(name, state, ctx)
             drop_unread(state, BACKGROUND_STEPS[i + 1:])
             release_memory()
@@ -109,9 +132,11 @@ class Background:
         self.queue = spawn.Queue()
         self.inbox = spawn.Queue()
         self.inbox.cancel_join_thread()  # a failed run exits without waiting for a list nobody will read
+        self.tasks = spawn.Queue()  # names of the reports either process may write
         self.wants_wear_list = "service" in ctx.cfg.reports.scheduled
         plain = RunContext(ctx.cfg, Path(ctx.run_dir), ctx.started, print, ctx.from_store, ctx.data_age)
-        self.proc = spawn.Process(target=_worker, args=(plain, os.getpid(), self.queue, self.inbox), daemon=True)
+        self.proc = spawn.Process(target=_worker, args=(plain, os.getpid(), self.queue, self.inbox, self.tasks),
+                                  daemon=True)
         self.proc.start()
 
     def go(self, data_age: Any) -> None:
@@ -129,14 +154,34 @@ class Background:
         if self.wants_wear_list:
             self.inbox.put(wear_list)
 
-    def result(self) -> dict[str, Any]:
-        """Wait for the process's answer (an ``error`` entry when it failed or died)."""
+    def result(self, write: Callable[[str], None] | None = None) -> dict[str, Any]:
+        """Wait for the process's answer (an ``error`` entry when it failed or died).
+
+        Parameters
+        ----------
+        write : callable, optional
+            Writes the report of that name in this process: meanwhile, this process takes the shared reports the
+            background process has not taken yet (and any left over when it ends).
+        """
         import queue as _queue
 
         try:
             while True:
+                if write is not None:
+                    try:
+                        write(self.tasks.get(timeout=0.05))
+                        continue
+                    except _queue.Empty:
+                        pass
                 try:
-                    got: dict[str, Any] = self.queue.get(timeout=1.0)
+                    got: dict[str, Any] = self.queue.get(timeout=0.05 if write is not None else 1.0)
+                    if write is not None and "error" not in got:
+                        self.proc.join(timeout=30)  # every name it put is in the pipe once it has ended
+                        while True:
+                            try:
+                                write(self.tasks.get_nowait())
+                            except _queue.Empty:
+                                break
                     return got
                 except _queue.Empty:
                     if not self.proc.is_alive():

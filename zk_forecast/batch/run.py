@@ -169,7 +169,7 @@ def _run_steps(state: NightState, ctx: RunContext, progress: Progress, timings: 
                     progress.log(f"step {name} runs in the background process / 后台进程运行")
                     progress.done += 1
                     continue
-                _collect_background(background, state, timings)
+                _collect_background(background, state, timings, ctx)
                 background = None
                 name = "background_wait"
             else:
@@ -189,13 +189,22 @@ def _run_steps(state: NightState, ctx: RunContext, progress: Progress, timings: 
         raise
 
 
-def _collect_background(background: Background, state: NightState, timings: list[dict[str, Any]]) -> None:
-    got = background.result()
+def _collect_background(background: Background, state: NightState, timings: list[dict[str, Any]],
+                        ctx: RunContext) -> None:
+    from zk_forecast.batch.steps import shared_reports, write_report
+
+    try:  # the main process writes those the background has not taken yet
+        calls = shared_reports(state, ctx)
+    except Exception:  # the background process meets the same error and fails the step with it
+        calls = {}
+    mine: dict[str, str] = {}
+    got = background.result((lambda name: write_report(name, calls[name], ctx, mine)) if calls else None)
     if "error" in got:
         raise StepError(str(got.get("step", "reports")), got["error"])
     timings.extend(got["steps"])
     state.report_period = got["report_period"]
-    state.report_failures = got["report_failures"]
+    failed = {**got["report_failures"], **mine}
+    state.report_failures = {n: failed[n] for n in [*calls, "service"] if n in failed}
 
 
 def _versions() -> dict[str, str]:

@@ -496,15 +496,30 @@ def _scheduled_reports(state: NightState, ctx: RunContext, period: str) -> list[
 def reports(state: NightState, ctx: RunContext) -> None:
     """The scheduled reports for the period; a report that fails is recorded, the others are still written."""
     period = ctx.cfg.reports.period_label(ctx.today)
+    calls = dict(_scheduled_reports(state, ctx, period))
+    # a background process shares the reports with the main process: it writes the ones it takes (names in order)
+    order: Callable[[list[str]], Any] | None = getattr(ctx, "report_order", None)
     failures: dict[str, str] = {}
-    for name, call in _scheduled_reports(state, ctx, period):
-        try:
-            call()
-        except Exception as exc:  # one failed report withholds nothing else
-            failures[name] = error_text(exc)
-            ctx.log(f"错误 / error: report {name} failed / 报告生成失败: {failures[name]}")
+    for name in (order(list(calls)) if order is not None else list(calls)):
+        write_report(name, calls[name], ctx, failures)
     state.report_period = period
     state.report_failures = failures
+
+
+def write_report(name: str, call: Callable[[], Any], ctx: RunContext, failures: dict[str, str]) -> None:
+    """Write one scheduled report; a failure is recorded in ``failures`` and logged (it withholds nothing else)."""
+    try:
+        call()
+    except Exception as exc:  # one failed report withholds nothing else
+        failures[name] = error_text(exc)
+        ctx.log(f"错误 / error: report {name} failed / 报告生成失败: {failures[name]}")
+
+
+def shared_reports(state: NightState, ctx: RunContext) -> dict[str, Callable[[], Any]]:
+    """The scheduled reports the main process may write while it waits for the background process (every one
+    but the service report, which the background process writes with the wear-part list it is sent)."""
+    period = ctx.cfg.reports.period_label(ctx.today)
+    return {n: c for n, c in _scheduled_reports(state, ctx, period) if n != "service"}
 
 
 #: The steps of one night, in order (``publish`` follows them).
