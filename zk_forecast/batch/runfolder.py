@@ -60,6 +60,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from zk_forecast.data.store import fsync_dir
 from zk_forecast.errors import ZkError
 
 __all__ = [
@@ -110,20 +111,6 @@ def fault(point: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ files
-def fsync_dir(path: Path) -> None:
-    """Flush a folder's entries to disk (no-op where folders cannot be opened, e.g. Windows)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. Windows
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
 def atomic_write_text(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` atomically (temporary file in the same folder, fsync, ``os.replace``)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -16,7 +16,6 @@ rows. A row whose line is rejected now, or whose export holds no valid row at al
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import shutil
@@ -39,7 +38,7 @@ from zk_forecast.data.mapping import (
     match_columns,
 )
 from zk_forecast.data.readers import SUPPORTED_SUFFIXES, RawTable, WorkbookLimits, read_export
-from zk_forecast.data.store import Store, key_codes
+from zk_forecast.data.store import Store, key_codes, sha256_file
 from zk_forecast.data.validate import REJECT_COLUMNS, Checked, References, check_table
 from zk_forecast.errors import ReadError, ZkError, ZkValueError
 from zk_forecast.names import FORMULA_START, safe_name
@@ -423,15 +422,6 @@ def rebuild(
             shutil.rmtree(scratch, ignore_errors=True)
     result.store = str(st.path)
     return result
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes (read in 1 MB blocks)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class _IngestLog:

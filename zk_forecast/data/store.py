@@ -44,7 +44,8 @@ import pyarrow.parquet as pq
 from zk_forecast.errors import ReadError, SchemaError, ZkValueError
 from zk_forecast.schema import TABLES, Table, get_table
 
-__all__ = ["LOCK_GRACE", "Store", "StoreLockedError", "UpsertCounts", "key_codes", "rows_equal"]
+__all__ = ["LOCK_GRACE", "Store", "StoreLockedError", "UpsertCounts", "fsync_dir", "key_codes", "rows_equal",
+           "sha256_file"]
 
 CHANGES = "_changes"
 MANIFEST = "_store.json"
@@ -177,7 +178,7 @@ class Store:
         """Read a parquet file after checking it against the manifest; :class:`_Damaged` when it does not fit."""
         p = self.table_path(name)
         entry = self._manifest().get("tables", {}).get(name)
-        if entry is not None and _sha256(p) != entry.get("sha256"):
+        if entry is not None and sha256_file(p) != entry.get("sha256"):
             raise _Damaged(f"store table {p} does not match the sha256 recorded when it was written")
         try:
             return pq.read_table(p, columns=columns, page_checksum_verification=True)
@@ -188,7 +189,7 @@ class Store:
         """Put a damaged table's previous version back (the lock is held); ReadError when there is none."""
         prev = self.path / PREVIOUS / f"{name}.parquet"
         entry = self._manifest().get("previous", {}).get(name)
-        if not prev.exists() or entry is None or _sha256(prev) != entry.get("sha256"):
+        if not prev.exists() or entry is None or sha256_file(prev) != entry.get("sha256"):
             raise ReadError(
                 f"{why}, and it has no sound previous version; run `zk-forecast ingest --rebuild` to rebuild the "
                 "store from the raw exports / 数据表已损坏且无可用的上一版本，请运行 zk-forecast ingest --rebuild 重建"
@@ -207,7 +208,7 @@ class Store:
         _atomic_json(self.path / MANIFEST, doc)
         # the rows of the lost version come back from their exports: the next ingest reads every export again
         (self.path / INGEST_LOG).unlink(missing_ok=True)
-        _fsync_dir(self.path)
+        fsync_dir(self.path)
 
     def verify(self, *, repair: bool = True) -> dict[str, str]:
         """Check every table against the sha256 recorded when it was written; restore damaged ones.
@@ -242,7 +243,7 @@ class Store:
                 if entry is None:
                     out[name] = "unrecorded"
                     continue
-                if _sha256(p) == entry.get("sha256"):
+                if sha256_file(p) == entry.get("sha256"):
                     out[name] = "ok"
                     continue
                 why = f"store table {p} does not match the sha256 recorded when it was written"
@@ -353,10 +354,10 @@ class Store:
             if target.exists():
                 os.replace(target, prev_dir / f"{name}.parquet")
             os.replace(tmp, target)
-        _fsync_dir(prev_dir)
+        fsync_dir(prev_dir)
         _atomic_json(self.path / MANIFEST, doc["manifest"])
         (self.path / JOURNAL).unlink(missing_ok=True)
-        _fsync_dir(self.path)
+        fsync_dir(self.path)
 
     def _commit(self, tables: dict[str, pa.Table]) -> None:
         """Write several tables as one change: all of them, or (after a crash before the journal) none."""
@@ -377,7 +378,7 @@ class Store:
                         doc["previous"][name] = doc["tables"][name]
                     else:
                         doc["previous"].pop(name, None)
-                    doc["tables"][name] = {"sha256": _sha256(Path(tmp)), "rows": data.num_rows,
+                    doc["tables"][name] = {"sha256": sha256_file(Path(tmp)), "rows": data.num_rows,
                                            "bytes": os.path.getsize(tmp)}
                 journal = {"files": {n: Path(t).name for n, t in written.items()}, "manifest": doc}
                 _atomic_json(self.path / JOURNAL, journal)  # the commit point
@@ -608,7 +609,8 @@ def _with_provenance(data: pa.Table, prov: pa.Table | None) -> pa.Table:
     return pa.table([*data.columns, *prov.columns], names=[*data.column_names, *prov.column_names])
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes (read in 1 MB blocks)."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(1 << 20):
@@ -616,7 +618,8 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Flush a folder's entries to disk (no-op where folders cannot be opened, e.g. Windows)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:  # pragma: no cover - e.g. Windows
