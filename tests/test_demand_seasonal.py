@@ -106,3 +106,45 @@ def test_demo_seasonal_beats_flat(demo_panel: tuple) -> None:
     flat, seas = np.nanmean(res.smse[:, keep], axis=1)
     assert keep.sum() > 200
     assert seas < 0.95 * flat
+
+
+def test_group_sums_kernel_equals_the_array_formula() -> None:
+    # the compiled one-pass sums against the whole-array numpy formula they replace (rounding only differs)
+    from zk_forecast.demand.seasonal import _group_sums
+
+    rng = np.random.default_rng(7)
+    n, t_len, n_groups = 400, 90, 9  # group 8 gets no series
+    a = np.where(rng.random((n, t_len)) < 0.3, rng.poisson(2.0, (n, t_len)), 0.0)
+    a[rng.random((n, t_len)) < 0.1] = np.nan
+    a[:30, :45] = np.nan  # listed late
+    a[30:35] = 0.0  # never demanded
+    a[35] = np.nan  # never observed
+    codes = rng.integers(0, n_groups - 1, n)
+    obs = ~np.isnan(a)
+    z = np.where(obs, a, 0.0)
+    n_obs = obs.sum(axis=1)
+    level = np.where(n_obs > 0, z.sum(axis=1) / np.maximum(n_obs, 1), 0.0)
+    use = (level > 0)[:, None]
+    onehot = (codes[None, :] == np.arange(n_groups)[:, None]).astype(float)  # groups x series
+    cnt, s, n_dem = np.zeros((n_groups, t_len)), np.zeros((n_groups, t_len)), np.zeros(n_groups, dtype=np.int64)
+    _group_sums(a, level, codes, cnt, s, n_dem)
+    np.testing.assert_array_equal(cnt, onehot @ (obs & use).astype(float))
+    np.testing.assert_allclose(s, onehot @ np.where(obs & use, z / np.where(level > 0, level, 1.0)[:, None], 0.0),
+                               rtol=1e-13, atol=0)
+    np.testing.assert_array_equal(n_dem, onehot @ (z > 0).sum(axis=1))
+    assert cnt[8].sum() == 0 and n_dem[8] == 0
+
+
+@pytest.mark.parametrize("t_len", [7, 24, 60, 156, 500])
+def test_position_sums_equal_the_per_position_sums(t_len: int) -> None:
+    from zk_forecast.demand.seasonal import _position_sum
+
+    rng = np.random.default_rng(t_len)
+    length = 52 if t_len >= 100 else 12
+    x = rng.random((50, t_len))
+    pos = (np.arange(t_len) + 5) % length
+    plain = np.stack([x[:, pos == k].sum(axis=1) for k in range(length)], axis=1)
+    np.testing.assert_array_equal(_position_sum(x, pos, length), plain)  # same order of addition: same bits
+    hit = x > 0.8
+    anyhit = np.stack([hit[:, pos == k].any(axis=1) for k in range(length)], axis=1)
+    np.testing.assert_array_equal(_position_sum(hit, pos, length, np.logical_or), anyhit)

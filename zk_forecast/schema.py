@@ -612,8 +612,18 @@ def split_series_id(ids: Any) -> Any:
             raise ZkValueError(f"series id {ids!r} has no {SERIES_SEP!r}; a series id is 'PART{SERIES_SEP}DEPOT' "
                                f"(e.g. 'SF-LQ001A{SERIES_SEP}YC01'); fix: build it with series_id(part_no, depot_id).")
         return part, depot
-    split = pd.Series(np.asarray(ids, dtype=object), dtype=object).str.split(SERIES_SEP, n=1, regex=False)
-    return split.str[0].to_numpy(dtype=object), split.str[1].to_numpy(dtype=object)
+    values = np.asarray(ids, dtype=object).ravel()
+    parts = np.full(values.size, np.nan, dtype=object)
+    depots = np.full(values.size, np.nan, dtype=object)
+    for i, text in enumerate(values.tolist()):  # str.partition per id: far cheaper than pandas' .str.split
+        if isinstance(text, str):
+            part, sep, depot = text.partition(SERIES_SEP)
+            parts[i] = part
+            if sep:
+                depots[i] = depot
+        elif pd.isna(text):  # a missing id stays missing, as it is given (None, NaN or NA)
+            parts[i] = depots[i] = text
+    return parts, depots
 
 
 def central_depot(depots: Any) -> str:

@@ -45,6 +45,7 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
@@ -175,31 +176,57 @@ def _group_codes(groups: Any, y: Any, n: int) -> tuple[np.ndarray, pd.Index]:
     return codes.astype(np.int64), pd.Index(uniques, name="group")
 
 
-def _group_sum(values: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
-    """Sum of the rows of ``values`` per group code, shape (n_groups, n_periods)."""
-    out = np.zeros((n_groups, values.shape[1]))
-    if values.shape[0] == 0:
-        return out
-    order = np.argsort(codes, kind="stable")
-    sc = codes[order]
-    first = np.flatnonzero(np.r_[True, sc[1:] != sc[:-1]])
-    out[sc[first]] = np.add.reduceat(values[order], first, axis=0)
+def _position_sum(x: np.ndarray, pos: np.ndarray, season_length: int, op: Any = np.add) -> np.ndarray:
+    """``op`` over the columns of each season position, shape (n_rows, season_length) (0 where a position has
+    no column).
+
+    One pass per occurrence of a position (a few for a few years of history) instead of one per position: the
+    columns of each position are added in their order, which is what ``x[:, pos == k].sum(axis=1)`` does while a
+    position has fewer than 8 columns (numpy's pairwise summation starts at 8); with more, that plain sum is used.
+    """
+    counts = np.bincount(pos, minlength=season_length)
+    if op is np.add and counts.max(initial=0) >= 8:
+        return np.stack([x[:, pos == k].sum(axis=1) for k in range(season_length)], axis=1)
+    out = np.zeros((x.shape[0], season_length), dtype=np.float64 if op is np.add else bool)
+    cols = np.argsort(pos, kind="stable")
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    for j in range(int(counts.max(initial=0))):  # the j-th column of each position that has one
+        has = np.flatnonzero(counts > j)
+        out[:, has] = op(out[:, has], x[:, cols[starts[has] + j]]) if j else x[:, cols[starts[has]]]
     return out
+
+
+@numba.njit(cache=True)
+def _group_sums(a, level, codes, cnt, s, n_dem):  # pragma: no cover - compiled
+    """Per group and period: observed periods of series with demand (``cnt``), the sum of demand over each
+    series' mean level (``s``), and per group the periods with demand (``n_dem``); one pass over the rows, in row
+    order (the sums equal a row-by-row numpy accumulation bit for bit), no temporary of the panel's size."""
+    n, t_len = a.shape
+    for i in range(n):
+        g = codes[i]
+        lv = level[i]
+        for t in range(t_len):
+            x = a[i, t]
+            if x != x:  # not observed
+                continue
+            if x > 0.0:
+                n_dem[g] += 1
+            if lv > 0.0:
+                cnt[g, t] += 1.0
+                s[g, t] += x / lv
 
 
 def _profiles(a: np.ndarray, codes: np.ndarray, n_groups: int, pos: np.ndarray, season_length: int,
               shrinkage: float, smoothing: int) -> tuple[np.ndarray, np.ndarray]:
     """Seasonal indices (n_groups, season_length) and the demand periods per group (n_groups,)."""
-    obs = ~np.isnan(a)
-    z = np.where(obs, a, 0.0)
-    n_obs = obs.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        level = np.where(n_obs > 0, z.sum(axis=1) / np.maximum(n_obs, 1), 0.0)
-    use = level > 0
-    r = np.where(obs & use[:, None], z / np.where(use, level, 1.0)[:, None], 0.0)
-    cnt = _group_sum((obs & use[:, None]).astype(np.float64), codes, n_groups)
-    s = _group_sum(r, codes, n_groups)
-    n_dem = _group_sum((z > 0).astype(np.float64), codes, n_groups).sum(axis=1)
+        n_obs = (~np.isnan(a)).sum(axis=1)
+        level = np.where(n_obs > 0, np.nansum(a, axis=1) / np.maximum(n_obs, 1), 0.0)
+    cnt = np.zeros((n_groups, a.shape[1]))
+    s = np.zeros((n_groups, a.shape[1]))
+    n_dem = np.zeros(n_groups, dtype=np.int64)
+    _group_sums(a, level, codes, cnt, s, n_dem)
+    n_dem = n_dem.astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         g = np.where(cnt > 0, s / np.where(cnt > 0, cnt, 1.0), np.nan)  # normalised group demand per period
         overall = np.nanmean(np.where(cnt > 0, g, np.nan), axis=1) if g.shape[1] else np.full(n_groups, np.nan)
@@ -225,13 +252,13 @@ def _profiles(a: np.ndarray, codes: np.ndarray, n_groups: int, pos: np.ndarray, 
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.where(good, g / np.where(good, cma, 1.0), np.nan)
         # positions never covered by a full window (short or gappy groups) fall back to the overall mean
-        covered = np.stack([(good & (pos == k)[None, :]).any(axis=1) for k in range(season_length)], axis=1)
+        covered = _position_sum(good, pos, season_length, np.logical_or)
         fallback = ~covered[:, pos]
         ratio = np.where(fallback, g / overall[:, None], ratio)
     wt = np.where(np.isnan(ratio), 0.0, cnt)
     rv = np.where(np.isnan(ratio), 0.0, ratio)
-    num = np.stack([(rv * wt)[:, pos == k].sum(axis=1) for k in range(season_length)], axis=1)
-    den = np.stack([wt[:, pos == k].sum(axis=1) for k in range(season_length)], axis=1)
+    num = _position_sum(rv * wt, pos, season_length)
+    den = _position_sum(wt, pos, season_length)
     with np.errstate(invalid="ignore", divide="ignore"):
         raw = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
     raw = np.where(np.isnan(raw), np.nanmean(raw, axis=1, keepdims=True) if season_length else raw, raw)
