@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zk_forecast.errors import ZkValueError
 from zk_forecast.service import price_differences
@@ -58,3 +60,22 @@ def test_bad_input() -> None:
         price_differences(_issues([]), tolerance=5)
     with pytest.raises(ZkValueError, match="reference"):
         price_differences(_issues([]), reference="mean")
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(st.sampled_from(["2024-01-05", "2024-01-25", "2024-02-10"]),
+                          st.sampled_from(["YC01", "PL01", "QT01", "GY01"]), st.sampled_from(["P", "Q", "R"]),
+                          st.sampled_from([9.95, 10.0, 10.03, 10.5, 10.8, 11.0])), max_size=40),
+       st.sampled_from(["mode", "median"]))
+def test_depot_prices_list_every_depot_of_the_pair(rows: list[tuple[str, str, str, float]], reference: str) -> None:
+    # property: a listed row's "prices by depot" names every depot that sold the part in that month, in depot order,
+    # each with the median of its own prices (recounted here from the issues, one group at a time)
+    df = _issues(rows)
+    r = price_differences(df, reference=reference)
+    month = df["issued_on"].dt.to_period("M").dt.to_timestamp()
+    for row in r.table.itertuples(index=False):
+        sold = df[(df["part_no"] == row.part_no) & (month == row.period)]
+        med = sold.groupby("depot_id", sort=True)["unit_price"].median()
+        assert row.depot_prices == "; ".join(f"{d} {p:.2f}" for d, p in med.items())
+        assert row.n_depots == len(med) >= 2
+        assert row.depot_price == med[row.depot_id]

@@ -153,8 +153,9 @@ def price_differences(
     dp["difference_cny"] = (dp["depot_price"] - ref).round(2)
     dp["difference_pct"] = ((dp["depot_price"] / ref - 1.0) * 100).round(2)
     dp["amount_cny"] = (dp["difference_cny"] * dp["quantity"]).round(2)
-    dp["depot_prices"] = _price_strings(dp)
-    table = dp[(dp["depot_price"] - ref).abs() > tolerance * ref].reset_index(drop=True)
+    differs = ((dp["depot_price"] - ref).abs() > tolerance * ref).to_numpy(dtype=bool)
+    dp["depot_prices"] = _price_strings(dp, differs)
+    table = dp[differs].reset_index(drop=True)
     table = table[list(PRICE_COLUMNS)]
     summary = table.groupby(["depot_id", "part_no"], sort=True).agg(
         periods=("period", "size"), first_period=("period", "min"), last_period=("period", "max"),
@@ -182,10 +183,28 @@ def _reference(dp: pd.DataFrame, reference: str, tolerance: float) -> np.ndarray
     return best.reindex(pd.MultiIndex.from_frame(dp[keys])).to_numpy(dtype=float)
 
 
-def _price_strings(dp: pd.DataFrame) -> np.ndarray:
-    """'GY01 72.74; PL01 67.35' per row: all depot prices of the row's part × period."""
-    if len(dp) == 0:
-        return np.empty(0, dtype=object)
-    txt = dp["depot_id"].astype(str) + " " + dp["depot_price"].map("{:.2f}".format).astype(str)
-    joined = txt.groupby([dp["part_no"], dp["period"]]).transform(lambda s: "; ".join(s))
-    return joined.to_numpy(dtype=object)
+def _price_strings(dp: pd.DataFrame, wanted: np.ndarray) -> np.ndarray:
+    """'GY01 72.74; PL01 67.35' per row: all depot prices of the row's part × period.
+
+    ``dp`` is sorted by part, period and depot, so each part × period is a run of rows. Only the pairs holding a
+    ``wanted`` row (a depot listed for its difference) are written out; the other rows get None. The work is one
+    ``str.join`` per written pair, not a pandas group apply per pair.
+    """
+    n = len(dp)
+    out = np.full(n, None, dtype=object)
+    if n == 0 or not wanted.any():
+        return out
+    part = dp["part_no"].to_numpy(dtype=object)
+    period = dp["period"].to_numpy()
+    new_pair = np.ones(n, dtype=bool)
+    new_pair[1:] = (part[1:] != part[:-1]) | (period[1:] != period[:-1])
+    starts = np.flatnonzero(new_pair)
+    ends = np.append(starts[1:], n)
+    pair = np.cumsum(new_pair) - 1
+    keep = np.zeros(len(starts), dtype=bool)
+    keep[pair[wanted]] = True
+    depot = dp["depot_id"].to_numpy(dtype=object)
+    price = dp["depot_price"].to_numpy(dtype=float)
+    for s, e in zip(starts[keep].tolist(), ends[keep].tolist()):
+        out[s:e] = "; ".join(f"{d} {x:.2f}" for d, x in zip(depot[s:e], price[s:e]))
+    return out
