@@ -189,6 +189,24 @@ def test_empty_issues() -> None:
     assert p.to_long().empty
 
 
+@pytest.mark.parametrize("text", ["string[pyarrow]", "object"])
+def test_text_storage_does_not_change_the_panel(issues: pd.DataFrame, text: str) -> None:
+    # the store reads text as arrow-backed strings, hand-built frames hold Python strings or objects; a part
+    # named only by transfer rows (here with the separator, which a series id could not hold) makes no series
+    rows = [*ROWS, ("2024-01-12", "GY01", "P|X", 1, "transfer")]
+    ref = build_panel(issues_frame(rows), PARTS)
+    other = issues_frame(rows).astype({c: text for c in ("depot_id", "part_no", "kind")})
+    p = build_panel(other, PARTS)
+    np.testing.assert_array_equal(p.values, ref.values)
+    pd.testing.assert_frame_equal(p.series, ref.series)
+    pd.testing.assert_frame_equal(p.clipped, ref.clipped)
+    pd.testing.assert_frame_equal(p.supersession, ref.supersession)
+    assert p.report == ref.report
+    bad = issues_frame([*rows, ("2024-01-12", "GY01", "P|X", 1, "repair")]).astype({"part_no": text})
+    with pytest.raises(ZkValueError, match="separates part and depot"):
+        build_panel(bad, PARTS)
+
+
 # --------------------------------------------------------------------------------------- demo dealer
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, dict]:

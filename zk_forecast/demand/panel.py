@@ -380,26 +380,24 @@ def build_panel(
                            "Read it with Store(path).read('part_issues').")
     canonical = normalize_freq(freq)
     n_in = len(issues)
-    kcode, kuniq = pd.factorize(issues["kind"].astype("string"), use_na_sentinel=False)
-    kuniq_obj = np.asarray(kuniq, dtype=object)
-    unknown = [k for k in kuniq_obj if k not in _ALL_KINDS]
+    kcode, kuniq = _factorize_text(issues["kind"], use_na_sentinel=False)
+    unknown = [k for k in kuniq if k not in _ALL_KINDS]
     if unknown:
         raise ZkValueError(f"part_issues.kind holds {unknown[0]!r}, not one of {_ALL_KINDS}; "
                            "ingest the exports through zk_forecast.ingest, which maps 出库类别 labels.")
-    is_demand = np.isin(kuniq_obj, DEMAND_KINDS)[kcode]
+    is_demand = np.isin(kuniq, DEMAND_KINDS)[kcode]
     n_transfer = int((~is_demand).sum())
-    dem = issues.loc[is_demand, list(_ISSUE_COLUMNS)]
+    # the demand rows are never copied as a frame: each column is reduced to numbers (or text codes) first
     for c in _ISSUE_COLUMNS[:4]:
-        if dem[c].isna().any():
-            raise ZkValueError(f"{int(dem[c].isna().sum())} demand rows of part_issues have no {c}; "
+        n_na = int(issues[c].isna().to_numpy()[is_demand].sum())
+        if n_na:
+            raise ZkValueError(f"{n_na} demand rows of part_issues have no {c}; "
                                "the store rejects such rows, so read the table from the store.")
-    qty = dem["quantity"].to_numpy(dtype=np.float64)
-    days = dem["issued_on"].to_numpy(dtype="datetime64[D]").view(np.int64)
+    qty = issues["quantity"][is_demand].to_numpy(dtype=np.float64)
+    days = issues["issued_on"][is_demand].to_numpy(dtype="datetime64[D]").view(np.int64)
     # distinct values first (a few thousand parts), rows only through integer codes
-    pcode, puniq = pd.factorize(dem["part_no"].astype("string"))
-    dcode, duniq = pd.factorize(dem["depot_id"].astype("string"))
-    puniq = np.asarray(puniq, dtype=object)
-    duniq = np.asarray(duniq, dtype=object)
+    pcode, puniq = _factorize_text(issues["part_no"], rows=is_demand)
+    dcode, duniq = _factorize_text(issues["depot_id"], rows=is_demand)
 
     # supersession: rename every superseded part number to its final successor
     mapping = resolve_supersession(parts) if parts is not None else _empty_supersession().iloc[:, :3]
@@ -465,7 +463,8 @@ def build_panel(
     ids = series_id(s_part, s_depot)
     series = _series_frame(ids, s_part, s_depot)
     flat = sidx.astype(np.int64) * nt + col
-    values = np.bincount(flat, weights=qty, minlength=ns * nt).astype(np.float64).reshape(ns, nt)
+    # float64 (no copy), except that numpy gives int64 for no rows at all
+    values = np.bincount(flat, weights=qty, minlength=ns * nt).astype(np.float64, copy=False).reshape(ns, nt)
     first = np.full(ns, nt, dtype=np.int64)
     np.minimum.at(first, sidx, col)
 
@@ -499,6 +498,29 @@ def build_panel(
         quantity_masked=masked, quantity_in_panel=total - masked,
     )
     return Panel(values, series, periods, canonical, clipped=clipped, supersession=mapping, report=report)
+
+
+def _factorize_text(col: pd.Series, *, rows: np.ndarray | None = None, use_na_sentinel: bool = True
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and distinct values (object array) of a text column as ``pd.factorize(col.astype("string"))[rows]``
+    gives them, with the distinct values restricted to those ``rows`` (a boolean mask) hold.
+
+    A column already of pandas' ``string`` dtype (the store's, arrow-backed) is factorised as it is: converting it
+    to ``string`` with another storage would copy every value into a Python object first.
+    """
+    text = col if isinstance(col.dtype, pd.StringDtype) else col.astype("string")
+    codes, uniq = pd.factorize(text, use_na_sentinel=use_na_sentinel)
+    uniq = np.asarray(uniq, dtype=object)
+    if rows is None:
+        return codes, uniq
+    codes = codes[rows]
+    seen = np.zeros(len(uniq) + 1, dtype=bool)  # the last slot: code -1 (missing)
+    seen[codes] = True
+    keep = seen[:-1]
+    if keep.all():
+        return codes, uniq
+    new = np.cumsum(keep) - 1  # codes renumbered in the same order, over the values the rows hold
+    return np.where(codes >= 0, new[codes], -1), uniq[keep]
 
 
 def _missing_mask(missing: pd.DataFrame, series: pd.DataFrame, periods: pd.DatetimeIndex, freq: str) -> np.ndarray:
