@@ -19,6 +19,7 @@ from zk_forecast.failures.compare import (
     compare_before_after,
     compare_cut_in,
     early_life_test,
+    early_life_tests,
     rate_ratio_test,
     weibull_lr_test,
 )
@@ -103,6 +104,44 @@ def test_early_life_flags_shape_below_one_only() -> None:
     assert not ok.flagged and ok.p_value > 0.5
     few = early_life_test([5.0, 10.0, 20.0], [0, 1, 1])
     assert not few.flagged and "Too few failures" in few.sentence_en
+
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_early_life_tests_equal_the_test_group_by_group(seed: int) -> None:
+    # property: the grouped test gives each group what early_life_test gives its rows alone (to 1e-6, the printed
+    # digits and the flag the same), for early-life and wear-out groups, left truncation, and groups with fewer
+    # failures than the test needs
+    rng = np.random.default_rng(seed)
+    frames = []
+    for g in range(12):
+        n = int(rng.integers(2, 120))
+        t, c = _weibull_lives(rng, n, float(rng.choice([0.5, 0.8, 1.0, 1.5, 3.0])), 2000.0, 4000.0)
+        e = np.where(rng.uniform(size=n) < 0.3, t * rng.uniform(0.0, 0.9, n), 0.0)
+        frames.append(pd.DataFrame({"model": f"M{g % 3}", "component": f"C{g}", "time": t, "censored": c,
+                                    "entry": e}))
+    lives = pd.concat(frames, ignore_index=True).sample(frac=1.0, random_state=seed)
+    got = early_life_tests(lives, ["model", "component"], alpha=0.1, level=0.9)
+    assert list(got.index) == sorted({(f"M{g % 3}", f"C{g}") for g in range(12)})
+    for (model, comp), g in lives.groupby(["model", "component"]):
+        ref = early_life_test(g["time"], g["censored"], g["entry"], alpha=0.1, level=0.9)
+        row = got.loc[(model, comp)]
+        for f in ("shape", "shape_lower", "shape_upper", "scale", "statistic", "p_value"):
+            assert row[f] == pytest.approx(getattr(ref, f), rel=1e-6, abs=1e-12, nan_ok=True), f
+        assert (row["failures"], row["flagged"], row["sentence_zh"], row["sentence_en"]) == (
+            ref.failures, ref.flagged, ref.sentence_zh, ref.sentence_en)
+
+
+def test_early_life_tests_bad_input_named() -> None:
+    lives = pd.DataFrame({"model": ["A", "A"], "time": [10.0, -1.0], "censored": [0, 1], "entry": [0.0, 0.0]})
+    with pytest.raises(ZkValueError, match="times must be finite ages > 0"):
+        early_life_tests(lives, "model")
+    with pytest.raises(ZkValueError, match=r"column\(s\) \['component'\]"):
+        early_life_tests(lives, ["model", "component"])
+    # every failure at one instant, no unit beyond it: the Weibull has no estimate, as early_life_test says
+    step = pd.DataFrame({"model": "A", "time": [50.0, 50.0, 50.0, 20.0], "censored": [0, 0, 0, 1], "entry": 0.0})
+    with pytest.raises(ZkValueError, match="same instant"):
+        early_life_tests(step, "model")
 
 
 # --------------------------------------------------------------------------------------------- before/after

@@ -18,7 +18,7 @@ import pytest
 
 from zk_forecast.data import Store, demo, ingest
 from zk_forecast.reports import workbook as W
-from zk_forecast.reports._tables import StoreTables, clear_store_tables, early_life_memo, store_tables
+from zk_forecast.reports._tables import StoreTables, clear_store_tables, store_tables
 from zk_forecast.reports.manufacturer import write_manufacturer_report
 from zk_forecast.reports.scorecard import write_scorecard
 from zk_forecast.reports.service_report import write_service_report
@@ -167,16 +167,3 @@ def test_store_tables_reused_until_the_store_changes(store: Path, tmp_path: Path
     assert isinstance(store_tables(store, b), StoreTables) and store_tables(store, b) is b
     clear_store_tables()
 
-
-def test_early_life_memo_same_result() -> None:
-    rng = np.random.default_rng(0)
-    t = rng.weibull(0.7, 40) * 1000
-    c = (rng.uniform(size=40) < 0.3).astype(float)
-    e = np.zeros(40)
-    from zk_forecast.failures import early_life_test
-
-    r1 = early_life_memo(t, c, e, alpha=0.05)
-    assert early_life_memo(t.copy(), c.copy(), e.copy(), alpha=0.05) is r1
-    r0 = early_life_test(t, c, e, alpha=0.05)
-    assert (r1.flagged, r1.shape, r1.p_value) == (r0.flagged, r0.shape, r0.p_value)
-    assert early_life_memo(t, c, e, alpha=0.01) is not r1

@@ -12,16 +12,14 @@ own copy only, never the shared table.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-__all__ = ["StoreTables", "clear_store_tables", "early_life_memo", "store_tables"]
+__all__ = ["StoreTables", "clear_store_tables", "store_tables"]
 
 
 class StoreTables:
@@ -130,43 +128,4 @@ def store_tables(store_dir: str | Path, tables: Mapping[str, pd.DataFrame | None
 def clear_store_tables() -> None:
     """Drop the shared tables (frees their memory; the next report reads the store again)."""
     _SHARED.clear()
-    _EARLY.clear()
 
-
-_EARLY: dict[bytes, Any] = {}
-_EARLY_MAX = 20_000
-
-
-def early_life_memo(time: np.ndarray, censored: np.ndarray, entry: np.ndarray, *, alpha: float,
-                    level: float = 0.95) -> Any:
-    """:func:`zk_forecast.failures.early_life_test`, computed once per distinct input.
-
-    The scorecard tests every manufacturer × model × component and each manufacturer report tests its own
-    model × component groups again with the same lives: the second test is looked up by the bytes of the three
-    arrays and the two levels.
-
-    Parameters
-    ----------
-    time, censored, entry : numpy.ndarray of float
-        Ages [h], suspension flags (1 = suspension) and entry ages [h].
-    alpha, level : float
-        As :func:`~zk_forecast.failures.early_life_test`.
-
-    Returns
-    -------
-    EarlyLifeResult
-    """
-    from zk_forecast.failures import early_life_test
-
-    h = hashlib.blake2b(digest_size=20)
-    for a in (time, censored, entry):
-        arr = np.ascontiguousarray(a, dtype=np.float64)
-        h.update(len(arr).to_bytes(8, "little"))
-        h.update(arr.tobytes())
-    h.update(repr((float(alpha), float(level))).encode())
-    key = h.digest()
-    if key not in _EARLY:
-        if len(_EARLY) >= _EARLY_MAX:
-            _EARLY.clear()
-        _EARLY[key] = early_life_test(time, censored, entry, alpha=alpha, level=level)
-    return _EARLY[key]

@@ -53,6 +53,7 @@ from zk_forecast.failures import (
     hazard_ratios,
     review_maintenance_intervals,
 )
+from zk_forecast.failures.compare import early_life_tests
 from zk_forecast.names import safe_name
 from zk_forecast.reports._html import (
     Period,
@@ -65,7 +66,6 @@ from zk_forecast.reports._html import (
     table_html,
     write_page,
 )
-from zk_forecast.reports._tables import early_life_memo
 from zk_forecast.reports.data_dates import DataDates, data_dates, latest_date
 
 __all__ = [
@@ -351,18 +351,18 @@ def _hazards(lives: pd.DataFrame, mach: pd.DataFrame, level: float,
     return hazard_ratios(lives, mach, level=level, depot_names=names)
 
 
-def _early_life(lives: pd.DataFrame, weib: pd.DataFrame, level: float, alpha: float) -> pd.DataFrame:
-    rows = []
-    for (model, comp), g in lives.groupby(["model", "component"], sort=True):
-        r = early_life_memo(g["time"].to_numpy(float), g["censored"].to_numpy(float), g["entry"].to_numpy(float),
-                            alpha=alpha, level=level)
-        below = bool(np.isfinite(r.shape_upper) and r.shape_upper < 1.0)
-        rows.append({"model": model, "component": comp, "failures": r.failures, "shape": r.shape,
-                     "shape_lo": r.shape_lower, "shape_hi": r.shape_upper, "p_value": r.p_value,
-                     "flagged": bool(r.flagged or below), "sentence_zh": r.sentence_zh, "sentence_en": r.sentence_en})
+def _early_life(lives: pd.DataFrame, level: float, alpha: float) -> pd.DataFrame:
+    """The early-life test of every model x component (flagged also when the shape interval lies below 1)."""
     cols = ["model", "component", "failures", "shape", "shape_lo", "shape_hi", "p_value", "flagged", "sentence_zh",
             "sentence_en"]
-    return pd.DataFrame(rows, columns=cols)
+    keys = ["model", "component"]
+    el = early_life_tests(lives.dropna(subset=keys), keys, alpha=alpha, level=level)
+    if el.empty:
+        return pd.DataFrame(columns=cols)
+    out = el.reset_index().rename(columns={"shape_lower": "shape_lo", "shape_upper": "shape_hi"})
+    out["failures"] = out["failures"].astype(np.int64)
+    out["flagged"] = out["flagged"].astype(bool) | (out["shape_hi"].astype(float) < 1.0)
+    return out[cols]
 
 
 def _repeats(fail: pd.DataFrame, period: Period, days: int) -> pd.DataFrame:
@@ -665,7 +665,7 @@ def manufacturer_report(
     maintenance, maint_reason = _maintenance(fits, lives, models, maintenance_plans, component_parts, parts,
                                              failure_extra_cost)
     hazards = _hazards(lives, mach, level, depots)
-    early = _early_life(lives, weib, level, alpha)
+    early = _early_life(lives, level, alpha)
     repeats = _repeats(fail, per, repeat_days)
     fixes = _fixes(lives, fixes_in, models, level, alpha)
     requests = _requests(pareto, weib, early, repeats, top)

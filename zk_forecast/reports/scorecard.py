@@ -22,6 +22,7 @@ import pandas as pd
 from zk_forecast.calendar import FARMING_SEASONS, season_of_month, seasons_in
 from zk_forecast.errors import ZkValueError
 from zk_forecast.failures import build_lives, compare_cut_in
+from zk_forecast.failures.compare import early_life_tests
 from zk_forecast.reports._html import (
     Period,
     esc,
@@ -33,7 +34,6 @@ from zk_forecast.reports._html import (
     table_html,
     write_page,
 )
-from zk_forecast.reports._tables import early_life_memo
 from zk_forecast.reports.data_dates import DataDates, data_dates, latest_date
 from zk_forecast.reports.manufacturer import _in_service, normalize_cut_ins
 
@@ -189,13 +189,11 @@ def manufacturer_scorecard(
     if lives is None:
         hist = tickets[pd.to_datetime(tickets["reported_at"]) < per.end]
         lives = build_lives(hist, machines, component_parts, as_of=per.end)
-    early = pd.Series(0, index=out.index)
-    for (maker, _, _), g in lives.groupby(["manufacturer", "model", "component"], sort=True):
-        r = early_life_memo(g["time"].to_numpy(float), g["censored"].to_numpy(float), g["entry"].to_numpy(float),
-                            alpha=alpha)
-        if r.flagged or (np.isfinite(r.shape_upper) and r.shape_upper < 1.0):
-            early[str(maker)] += 1
-    out["early_life_problems"] = early
+    keys = ["manufacturer", "model", "component"]
+    el = early_life_tests(lives.dropna(subset=keys), keys, alpha=alpha)
+    problem = el["flagged"].astype(bool) | (el["shape_upper"].astype(float) < 1.0)
+    per_maker = problem.groupby(el.index.get_level_values(0).astype(str)).sum()
+    out["early_life_problems"] = per_maker.reindex(out.index, fill_value=0).astype(np.int64)
     # supply lead times
     for c in ("receipts", "lead_time_mean_days", "lead_time_p90_days", "lead_time_agreed_days",
               "on_time_receipts_share"):
