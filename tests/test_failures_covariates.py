@@ -187,3 +187,109 @@ def test_bad_input() -> None:
         hazard_ratios(lives, covariates=["warranty_months"])
     with pytest.raises(ZkValueError, match="'level'"):
         hazard_ratios(lives, covariates=["hours_per_season"], level=1.5)
+
+
+def _awkward_lives(seed: int) -> pd.DataFrame:
+    """Seeded lives with what the fit must handle: times rounded to 10 h (tied failures and censorings), one life
+    in four entering late (left truncation, entries on the same 10 h grid), a model whose lives never fail (a
+    stratum without failures)."""
+    lives = _lives(seed=seed, n_machines=500)
+    rng = np.random.default_rng(seed)
+    lives["time"] = np.ceil(lives["time"] / 10.0) * 10.0
+    late = rng.uniform(size=len(lives)) < 0.25
+    lives.loc[late, "entry"] = np.floor(lives.loc[late, "time"] * rng.uniform(size=late.sum()) / 10.0) * 10.0
+    lives.loc[lives["serial_no"] < "S0060", "model"] = "B-1"
+    lives.loc[lives["model"] == "B-1", "censored"] = 1
+    return lives
+
+
+def _phreg(lives: pd.DataFrame, clustered: bool) -> tuple[pd.Series, pd.Series]:
+    """Peer: statsmodels PHReg (ties="efron", strata model x component) on the design hazard_ratios builds
+    (hours_per_season per 100 h, build_year, depot dummies against the most common depot), standard errors from
+    its covariance or the Lin-Wei sandwich of its score residuals summed per machine. Lives at risk at no failure
+    time are left out: they change no estimate, but statsmodels gives a non-zero score residual to a life that
+    enters and leaves between two failure times."""
+    from statsmodels.duration.hazard_regression import PHReg
+
+    d = _peer_frame(lives)
+    ref = lives["depot_id"].value_counts().sort_index().sort_values(ascending=False, kind="stable").index[0]
+    x = d[["hours_per_season", "build_year"]].copy()
+    for dep in sorted(set(lives["depot_id"]) - {ref}):
+        x[f"depot={dep}"] = (lives["depot_id"] == dep).astype(float)
+    t, e, entry, st = d["T"].to_numpy(), d["E"].to_numpy(), d["entry"].to_numpy(), d["st"].to_numpy()
+    keep = np.zeros(len(d), dtype=bool)
+    for i in range(len(d)):
+        u = t[(st == st[i]) & (e == 1)]
+        keep[i] = bool(np.any((entry[i] <= u) & (u <= t[i])))
+    model = PHReg(t[keep], x.to_numpy()[keep], status=e[keep], entry=entry[keep],
+                  strata=pd.factorize(st[keep])[0], ties="efron")
+    res = model.fit()
+    cov = np.asarray(res.cov_params())
+    if clustered:
+        resid = np.asarray(model.score_residuals(res.params))
+        per_machine = pd.DataFrame(resid).groupby(d["sn"].to_numpy()[keep]).sum().to_numpy()
+        cov = cov @ per_machine.T @ per_machine @ cov
+    return pd.Series(res.params, index=x.columns), pd.Series(np.sqrt(np.diag(cov)), index=x.columns)
+
+
+@pytest.mark.parametrize("clustered", [True, False])
+def test_equals_statsmodels_phreg(clustered: bool) -> None:
+    """Peer check on awkward data (ties, delayed entry, a stratum without failures, a covariate constant within
+    strata): coefficients and standard errors (model-based, and clustered by machine) equal statsmodels PHReg's
+    to 1e-8 relative; warranty, the same for every machine of a model, has no estimate (as before)."""
+    lives = _awkward_lives(seed=21)
+    machines = lives[["serial_no", "model"]].drop_duplicates("serial_no").assign(
+        warranty_months=lambda m: np.where(m["model"] == "T-1", 24, 12))
+    res = hazard_ratios(lives, machines,
+                        cluster="serial_no" if clustered else None).set_index("term")
+    coef, se = _phreg(lives, clustered)
+    assert list(res.index) == [*coef.index, "warranty_months"]
+    for term in coef.index:
+        assert res.loc[term, "coef"] == pytest.approx(coef[term], rel=1e-8)
+        assert _se(res.loc[term]) == pytest.approx(se[term], rel=1e-8)
+    assert math.isnan(res.loc["warranty_months", "coef"]) and "no variation" in res.loc["warranty_months", "note"]
+    assert (res["n_failures"] == int((lives["censored"] == 0).sum())).all()
+
+
+def test_separated_term_has_no_estimate_and_the_others_do() -> None:
+    """Separation: every life at depot QT01 runs without failing, so its hazard ratio against the reference runs off
+    to 0 and the likelihood has no maximum in it. That term gets no estimate and a note saying why; the others are
+    fitted at its limit, which is the fit without QT01's lives (they then carry no weight in any risk set), and
+    match statsmodels PHReg, whose Newton ends with QT01's coefficient near -25 (a ConvergenceWarning), to 1e-7."""
+    lives = _lives(seed=8, n_machines=120)
+    qt = lives["serial_no"] < "S0020"
+    lives.loc[qt, "depot_id"] = "QT01"
+    lives.loc[qt, "censored"] = 1
+    res = hazard_ratios(lives, covariates=["hours_per_season", "depot"], cluster=None).set_index("term")
+    q = res.loc["depot=QT01"]
+    assert math.isnan(q["hazard_ratio"]) and q["note"].startswith("the ratio runs off to 0 or infinity")
+    assert "not estimable" in q["text_en"] and "无法估计" in q["text_zh"]
+    rest = res.drop(index="depot=QT01")
+    assert rest["hazard_ratio"].notna().all() and (rest["note"] == "").all()
+    without = hazard_ratios(lives[~qt], covariates=["hours_per_season", "depot"], cluster=None).set_index("term")
+    for col in ("coef", "hr_lo", "hr_hi"):
+        np.testing.assert_allclose(rest[col], without[col], rtol=1e-9)
+    from statsmodels.duration.hazard_regression import PHReg
+
+    d = _peer_frame(lives)
+    x = pd.DataFrame({"hours_per_season": d["hours_per_season"]})
+    for term in res.index[1:]:
+        x[term] = (lives["depot_id"] == term.split("=")[1]).astype(float)
+    with pytest.warns(Warning):
+        peer = PHReg(d["T"], x.to_numpy(), status=d["E"], strata=pd.factorize(d["st"])[0], ties="efron").fit()
+    assert peer.params[list(x.columns).index("depot=QT01")] < -20
+    for j, term in enumerate(x.columns):
+        if term != "depot=QT01":
+            assert res.loc[term, "coef"] == pytest.approx(peer.params[j], rel=1e-7)
+            assert _se(res.loc[term]) == pytest.approx(peer.bse[j], rel=1e-7)
+
+
+def test_fit_that_cannot_converge_says_so() -> None:
+    """Collinear terms (a column that is twice another) leave the information matrix singular: the fit stops and
+    every fitted term gets no estimate and a note saying the fit did not converge."""
+    lives = _lives(seed=8, n_machines=300)
+    lives = lives.assign(once=lives["usage_factor"], twice=2.0 * lives["usage_factor"])
+    res = hazard_ratios(lives, covariates=["once", "twice", "build_year"]).set_index("term")
+    assert res["hazard_ratio"].isna().all()
+    assert res["note"].str.startswith("the fit did not converge").all()
+    assert res["text_en"].str.contains("not estimable").all() and res["text_zh"].str.contains("无法估计").all()

@@ -1,6 +1,7 @@
 """Which machines fail sooner: proportional-hazards (Cox) regression of component lives on machine covariates.
 
-:func:`hazard_ratios` fits statsmodels' ``PHReg`` (Cox's partial likelihood, Efron's ties) to the life table of
+:func:`hazard_ratios` fits a Cox model (partial likelihood, Efron's ties; :mod:`zk_forecast.failures._cox`, vectorised
+over lives, the same estimates and standard errors as statsmodels' ``PHReg``) to the life table of
 :func:`zk_forecast.failures.lives.build_lives`: one row per component life in engine hours, ``censored`` 1 for a
 life still running, ``entry`` for left truncation (the partial likelihood then uses the delayed-entry risk sets).
 The baseline hazard is left free per stratum (by default machine model x component, so a belt and a bearing, or a
@@ -28,6 +29,10 @@ any other numeric column of ``lives``
 Lives of one machine share that machine's covariates, so by default the standard errors are cluster-robust by
 ``serial_no`` (``cluster="serial_no"``). Rows with a missing covariate are left out of the fit and counted in
 ``attrs["dropped"]``; a covariate that never varies within a stratum has no estimate and gets a row that says so.
+A term whose ratio runs off to 0 or infinity (separation: e.g. a depot none of whose lives failed) has no estimate
+and a note that says so, the other terms are fitted as if it were at its limit; when the fit does not converge at
+all (collinear terms, a covariate that orders the failures perfectly), every fitted term gets no estimate and a note
+that says why.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ import pandas as pd
 from scipy import stats
 
 from zk_forecast.errors import ZkTypeError, ZkValueError
+from zk_forecast.failures._cox import cluster_covariance, fit_cox
 
 __all__ = ["COVARIATES", "hazard_ratios"]
 
@@ -114,7 +120,7 @@ def hazard_ratios(
     level: float = 0.95,
     depot_names: dict[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Hazard ratios of component failure for machine covariates (Cox proportional hazards, statsmodels PHReg).
+    """Hazard ratios of component failure for machine covariates (Cox proportional hazards, Efron's ties).
 
     Parameters
     ----------
@@ -182,6 +188,13 @@ def hazard_ratios(
         if "entry" in lives.columns
         else np.zeros(len(lives))
     )
+    bad = ~np.isfinite(entry) | (entry < 0) | (entry > time)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ZkValueError(
+            f"`entry` must be between 0 and `time` [h]; row {i} holds entry {entry[i]!r} with time {time[i]!r}. "
+            "Fix: correct the life (entry is the age at which the life came under observation)."
+        )
 
     # design matrix, scaled so each coefficient is per one step of the covariate
     columns: dict[str, pd.Series] = {}
@@ -231,33 +244,25 @@ def hazard_ratios(
 
     coef = dict.fromkeys(design.columns, math.nan)
     se = dict.fromkeys(design.columns, math.nan)
+    failed = ""  # why the fit did not converge (its terms then have no estimate)
+    runaway: set[str] = set()  # terms whose ratio runs off to 0 or infinity (separation)
     if est_terms:
-        from statsmodels.duration.hazard_regression import PHReg
-
         x = design.loc[keep, est_terms].to_numpy(dtype=float)
-        model = PHReg(
-            time[keep],
-            x,
-            status=1.0 - cens[keep],
-            entry=entry[keep] if (entry[keep] > 0).any() else None,
-            strata=strata_key[keep] if strata_cols else None,
-            ties="efron",
-        )
-        res = model.fit()
-        vcov = np.asarray(res.cov_params(), dtype=float)
-        if cluster:
-            # Lin-Wei sandwich: bread = model-based covariance, meat = outer products of the score residuals summed
-            # per cluster. A life censored before its stratum's first failure is in no risk set at an event time
-            # and scores 0 (statsmodels returns NaN for it).
-            resid = np.asarray(model.score_residuals(res.params), dtype=float)
-            resid = np.where(np.isnan(resid) & (cens[keep] == 1)[:, None], 0.0, resid)
-            codes = pd.factorize(lives.loc[keep, cluster].astype(str))[0]
-            summed = np.zeros((int(codes.max()) + 1, resid.shape[1]))
-            np.add.at(summed, codes, resid)
-            vcov = vcov @ (summed.T @ summed) @ vcov
-        for j, term in enumerate(est_terms):
-            coef[term] = float(res.params[j])
-            se[term] = math.sqrt(vcov[j, j]) if vcov[j, j] >= 0 else math.nan
+        fit = fit_cox(time[keep], 1.0 - cens[keep], x, entry=entry[keep], strata=strata_key[keep])
+        if fit.converged:
+            vcov = fit.cov
+            if cluster:
+                # Lin-Wei sandwich: bread = model-based covariance, meat = outer products of the score residuals
+                # summed per cluster (a life at risk at no failure time scores 0)
+                vcov = cluster_covariance(fit, pd.factorize(lives.loc[keep, cluster].astype(str))[0])
+            for j, term in enumerate(est_terms):
+                if fit.runaway[j]:
+                    runaway.add(term)
+                    continue
+                coef[term] = float(fit.coef[j])
+                se[term] = math.sqrt(vcov[j, j]) if vcov[j, j] >= 0 else math.nan
+        else:
+            failed = fit.message
     zq = float(stats.norm.ppf(0.5 + level / 2))
     pct = f"{100 * level:g}%"
     names = depot_names or {}
@@ -277,11 +282,21 @@ def hazard_ratios(
             step_zh, step_en = COVARIATES[cov][3], COVARIATES[cov][4]
         else:
             step_zh = step_en = f"{cov} +1"
-        note = "" if math.isfinite(hr) else "no variation within a stratum: not estimable"
-        if not math.isfinite(hr):
+        if term in runaway:
+            note = "the ratio runs off to 0 or infinity (e.g. no failure in this group): not estimable"
+            text_zh = f"{step_zh}：无法估计（风险比趋于 0 或无穷大，例如这一组寿命没有一次故障）"
+            text_en = f"{step_en}: not estimable (the ratio runs off to 0 or infinity, e.g. no failure in this group)"
+        elif failed and term in est_terms:
+            note = f"the fit did not converge ({failed}): not estimable"
+            text_zh = f"{step_zh}：无法估计（模型不收敛：几项共线，或某一项完全决定了故障先后）"
+            text_en = (f"{step_en}: not estimable (the fit did not converge: collinear terms, or a covariate that "
+                       "orders the failures perfectly)")
+        elif not math.isfinite(hr):
+            note = "no variation within a stratum: not estimable"
             text_zh = f"{step_zh}：无法估计（同一机型同一部件内该项没有差别）"
             text_en = f"{step_en}: not estimable (no variation within a model and component)"
         else:
+            note = ""
             sig_zh = "" if p < 1 - level else "，差异不显著"
             sig_en = "" if p < 1 - level else ", not significant"
             text_zh = f"{step_zh}：故障风险 ×{_fmt(hr)}（{pct} 区间 {_fmt(lo)}–{_fmt(hi)}{sig_zh}）"
