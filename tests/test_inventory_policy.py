@@ -216,3 +216,21 @@ def test_compound_mixture_level_is_weighted_sum_and_ones_change_nothing() -> Non
 
 def _padded(a: np.ndarray, K: int) -> np.ndarray:
     return np.pad(a, ((0, 0), (0, K - a.shape[1])))
+
+
+def test_add_undershoot_equals_numpy_convolve_row_by_row() -> None:
+    # rows of different supports (some undershoots trivial, one wider than the demand pmf)
+    rng = np.random.default_rng(3)
+    a = rng.random((40, 90))
+    a[:, 60:] = 0.0
+    a[5, 10:] = 0.0
+    a /= a.sum(axis=1, keepdims=True)
+    j = rng.random((40, 120))
+    j[:10, 1:] = 0.0  # J = 0: the demand pmf itself
+    j[10:20, 7:] = 0.0
+    j /= j.sum(axis=1, keepdims=True)
+    out = add_undershoot(a, j)
+    assert out.shape == (40, 90 + 120 - 1)
+    for i in range(40):
+        ref = np.convolve(a[i], j[i])
+        np.testing.assert_allclose(out[i], ref, rtol=1e-13, atol=1e-16)

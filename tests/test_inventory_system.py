@@ -359,3 +359,53 @@ def test_protection_scale_is_one_without_a_season() -> None:
     assert np.abs(s - 1.0).max() < 0.25 and abs(s.mean() - 1.0) < 0.05
     with pytest.raises(ZkValueError, match="season_length"):
         protection_scale(panel, np.full(40, 4), season_length=7)
+
+
+def test_level_tables_equal_the_per_level_formulas() -> None:
+    # every run of levels against policy.base_stock_fill_rate / cycle_service_level / expected_on_hand evaluated
+    # level by level on D + J (lots of 1 to 6, floors, one series without demand)
+    from zk_forecast.inventory.policy import (
+        add_undershoot,
+        base_stock_fill_rate,
+        cycle_service_level,
+        expected_on_hand,
+        undershoot_pmf,
+    )
+
+    rng = np.random.default_rng(11)
+    n = 30
+    f = rng.random((n, 6)) * (rng.random((n, 6)) < 0.6)
+    f[:, 0] += 0.5
+    f[7] = [1.0, 0, 0, 0, 0, 0]  # no demand
+    f /= f.sum(axis=1, keepdims=True)
+    lead = rng.integers(1, 4, n)
+    # D_R with pmf f; D_L and D_{L+R} as sums of L and L + 1 independent periods (exact convolutions)
+    b = np.zeros((n, 40))
+    a = np.zeros((n, 46))
+    for i in range(n):
+        x = np.array([1.0])
+        for _ in range(lead[i]):
+            x = np.convolve(x, f[i])
+        b[i, : x.size] = x
+        y = np.convolve(x, f[i])
+        a[i, : y.size] = y
+    q = rng.integers(1, 7, n)
+    floor = np.where(rng.random(n) < 0.3, 0.9, 0.0)
+    t = level_tables(a, b, f, q, floor)
+    J = undershoot_pmf(f, q)
+    A, B = add_undershoot(a, J), add_undershoot(b, J)
+    mean_r = f @ np.arange(f.shape[1])
+    for i in range(n):
+        lv = np.arange(t.s_lo[i], t.s_lo[i] + t.offsets[i + 1] - t.offsets[i])
+        rows = np.full(lv.size, i)
+        sl = slice(t.offsets[i], t.offsets[i + 1])
+        np.testing.assert_allclose(t.fill_rate[sl], np.maximum.accumulate(
+            base_stock_fill_rate(A[rows], B[rows], mean_r[rows], lv)), rtol=0, atol=1e-12)
+        np.testing.assert_allclose(t.cycle_service[sl], cycle_service_level(A[rows], lv), rtol=0, atol=1e-12)
+        np.testing.assert_allclose(t.on_hand[sl], expected_on_hand(A[rows], lv), rtol=0, atol=1e-12)
+        assert t.s_lo[i] >= q[i] - 1
+        if mean_r[i] > 0 and floor[i] > 0:
+            assert t.fill_rate[t.offsets[i]] >= floor[i] - 1e-12
+        if mean_r[i] > 0:
+            assert t.fill_rate[t.offsets[i + 1] - 1] >= 1 - 1e-6 - 1e-12
+    assert t.offsets[8] - t.offsets[7] == 1  # no demand: one level, Q - 1

@@ -266,34 +266,40 @@ def undershoot_pmf(pmf_r: Any, Q: Any) -> np.ndarray:
 
 
 def add_undershoot(pmf: Any, j_pmf: Any) -> np.ndarray:
-    """pmf of ``D + J`` (independent), shape (n, K + Jmax - 1): demand plus undershoot [units]."""
+    """pmf of ``D + J`` (independent), shape (n, K + Jmax - 1): demand plus undershoot [units].
+
+    A direct convolution of each row over its own supports (compiled): the work is the product of the two
+    supports, whatever the widest row of the batch.
+    """
     a = _pmf2d(pmf)
     b = _pmf2d(j_pmf, "j_pmf")
     if b.shape[1] == 1:
         return a
     n, K = a.shape
     out = np.zeros((n, K + b.shape[1] - 1))
-    live = np.flatnonzero(b[:, 1:].any(axis=1))
-    out[:, :K] = a
-    if live.size == 0:
-        return out
-    w = np.flatnonzero(b[live].any(axis=0))
-    width = int(w.max()) + 1
-    if width * K > 4096:  # FFT for wide supports
-        from scipy import fft as sfft
-
-        nfft = sfft.next_fast_len(K + width - 1, real=True)
-        conv = sfft.irfft(sfft.rfft(a[live], nfft, axis=1) * sfft.rfft(b[live, :width], nfft, axis=1), nfft,
-                          axis=1)[:, : K + width - 1]
-        conv = np.maximum(conv, 0.0)
-        conv /= conv.sum(axis=1, keepdims=True)
-    else:
-        conv = np.zeros((live.size, K + width - 1))
-        for j in range(width):  # loop over undershoot values, vectorised over series
-            conv[:, j:j + K] += a[live] * b[live, j:j + 1]
-    out[live] = 0.0
-    out[live, : conv.shape[1]] = conv
+    live = b[:, 1:].any(axis=1)
+    out[~live, :K] = a[~live]
+    if live.any():
+        _convolve_rows(np.ascontiguousarray(a, dtype=np.float64), np.ascontiguousarray(b, dtype=np.float64),
+                       np.flatnonzero(live), out)
     return out
+
+
+@numba.njit(cache=True)
+def _convolve_rows(a, b, live, out):  # pragma: no cover - compiled
+    """``out[i] = a[i] * b[i]`` (convolution) for the rows ``live``, over each row's nonzero supports; each output
+    cell adds its terms in the order of ``b``'s index."""
+    for r in range(live.size):
+        i = live[r]
+        ka = a.shape[1] - 1
+        while ka > 0 and a[i, ka] == 0.0:
+            ka -= 1
+        for j in range(b.shape[1]):
+            bj = b[i, j]
+            if bj == 0.0:
+                continue
+            for k in range(ka + 1):
+                out[i, j + k] += a[i, k] * bj
 
 
 # ---------------------------------------------------------------------------------------------- policies

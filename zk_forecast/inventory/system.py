@@ -49,13 +49,10 @@ import numpy as np
 
 from zk_forecast.errors import ZkValueError
 from zk_forecast.inventory.policy import (
-    _pad,
     _pmf2d,
     _support,
     add_undershoot,
-    loss_table,
     undershoot_pmf,
-    width_chunks,
 )
 
 __all__ = ["LevelTables", "allocate", "level_tables"]
@@ -168,59 +165,103 @@ def level_tables(pmf_lr: np.ndarray, pmf_l: np.ndarray, pmf_r: np.ndarray, order
     H = A if pmf_on_hand is None else add_undershoot(_pmf2d(pmf_on_hand, "pmf_on_hand"), J)
     sure = np.zeros(n) if certain is None else np.asarray(certain, dtype=np.float64)
     width = np.maximum(np.maximum(np.maximum(_support(A), _support(B)), _support(H)) + 1, q)
+    A, B, H = (np.ascontiguousarray(x, dtype=np.float64) for x in (A, B, H))
     s_lo = np.zeros(n, dtype=np.int64)
     s_hi = np.zeros(n, dtype=np.int64)
-    chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-    for idx in width_chunks(width):
-        K = int(width[idx].max()) + 1
-        Hk = _pad(H[idx, :K], K)
-        GH = _pad(loss_table(H[idx, :K]), K)
-        GA = _pad(loss_table(A[idx, :K]), K)
-        GB = _pad(loss_table(B[idx, :K]), K)
-        mu = mean_r[idx][:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            fr = np.where(mu > 0, 1.0 - np.maximum(GA - GB, 0.0) / np.where(mu > 0, mu, 1.0), 1.0)
-        fr = np.minimum(np.maximum.accumulate(fr, axis=1), 1.0)  # rounding noise only: FR rises with S
-        fr = sure[idx][:, None] + (1.0 - sure[idx][:, None]) * fr
-        cs = np.minimum(np.cumsum(_pad(A[idx, :K], K), axis=1), 1.0)
-        lv = np.arange(K)[None, :]
-        eh = Hk @ np.arange(K, dtype=np.float64)
-        oh = np.maximum(lv - eh[:, None] + GH, 0.0)
-        least = (q[idx] - 1)[:, None]
-        ok_lo = (fr >= fl[idx][:, None] - _TOL) & (lv >= least)
-        ok_lo[:, -1] = True
-        lo = np.maximum(np.argmax(ok_lo, axis=1), q[idx] - 1)
+    eh = np.zeros(n)
+    scratch = np.zeros((6, int(width.max(initial=0)) + 1))
+    _level_runs(A, B, H, mean_r, sure, q, fl, width, float(cap), bool(skip_free), s_lo, s_hi, eh, scratch)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(s_hi - s_lo + 1, out=offsets[1:])
+    fr, cs, oh = np.zeros(int(offsets[-1])), np.zeros(int(offsets[-1])), np.zeros(int(offsets[-1]))
+    _level_values(A, B, H, mean_r, sure, width, s_lo, offsets, eh, scratch, fr, cs, oh)
+    return LevelTables(s_lo, offsets, fr, cs, oh, mean_r)
+
+
+@numba.njit(cache=True)
+def _row_tables(a, b, h, k_top, mu, sure, out):  # pragma: no cover - compiled
+    """One series' tables over levels ``0..k_top - 1`` into ``out`` rows: fill rate, cycle service, loss of
+    ``h`` (``G_H``), cumulated ``h``; rows 4-5 are work space. Each sum runs in the order numpy's cumulative sums
+    take (from the top for the loss tables), so the values are those of the array formulas bit for bit."""
+    for pmf, row in ((a, 4), (b, 5), (h, 2)):
+        # G(S) = sum_{j >= S} P(D > j), both sums from the top (policy.loss_table)
+        tail = 0.0
+        for j in range(k_top - 1, -1, -1):
+            x = pmf[j] if j < pmf.size else 0.0
+            tail = x if j == k_top - 1 else tail + x
+            out[row, j] = max(tail - x, 0.0)
+        acc = 0.0
+        for j in range(k_top - 1, -1, -1):
+            acc = out[row, j] if j == k_top - 1 else acc + out[row, j]
+            out[row, j] = acc
+    best = -np.inf
+    cum_a = 0.0
+    cum_h = 0.0
+    for k in range(k_top):
+        if mu > 0:
+            f = 1.0 - max(out[4, k] - out[5, k], 0.0) / mu
+        else:
+            f = 1.0
+        best = max(best, f)
+        out[0, k] = sure + (1.0 - sure) * min(best, 1.0)
+        xa = a[k] if k < a.size else 0.0
+        cum_a = xa if k == 0 else cum_a + xa
+        out[1, k] = min(cum_a, 1.0)
+        xh = h[k] if k < h.size else 0.0
+        cum_h = xh if k == 0 else cum_h + xh
+        out[3, k] = cum_h
+
+
+@numba.njit(cache=True)
+def _level_runs(A, B, H, mean_r, sure, q, floor, width, cap, skip_free, s_lo, s_hi, eh, scratch
+                ):  # pragma: no cover - compiled
+    """``S_lo``, ``S_hi`` and the expected ``D_{L+R} + J`` of every series (level_tables' rules)."""
+    for i in range(A.shape[0]):
+        k_top = width[i] + 1
+        _row_tables(A[i], B[i], H[i], k_top, mean_r[i], sure[i], scratch)
+        e = 0.0
+        for k in range(min(k_top, H.shape[1])):
+            e += H[i, k] * k
+        eh[i] = e
+        least = q[i] - 1
+        if mean_r[i] <= 0:
+            s_lo[i] = s_hi[i] = least
+            continue
+        lo = k_top - 1
+        for k in range(max(least, 0), k_top):
+            if scratch[0, k] >= floor[i] - _TOL:
+                lo = k
+                break
+        lo = max(lo, least)
         if skip_free:
-            shelf = np.cumsum(Hk, axis=1) > _FREE
-            shelf[:, -1] = True
-            lo = np.maximum(lo, np.argmax(shelf, axis=1))
-        ok_hi = (fr >= cap) & (lv >= lo[:, None])
-        ok_hi[:, -1] = True
-        hi = np.maximum(np.argmax(ok_hi, axis=1), lo)
-        none = mean_r[idx] <= 0
-        lo = np.where(none, q[idx] - 1, lo)
-        hi = np.where(none, lo, hi)
-        # levels beyond K - 1 (lo forced up to Q - 1 past the support): the tables are flat there
-        over = hi > K - 1
-        if over.any():
-            ext = int(hi.max()) + 1
-            fr, cs = _extend(fr, ext), _extend(cs, ext)
-            oh = np.concatenate([oh, oh[:, -1:] + np.arange(1, ext - K + 1)[None, :]], axis=1)
-            lv = np.arange(ext)[None, :]
-        keep = (lv >= lo[:, None]) & (lv <= hi[:, None])
-        s_lo[idx], s_hi[idx] = lo, hi
-        chunks.append((idx, fr[keep], cs[keep], oh[keep]))
-    parts = []
-    for idx, fr_k, cs_k, oh_k in chunks:
-        ln = s_hi[idx] - s_lo[idx] + 1
-        off = np.zeros(idx.size + 1, dtype=np.int64)
-        np.cumsum(ln, out=off[1:])
-        parts.append((idx, LevelTables(s_lo[idx], off, fr_k, cs_k, oh_k, mean_r[idx])))
-    return LevelTables.concat(parts, n)
+            shelf = k_top - 1
+            for k in range(k_top):
+                if scratch[3, k] > _FREE:
+                    shelf = k
+                    break
+            lo = max(lo, shelf)
+        hi = k_top - 1
+        for k in range(max(lo, 0), k_top):
+            if scratch[0, k] >= cap:
+                hi = k
+                break
+        s_lo[i] = lo
+        s_hi[i] = max(hi, lo)
 
 
-def _extend(t: np.ndarray, width: int) -> np.ndarray:
-    return np.concatenate([t, np.repeat(t[:, -1:], width - t.shape[1], axis=1)], axis=1)
+@numba.njit(cache=True)
+def _level_values(A, B, H, mean_r, sure, width, s_lo, offsets, eh, scratch, fr, cs, oh
+                  ):  # pragma: no cover - compiled
+    """Fill rate, cycle service and on hand of each series' levels ``S_lo..S_hi`` into the ragged tables."""
+    for i in range(A.shape[0]):
+        k_top = width[i] + 1
+        _row_tables(A[i], B[i], H[i], k_top, mean_r[i], sure[i], scratch)
+        for j in range(offsets[i + 1] - offsets[i]):
+            k = s_lo[i] + j
+            t = offsets[i] + j
+            fr[t] = scratch[0, k]  # S_lo >= Q - 1 >= 0 and S_hi <= width: inside the row's tables
+            cs[t] = scratch[1, k]
+            oh[t] = max(k - eh[i] + scratch[2, k], 0.0)
 
 
 @numba.njit(cache=True)
