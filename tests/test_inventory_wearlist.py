@@ -189,11 +189,15 @@ def _random_panel(rng: np.random.Generator, n: int, t: int, fractional: bool = F
     return v
 
 
+@pytest.mark.parametrize("block", [4096, 64])
 @pytest.mark.parametrize("fractional", [False, True])
-def test_history_stats_equal_adi_cv2_on_the_masked_panel(fractional: bool) -> None:
+def test_history_stats_equal_adi_cv2_on_the_masked_panel(fractional: bool, block: int,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import zk_forecast.inventory.wearlist as wl
     from zk_forecast.demand import adi_cv2
     from zk_forecast.inventory.wearlist import _history_stats
 
+    monkeypatch.setattr(wl, "_STATS_BLOCK", block)  # whole units are summed a block of series at a time
     rng = np.random.default_rng(3)
     v = _random_panel(rng, 400, 70, fractional)
     season_w = rng.integers(0, 4, 70)
@@ -272,7 +276,7 @@ def test_candidates_listing_equals_the_merged_frames() -> None:
                                                                           "mean_installed_base": 0.0}))
     m = m[m["part_no"].isin(known)].merge(fits, on=["key", "part_no"], how="left")
     mw = m[["mean_history", "mean_failures", "mean_installed_base"]].to_numpy(float).max(axis=1)
-    crit = m["part_no"].map(critical).to_numpy(bool) & m["fits_fleet"].fillna(False).to_numpy(bool)
+    crit = m["part_no"].map(critical).to_numpy(bool) & m["fits_fleet"].notna().to_numpy(bool)
     sd = mw * m["season"].map(dict(zip(names, weeks_of))).to_numpy(float)
     listed = (mw >= 0.5) | (m["frequency"].to_numpy() >= 0.2) | (crit & (sd >= 0.25))
     want = set(zip(m["key"][listed], m["part_no"][listed], m["season"][listed]))

@@ -325,30 +325,48 @@ def _history_stats(values: np.ndarray, season_w: np.ndarray, n_seasons: int
     n_dem = np.zeros((n_seasons, n), dtype=np.int64)
     if values.shape[1] != season_w.size:  # no periods (no issues): no history
         return np.full((n_seasons, n), np.nan), freq, n_dem
+    # whole units (the usual case): sums are exact in any order, so the season's weeks alone will do, side by
+    # side, a block of series at a time (small temporaries); otherwise sum over all weeks with zeros outside the
+    # season, as adi_cv2 does, for the same rounding
     perm = np.argsort(season_w, kind="stable")
-    by_season = values[:, perm]  # the weeks of each season side by side
     bounds = np.searchsorted(season_w[perm], np.arange(n_seasons + 1))
-    # whole units (the usual case): sums are exact in any order, so the season's weeks alone will do; otherwise
-    # sum over all weeks with zeros outside the season, as adi_cv2 does, for the same rounding
-    frac = np.abs(by_season - np.rint(by_season))
-    whole = values.size == 0 or (not (frac > 0).any() and float(np.nansum(np.abs(by_season))) < 2.0**52)
-    obs = None if whole else ~np.isnan(values)
-    for i in range(n_seasons):  # loop over seasons, vectorised over series
-        if whole:
-            sub = by_season[:, bounds[i]:bounds[i + 1]]
-            inside = ~np.isnan(sub)
-            z = np.where(inside, sub, 0.0)
-        else:
-            inside = obs & (season_w == i)[None, :]
-            z = np.where(inside, values, 0.0)
-        n_obs = inside.sum(axis=1)
-        n_dem[i] = (z > 0).sum(axis=1)
+    total = np.zeros((n_seasons, n))
+    n_obs = np.zeros((n_seasons, n), dtype=np.int64)
+    whole, size = True, 0.0
+    for r0 in range(0, n, _STATS_BLOCK):
+        v = values[r0:r0 + _STATS_BLOCK][:, perm]  # the weeks of each season side by side
+        inside = ~np.isnan(v)
+        z = np.where(inside, v, 0.0)
+        if (z != np.rint(z)).any():
+            whole = False
+            break
+        size += float(np.abs(z).sum())
+        pos = z > 0
+        for i in range(n_seasons):
+            b0, b1 = bounds[i], bounds[i + 1]
+            total[i, r0:r0 + _STATS_BLOCK] = z[:, b0:b1].sum(axis=1)
+            n_obs[i, r0:r0 + _STATS_BLOCK] = inside[:, b0:b1].sum(axis=1)
+            n_dem[i, r0:r0 + _STATS_BLOCK] = pos[:, b0:b1].sum(axis=1)
+    if whole and size < 2.0**52:
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean[i] = np.where(n_obs > 0, z.sum(axis=1) / np.maximum(n_obs, 1), np.nan)
-        freq[i] = np.where(n_obs > 0, n_dem[i] / np.maximum(n_obs, 1), 0.0)
+            mean = np.where(n_obs > 0, total / np.maximum(n_obs, 1), np.nan)
+        freq = np.where(n_obs > 0, n_dem / np.maximum(n_obs, 1), 0.0)
+        return mean, freq, n_dem
+    n_dem[:] = 0
+    obs = ~np.isnan(values)
+    for i in range(n_seasons):  # loop over seasons, vectorised over series
+        inside = obs & (season_w == i)[None, :]
+        zi = np.where(inside, values, 0.0)
+        n_obs_i = inside.sum(axis=1)
+        n_dem[i] = (zi > 0).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean[i] = np.where(n_obs_i > 0, zi.sum(axis=1) / np.maximum(n_obs_i, 1), np.nan)
+        freq[i] = np.where(n_obs_i > 0, n_dem[i] / np.maximum(n_obs_i, 1), 0.0)
     return mean, freq, n_dem
 
 
+#: Series per block of :func:`_history_stats` [series].
+_STATS_BLOCK = 4096
 #: Series per :class:`LeadTimeDemand` fit of :func:`_history_quantiles` (sorted by size: narrow pmfs per block).
 _FIT_BLOCK = 1024
 #: Budget of one block's pmf grid, series × (largest week + 1) × cover [cells]: a block holding a series with a
@@ -632,7 +650,7 @@ def wear_list(
                 [[keycol, "part_no"]].drop_duplicates().rename(columns={keycol: "key"}).assign(fits_fleet=True))
     weeks_of = np.asarray([len(m) * _WEEKS_PER_MONTH for m in seas.values()], dtype=float)
     part_ok = cands.part_in(pinfo.index)
-    listed = cands.listed(h_mean, h_freq, crit.fillna(False).astype(bool), fits, weeks_of, promise_weeks,
+    listed = cands.listed(h_mean, h_freq, _flags(crit), fits, weeks_of, promise_weeks,
                           min_demand, min_frequency, critical_min)
     rejects = pd.DataFrame(columns=["row", "key", "part_no", "action", "min_qty", "max_qty", "note", "season",
                                     "reason"])
@@ -667,8 +685,8 @@ def wear_list(
     # fit to the fleet and criticality
     if fits is not None:
         cand = cand.merge(fits, on=["key", "part_no"], how="left")
-    cand["fits_fleet"] = cand.get("fits_fleet", pd.Series(False, index=cand.index)).fillna(False).astype(bool)
-    cand["critical"] = cand["part_no"].map(crit.fillna(False).astype(bool)).astype(bool)
+    cand["fits_fleet"] = _flags(cand["fits_fleet"]) if "fits_fleet" in cand.columns else False
+    cand["critical"] = cand["part_no"].map(_flags(crit)).astype(bool)
     cand["name"] = cand["part_no"].map(pinfo["name"]).astype(object)
 
     sig = cand[["mean_history", "mean_failures", "mean_installed_base"]].to_numpy(float)
@@ -705,6 +723,14 @@ def wear_list(
     return WearList(out.loc[:, cols], rejects, by, settings)
 
 
+def _flags(col: pd.Series) -> pd.Series:
+    """``col`` as bool, missing values False (``fillna(False).astype(bool)`` without downcasting an object
+    column, which pandas deprecates)."""
+    v = col.to_numpy(dtype=object, copy=True)
+    v[pd.isna(v)] = False
+    return pd.Series(v.astype(bool), index=col.index, name=col.name)
+
+
 def _basis(c: pd.DataFrame, min_demand: float, min_frequency: float) -> np.ndarray:
     """Bilingual reason text for each row: the clauses that listed it (依据)."""
     d = np.where(c["rule_demand"], [f"承诺期需求{v:.2f}≥{min_demand:g} demand in promise window; " for v in c["demand_promise"]],
@@ -739,9 +765,9 @@ def _apply_overrides(cand: pd.DataFrame, valid: pd.DataFrame, seasons: list[str]
                   "mean_installed_base", "q_history"):
             cand[c] = cand[c].fillna(0.0)
         for c in ("critical", "fits_fleet", "rule_demand", "rule_frequency", "rule_critical"):
-            cand[c] = cand[c].fillna(False).astype(bool)
-        cand["critical"] = cand["critical"] | cand["part_no"].map(
-            pinfo["critical"].fillna(False).astype(bool) if "critical" in pinfo.columns else {}).fillna(False)
+            cand[c] = _flags(cand[c])
+        cand["critical"] = cand["critical"] | _flags(cand["part_no"].map(
+            _flags(pinfo["critical"]) if "critical" in pinfo.columns else {}))
     m = cand.merge(exp, on=["key", "part_no", "season"], how="left", suffixes=("", "_ov"))
     hit = m["action"].notna().to_numpy()
     act = m["action"].fillna("").to_numpy(dtype=object)
