@@ -63,7 +63,7 @@ _OUT = ["covariate", "term", "unit", "coef", "hazard_ratio", "hr_lo", "hr_hi", "
 
 
 def _decimal_year(values: pd.Series) -> pd.Series:
-    d = pd.to_datetime(values)
+    d = values if pd.api.types.is_datetime64_dtype(values) else pd.to_datetime(values)
     return d.dt.year + (d.dt.dayofyear - 1) / 365.25
 
 
@@ -232,7 +232,8 @@ def hazard_ratios(
     estimable = []
     for term in design.columns:
         x = design.loc[keep, term]
-        spread = x.groupby(strata_key[keep]).agg(lambda s: s.max() - s.min())
+        by = x.groupby(strata_key[keep])
+        spread = by.max() - by.min()
         estimable.append(bool((spread > 0).any()))
     est_terms = [t for t, ok in zip(design.columns, estimable) if ok]
     n_fail = int((cens[keep] == 0).sum())
