@@ -546,30 +546,18 @@ def compound_mixture_pmfs(p: Any, size_pmf: Any, lead_time_pmf: Any, review_peri
     level_multipliers, level_weights : array-like, shape (n, J), optional
         A demand level shared by all periods (periods dependent through it): each pmf is
         ``Σ_j w_j pmf(level m_j)``, the process at multiplier ``m_j`` [-] with probability ``w_j``
-        [probability] (:func:`~zk_forecast.demand.distributions.mix_levels`,
-        :func:`~zk_forecast.demand.distributions.scale_level`). Rows with all multipliers 1, or no multipliers,
-        give the pmfs of independent periods (to rounding).
+        [probability] (:func:`~zk_forecast.demand.distributions.scale_level`). The mixture is taken on the
+        transforms (it is linear): each level adds one forward transform, the inverse transforms and the tail cut
+        are done once, on the mixture. Rows with all multipliers 1, or no multipliers, give the pmfs of
+        independent periods (to rounding).
 
     Returns
     -------
     (pmf_lr, pmf_l, pmf_r) : numpy.ndarray, shapes (n, K1), (n, K2), (n, K3)
         Rows non-negative and summing to 1 [probability]; ``pmf_l`` is ``[1, 0, ...]`` for ``L = 0``.
     """
-    from scipy import fft as sfft
+    from zk_forecast.demand.distributions import scale_level
 
-    from zk_forecast.demand.distributions import mix_levels, truncate_tail
-
-    if level_multipliers is not None or level_weights is not None:
-        if level_multipliers is None or level_weights is None:
-            raise ZkValueError("give both level_multipliers and level_weights (shape (n_series, n_nodes)), or "
-                               "neither.")
-        lt = _pmf2d(lead_time_pmf, "lead_time_pmf")
-
-        def compute(rows: np.ndarray, pr: np.ndarray, sr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            return compound_mixture_pmfs(pr, sr, lt[rows], review_period, tail=tail, budget=budget)
-
-        a, b, c = mix_levels(compute, p, _pmf2d(size_pmf, "size_pmf"), level_multipliers, level_weights, tail=tail)
-        return a, b, c
     pp = np.asarray(p, dtype=np.float64).ravel()
     sz = _pmf2d(size_pmf, "size_pmf")
     w = _pmf2d(lead_time_pmf, "lead_time_pmf")
@@ -582,7 +570,50 @@ def compound_mixture_pmfs(p: Any, size_pmf: Any, lead_time_pmf: Any, review_peri
     R = int(review_period)
     if R < 1:
         raise ZkValueError(f"review_period must be >= 1 period; got {review_period!r}.")
-    smax = _support(sz)
+    if level_multipliers is None and level_weights is None:
+        return _spectral_pmfs([(pp, sz)], None, w, R, tail, budget)
+    if level_multipliers is None or level_weights is None:
+        raise ZkValueError("give both level_multipliers and level_weights (shape (n_series, n_nodes)), or neither.")
+    m = np.asarray(level_multipliers, dtype=np.float64)
+    lw = np.asarray(level_weights, dtype=np.float64)
+    if m.ndim != 2 or m.shape != lw.shape or m.shape[0] != n:
+        raise ZkValueError(f"level multipliers and weights need shape (n_series, n_nodes) with n_series = {n}; "
+                           f"got {m.shape} and {lw.shape}.")
+    if np.any(~np.isfinite(m)) or np.any(m < 0) or np.any(lw < 0) or np.any(np.abs(lw.sum(axis=1) - 1.0) > 1e-9):
+        raise ZkValueError("level multipliers must be finite and >= 0 [-] and each row of weights non-negative "
+                           "summing to 1 [probability].")
+    # the mixture over the level is linear in the pmf, so it is taken on the spectra: one set of inverse
+    # transforms per series whatever the number of levels, and the tail cut once, on the mixture
+    mixed = np.flatnonzero(np.any((m != 1.0) & (lw > 0), axis=1))
+    plain = np.setdiff1d(np.arange(n), mixed)
+    parts: list[tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
+    if plain.size or not mixed.size:
+        parts.append((plain, _spectral_pmfs([(pp[plain], sz[plain])], None, w[plain], R, tail, budget)))
+    if mixed.size:
+        nodes = [scale_level(pp[mixed], sz[mixed], m[mixed, j]) for j in range(m.shape[1])]
+        parts.append((mixed, _spectral_pmfs(nodes, lw[mixed], w[mixed], R, tail, budget)))
+    result = []
+    for k in range(3):
+        width = max(pc[k].shape[1] for _, pc in parts)
+        out = np.zeros((n, width))
+        for rows, pc in parts:
+            out[rows, :pc[k].shape[1]] = pc[k]
+        result.append(out)
+    return result[0], result[1], result[2]
+
+
+def _spectral_pmfs(nodes: list[tuple[np.ndarray, np.ndarray]], node_weights: np.ndarray | None, w: np.ndarray,
+                   R: int, tail: float, budget: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The three pmfs of :func:`compound_mixture_pmfs` for ``Σ_j node_weights[:, j] x`` the process of node ``j``
+    (``(p_j, size_pmf_j)``; one node with ``node_weights`` None: that process itself), in blocks of rows of
+    similar support, each block transformed at one length that holds every node's support."""
+    from scipy import fft as sfft
+
+    from zk_forecast.demand.distributions import truncate_tail
+
+    n = w.shape[0]
+    sup_j = [_support(szj) for _, szj in nodes]
+    smax = np.maximum.reduce(sup_j) if len(sup_j) > 1 else sup_j[0]
     lmax = _support(w)
     full = (lmax + R) * smax + 1  # exact support of D over L + R (no wrap-around in the FFT)
     order = np.argsort(full, kind="stable")
@@ -596,24 +627,36 @@ def compound_mixture_pmfs(p: Any, size_pmf: Any, lead_time_pmf: Any, review_peri
         i += step
         k = int(full[idx].max())
         nfft = int(sfft.next_fast_len(k, real=True))
-        width = min(int(smax[idx].max()) + 1, sz.shape[1])
-        phi = (1.0 - pp[idx])[:, None] + pp[idx][:, None] * sfft.rfft(sz[idx, :width], n=nfft, axis=1)
-        spec_lr, mix, phi_r = np.empty_like(phi), np.empty_like(phi), np.empty_like(phi)
-        _lag_mixture(np.ascontiguousarray(phi), np.ascontiguousarray(w[idx]), lmax[idx].astype(np.int64), R,
-                     spec_lr, mix, phi_r)
+        wl = np.ascontiguousarray(w[idx])
+        li = lmax[idx].astype(np.int64)
+        acc: list[np.ndarray] = []
+        for j, (pj, szj) in enumerate(nodes):
+            width = min(int(sup_j[j][idx].max()) + 1, szj.shape[1])
+            phi = (1.0 - pj[idx])[:, None] + pj[idx][:, None] * sfft.rfft(szj[idx, :width], n=nfft, axis=1)
+            spec_lr, mix, phi_r = np.empty_like(phi), np.empty_like(phi), np.empty_like(phi)
+            _lag_mixture(np.ascontiguousarray(phi), wl, li, R, spec_lr, mix, phi_r)
+            if node_weights is None:
+                acc = [spec_lr, mix, phi_r]
+                continue
+            nw = node_weights[idx, j][:, None]
+            if j == 0:
+                acc = [nw * spec_lr, nw * mix, nw * phi_r]
+            else:
+                for spec, term in zip(acc, (spec_lr, mix, phi_r)):
+                    spec += nw * term
         grid = np.arange(k)[None, :]
         outs = []
-        for spec, sup in ((spec_lr, full[idx]), (mix, lmax[idx] * smax[idx] + 1), (phi_r, R * smax[idx] + 1)):
+        for spec, sup in zip(acc, (full[idx], lmax[idx] * smax[idx] + 1, R * smax[idx] + 1)):
             dense = sfft.irfft(spec, n=nfft, axis=1)[:, :k]
             dense[grid >= sup[:, None]] = 0.0  # structural zeros: rounding noise only
             outs.append(truncate_tail(dense, tail))
         pieces.append((idx, outs[0], outs[1], outs[2]))
     result = []
-    for j in range(3):
-        width_j = max((pc[j + 1].shape[1] for pc in pieces), default=1)
+    for jj in range(3):
+        width_j = max((pc[jj + 1].shape[1] for pc in pieces), default=1)
         out = np.zeros((n, width_j))
         for pc in pieces:
-            out[pc[0], : pc[j + 1].shape[1]] = pc[j + 1]
+            out[pc[0], : pc[jj + 1].shape[1]] = pc[jj + 1]
         result.append(out)
     return result[0], result[1], result[2]
 
