@@ -89,7 +89,10 @@ _KEY = np.int64(1 << 20)  # day numbers since 1970 stay far below this
 # ------------------------------------------------------------------------------------------------- helpers
 def _days(values: Any) -> IntArray:
     """Day numbers since 1970-01-01 (time of day dropped); NaT becomes the smallest int64."""
-    arr = pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[ns]")
+    s = pd.Series(values)
+    if not (isinstance(s.dtype, np.dtype) and s.dtype.kind == "M"):  # dates already need no parsing
+        s = pd.to_datetime(s)
+    arr = s.to_numpy(dtype="datetime64[ns]")
     return arr.astype("datetime64[D]").astype(np.int64)
 
 
