@@ -123,7 +123,7 @@ def test_equals_statsmodels_phreg(seed: int, delayed: bool) -> None:
     assert idle.sum() > 0 and np.all(fit.score_residuals[idle] == 0.0)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10_000), shift=st.floats(-50.0, 50.0))
 def test_invariances(seed: int, shift: float) -> None:
     """Properties of the partial likelihood: the fit depends on times only through their order (a strictly increasing
@@ -169,3 +169,17 @@ def test_collinear_and_empty() -> None:
     assert not fit.converged and "singular" in fit.message
     none = fit_cox(time, np.zeros_like(event), x)
     assert not none.converged and none.message == "no failures" and np.isnan(none.coef).all()
+
+
+def test_covariate_constant_within_strata_is_held() -> None:
+    """A covariate constant within each stratum (a model's warranty) is absorbed by the strata's baselines: it has no
+    information, gets no estimate (not flagged as running off), and the other coefficients are those of the fit
+    without it."""
+    time, event, x, entry, s, _ = _data(6, n=400, n_strata=3)
+    with_const = np.column_stack([x, np.array([12.0, 24.0, 36.0])[s]])
+    fit = fit_cox(time, event, with_const, entry=entry, strata=s)
+    alone = fit_cox(time, event, x, entry=entry, strata=s)
+    assert fit.converged and not fit.runaway.any() and "never varies" in fit.message
+    assert np.isnan(fit.coef[3]) and np.isnan(fit.cov[3]).all()
+    np.testing.assert_allclose(fit.coef[:3], alone.coef, rtol=1e-9)
+    np.testing.assert_allclose(fit.cov[:3, :3], alone.cov, rtol=1e-9)

@@ -64,7 +64,8 @@ class CoxFit:
         orders the failures perfectly; the likelihood has no maximum in them). Newton holds each once its
         information falls below 1e-10 of its value at 0, and fits the others, which then hold their limits (the
         held ones' influence on them is below that fraction); their ``coef``, ``cov`` and ``score_residuals``
-        are NaN.
+        are NaN. A covariate that never varies among the lives at risk together (information 0 at the start) is
+        held at 0 the same way, without being flagged here.
     message : str
         Why the fit stopped when it did not converge, or which coefficients run off; else empty.
     """
@@ -251,9 +252,9 @@ def fit_cox(
     -------
     CoxFit
         Coefficients, model-based covariance, score residuals per row. Coefficients running off to +-inf
-        (separation) are flagged in ``runaway`` and NaN, the others fitted. When the fit does not converge (a
-        singular information matrix: collinear covariates, a covariate that never varies within a stratum; or
-        the iteration budget spent), ``converged`` is False, ``message`` says why and ``coef``, ``cov`` and
+        (separation) are flagged in ``runaway`` and NaN, the others fitted; a covariate without information (never
+        varying among lives at risk together) is NaN too. When the fit does not converge (a
+        singular information matrix: collinear covariates; or the iteration budget spent), ``converged`` is False, ``message`` says why and ``coef``, ``cov`` and
         ``score_residuals`` are NaN.
     """
     t = np.asarray(time, dtype=float)
@@ -275,15 +276,18 @@ def fit_cox(
     with np.errstate(all="ignore"):
         ll, grad, info = _evaluate(lay, beta)
         info0 = np.diag(info).copy()
+        # a covariate that never varies among lives at risk together carries no information: held at 0, no estimate
+        spread = np.sum(lay.x**2, axis=0) * lay.fail.size / max(lay.x.shape[0], 1)
+        idle = ~(info0 > _RUNAWAY * spread)
         runaway = np.zeros(p, dtype=bool)
         converged, message, it = False, "", 0
         while not converged:
             # a coefficient whose information has all but vanished is running off to +-inf (separation): hold it
-            runaway |= ~(np.diag(info) > _RUNAWAY * info0)
-            live = np.flatnonzero(~runaway)
+            runaway |= ~idle & ~(np.diag(info) > _RUNAWAY * info0)
+            live = np.flatnonzero(~(runaway | idle))
             if it == max_iter or live.size == 0:
                 message = (f"no convergence in {max_iter} Newton iterations" if live.size
-                           else "every coefficient runs off to +-inf")
+                           else "no coefficient can be estimated (separation, or no variation within risk sets)")
                 break
             it += 1
             step = np.zeros(p)
@@ -309,15 +313,16 @@ def fit_cox(
         cov = np.full((p, p), np.nan)
         resid = np.full((n, p), np.nan)
         if converged:
-            live = np.flatnonzero(~runaway)
+            live = np.flatnonzero(~(runaway | idle))
             try:
                 cov[np.ix_(live, live)] = np.linalg.inv(info[np.ix_(live, live)])
             except np.linalg.LinAlgError:
                 pass
             resid[:, live] = _score_residuals(lay, beta, n)[:, live]
-            beta = np.where(runaway, np.nan, beta)
-            if runaway.any():
-                message = "coefficients running off to +-inf (separation): " + ", ".join(map(str, np.flatnonzero(runaway)))
+            beta = np.where(runaway | idle, np.nan, beta)
+            held = [f"{j} runs off to +-inf (separation)" for j in np.flatnonzero(runaway)]
+            held += [f"{j} never varies within a risk set" for j in np.flatnonzero(idle)]
+            message = "; ".join(f"coefficient {h}" for h in held)
         else:
             beta = np.full(p, np.nan)
     return CoxFit(coef=beta, cov=cov, score_residuals=resid, loglik=float(ll), n_iter=it, converged=converged,
