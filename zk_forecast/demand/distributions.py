@@ -51,6 +51,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+import numba
 import numpy as np
 from scipy import fft as sfft
 from scipy import stats
@@ -306,13 +307,26 @@ def scale_level(p: Any, size_pmf: Any, multiplier: Any) -> tuple[np.ndarray, np.
     n, K = sz.shape
     width = int(np.ceil((K - 1) * float(c.max()))) + 2
     out = np.zeros((n, width))
-    k = np.arange(K)[None, :] * c[:, None]
-    lo = np.floor(k).astype(np.int64)
-    frac = k - lo
-    rows = np.repeat(np.arange(n), K)
-    np.add.at(out, (rows, lo.ravel()), (sz * (1.0 - frac)).ravel())
-    np.add.at(out, (rows, np.minimum(lo + 1, width - 1).ravel()), (sz * frac).ravel())
+    _split_sizes(np.ascontiguousarray(sz), c, out)
     return np.minimum(pm, 1.0), out / out.sum(axis=1, keepdims=True)
+
+
+@numba.njit(cache=True)
+def _split_sizes(sz, c, out):  # pragma: no cover - compiled
+    """Size ``k`` of row ``i`` to ``c_i k``, its mass split between the neighbouring integers (compiled); the
+    lower shares are added first, then the upper ones, as two ``np.add.at`` passes would."""
+    n, K = sz.shape
+    width = out.shape[1]
+    for i in range(n):
+        for j in range(K):
+            k = j * c[i]
+            lo = np.floor(k)
+            out[i, int(lo)] += sz[i, j] * (1.0 - (k - lo))
+    for i in range(n):
+        for j in range(K):
+            k = j * c[i]
+            lo = np.floor(k)
+            out[i, min(int(lo) + 1, width - 1)] += sz[i, j] * (k - lo)
 
 
 def mix_levels(compute: Any, p: Any, size_pmf: Any, multipliers: Any, weights: Any,

@@ -244,8 +244,10 @@ def _profiles(a: np.ndarray, codes: np.ndarray, n_groups: int, pos: np.ndarray, 
         cma = np.full_like(g, np.nan)
         full = np.full_like(g, False, dtype=bool)
         if t_len >= len(w):
-            conv = np.stack([np.convolve(row, w, mode="valid") for row in gz]) if n_groups else gz[:, :0]
-            cover = np.stack([np.convolve(row, np.ones(len(w)), mode="valid") for row in ok]) if n_groups else conv
+            # all groups at once: each window's weighted sum (w is symmetric, so no reversal) and its count
+            windows = np.lib.stride_tricks.sliding_window_view
+            conv = windows(gz, len(w), axis=1) @ w
+            cover = windows(ok, len(w), axis=1).sum(axis=2)
             cma[:, half:t_len - half] = conv
             full[:, half:t_len - half] = cover >= len(w) - 1e-9
         good = full & (cma > 0)
