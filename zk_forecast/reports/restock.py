@@ -166,8 +166,13 @@ def _policies_frame(policies: pd.DataFrame) -> pd.DataFrame:
         if not uid.str.contains(_SEP, regex=False).all():
             raise ZkValueError("policies must be indexed by unique_id 'PART|DEPOT' (plan() output) or have "
                                "columns part_no and depot_id.")
-        split = [u.partition(_SEP) for u in uid.tolist()]
-        p = p.assign(part_no=[s[0] for s in split], depot_id=[s[2] for s in split])
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        # the text before the first separator and after it, as str.partition gives them
+        halves = pc.split_pattern(pa.array(uid.to_numpy(dtype=object), type=pa.string()), _SEP, max_splits=1)
+        p = p.assign(part_no=pc.list_element(halves, 0).to_numpy(zero_copy_only=False),
+                     depot_id=pc.list_element(halves, 1).to_numpy(zero_copy_only=False))
     miss = [c for c in ("reorder_point", "order_up_to") if c not in p.columns]
     if miss:
         raise ZkValueError(f"policies lacks {miss}; give plan() output (reorder_point, order_up_to).")
@@ -249,6 +254,23 @@ def _overrides_frame(overrides: pd.DataFrame) -> pd.DataFrame:
                         "override_qty": q.to_numpy(dtype=np.float64),
                         "note": o["note"].astype("string").fillna("").to_numpy() if "note" in o.columns else ""})
     return out.drop_duplicates(["depot_id", "part_no"], keep="last")
+
+
+def _pair_keys(frames: list[pd.DataFrame | None]) -> list[pd.DataFrame | None]:
+    """Each frame with ``_k``: one integer per distinct (``part_no``, ``depot_id``) over all the frames."""
+    have = [f for f in frames if f is not None]
+    part, _ = pd.factorize(np.concatenate([f["part_no"].to_numpy(dtype=object) for f in have]))
+    depot, du = pd.factorize(np.concatenate([f["depot_id"].to_numpy(dtype=object) for f in have]))
+    key = part.astype(np.int64) * max(len(du), 1) + depot
+    out: list[pd.DataFrame | None] = []
+    at = 0
+    for f in frames:
+        if f is None:
+            out.append(None)
+            continue
+        out.append(f.assign(_k=key[at:at + len(f)]))
+        at += len(f)
+    return out
 
 
 def _central(depots: pd.DataFrame | None, central: str | None) -> str:
@@ -345,16 +367,19 @@ def restock_table(policies: pd.DataFrame, stock: pd.DataFrame, parts: pd.DataFra
                                f"config, [depots.transfer_days]) / 网络计划中缺少分库 {lost[0]}，请在配置中补上其调拨天数.")
     wm = _wear_minimum(wear_list, season) if wear_list is not None else None
     ov = _overrides_frame(overrides) if overrides is not None else None
-    frames = [pol[["part_no", "depot_id"]], st[["part_no", "depot_id"]]]
-    frames += [x[["part_no", "depot_id"]] for x in (wm, ov) if x is not None]
+    # every part × depot pair as one integer key (one factorisation of the texts), then the joins on it
+    pol_k, st_k, wm, ov, net = _pair_keys([pol, st, wm, ov, net])
+    assert pol_k is not None and st_k is not None
+    frames = [pol_k, st_k, *(x for x in (wm, ov) if x is not None)]
     if net is not None:
-        frames.append(net.loc[net["depot_id"] == c_id, ["part_no", "depot_id"]])
-    df = pd.concat(frames, ignore_index=True).drop_duplicates()
-    df = df.merge(pol, how="left", on=["part_no", "depot_id"]).merge(st, how="left", on=["part_no", "depot_id"])
-    for extra, cols in ((wm, ["wear_min"]), (ov, ["override_qty", "note"]),
+        frames.append(net[net["depot_id"] == c_id])
+    df = pd.concat([f[["part_no", "depot_id", "_k"]] for f in frames], ignore_index=True).drop_duplicates("_k")
+    for extra, cols in ((pol_k, [c for c in pol.columns if c not in ("part_no", "depot_id")]),
+                        (st_k, ["on_hand", "on_order", "backorders"]), (wm, ["wear_min"]), (ov, ["override_qty", "note"]),
                         (net, ["net_stocked", "rate", "net_lead_time", "net_s", "net_S"])):
-        df = df.merge(extra if extra is not None else pd.DataFrame(columns=["part_no", "depot_id", *cols]),
-                      how="left", on=["part_no", "depot_id"])
+        df = df.merge(extra[["_k", *cols]] if extra is not None else pd.DataFrame(columns=["_k", *cols]),
+                      how="left", on="_k")
+    df = df.drop(columns="_k")
     pinfo = _parts_frame(parts)
     unknown = sorted(set(df["part_no"]) - set(pinfo.index))
     if unknown:
