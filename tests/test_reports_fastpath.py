@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -167,3 +168,26 @@ def test_store_tables_reused_until_the_store_changes(store: Path, tmp_path: Path
     assert isinstance(store_tables(store, b), StoreTables) and store_tables(store, b) is b
     clear_store_tables()
 
+
+
+def test_store_tables_read_only_the_columns_asked(store: Path, tmp_path: Path) -> None:
+    full = Store(store).read("part_issues")
+    st = StoreTables(store)
+    few = st.get("part_issues", ["unit_price", "issued_on", "kind"])
+    assert few is not None and list(few.columns) == ["issued_on", "kind", "unit_price"]  # the table's order
+    pd.testing.assert_frame_equal(few, full[["issued_on", "kind", "unit_price"]])
+    assert set(st._frames["part_issues"].columns) == {"issued_on", "kind", "unit_price"}  # nothing else read
+    more = st.get("part_issues", ["kind", "depot_id"])  # one more column read, the others kept
+    pd.testing.assert_frame_equal(more, full[["depot_id", "kind"]])
+    pd.testing.assert_frame_equal(st.get("part_issues"), full)
+    # a table rewritten between two reads of its columns is read afresh, whole (no rows of two versions)
+    shutil.copytree(store, tmp_path / "copy")
+    st2 = StoreTables(tmp_path / "copy")
+    st2.get("machines", ["serial_no"])
+    machines = Store(tmp_path / "copy").read("machines")
+    Store(tmp_path / "copy").write("machines", machines.iloc[::-1].reset_index(drop=True))
+    pd.testing.assert_frame_equal(st2.get("machines", ["model", "serial_no"]),
+                                  machines.iloc[::-1].reset_index(drop=True)[["serial_no", "model"]])
+    # tables handed in by the caller are returned whole
+    given = StoreTables(store, {"parts": Store(store).read("parts")})
+    assert list(given.get("parts", ["part_no"]).columns) == list(Store(store).read("parts").columns)

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["placed_figure", "place_axes", "text_height_in", "text_width_in"]
+__all__ = ["placed_figure", "place_axes", "set_title", "text_height_in", "text_width_in"]
 
 _WIDE = ("W", "F")
 _NARROW_EM = 0.62
@@ -83,3 +83,21 @@ def place_axes(fig: Any, *, left: float, right: float, bottom: float, top: float
     axes_w = max(w - left - right - wspace * (n_cols - 1), 0.1 * w)
     fig.subplots_adjust(left=min(left / w, 0.6), right=max(1.0 - right / w, 0.4), bottom=min(bottom / h, 0.6),
                         top=max(1.0 - top / h, 0.4), wspace=(wspace / (axes_w / n_cols)) if n_cols > 1 else None)
+
+
+def set_title(ax: Any, text: str, **kwargs: Any) -> None:
+    """``ax.set_title(text)`` at the place matplotlib would find for it, without the search.
+
+    Left to itself, matplotlib places a title at every draw: it measures the tick labels of the axes and of its
+    twins, to lift the title over anything drawn above the axes. The report charts draw nothing there (no top
+    ticks or labels, no offset text), so the title stays at ``y = 1`` (the usual pad above the axes); giving
+    that place skips the measuring, about a fifth of a chart's drawing time, for the same pixels.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    text : str
+    **kwargs :
+        Text properties (``fontsize``...), as ``Axes.set_title`` takes them.
+    """
+    ax.set_title(text, y=1.0, **kwargs)

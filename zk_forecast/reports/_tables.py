@@ -13,7 +13,7 @@ own copy only, never the shared table.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,8 @@ class StoreTables:
 
         self.store = Store(store_dir)
         self._frames: dict[str, pd.DataFrame] = {k: v for k, v in (tables or {}).items() if v is not None}
+        self._given = set(self._frames)
+        self._read_sig: dict[str, tuple[int, int]] = {}
         self._lives: dict[pd.Timestamp, pd.DataFrame] = {}
         self._present = set(self.store.tables()) | set(self._frames)
 
@@ -49,13 +51,52 @@ class StoreTables:
         """Tables present (in the store or given)."""
         return set(self._present)
 
-    def get(self, name: str) -> pd.DataFrame | None:
-        """The table ``name`` (a shallow copy of the shared frame), or None when the store has none."""
+    def get(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame | None:
+        """The table ``name`` (a shallow copy of the shared frame), or None when the store has none.
+
+        Parameters
+        ----------
+        name : str
+            Canonical table.
+        columns : sequence of str, optional
+            Read only these columns (in the table's own column order): a report that uses a few columns of a
+            big table (part issues, receipts) does not pay for converting the others. Columns read for one
+            report are kept for the next; only the missing ones are read. A table handed in by the caller is
+            returned whole.
+        """
         if name not in self._present:
             return None
-        if name not in self._frames:
-            self._frames[name] = self.store.read(name)
-        return self._frames[name].copy(deep=False)
+        if name in self._given:
+            return self._frames[name].copy(deep=False)
+        from zk_forecast.schema import get_table
+
+        order = list(get_table(name).column_names)
+        wanted = order if columns is None else [c for c in order if c in set(columns)]
+        have = self._frames.get(name)
+        missing = wanted if have is None else [c for c in wanted if c not in have.columns]
+        if missing:
+            sig = self._file_sig(name)
+            if have is not None and self._read_sig.get(name) != sig:  # the file changed: read all afresh
+                missing, have = [c for c in order if c in set(wanted) | set(have.columns)], None
+            part = self.store.read(name, columns=missing)
+            self._read_sig[name] = sig
+            if have is None:
+                have = part
+            else:
+                have = pd.concat([have, part], axis=1)
+            self._frames[name] = have[[c for c in order if c in have.columns]]
+        frame = self._frames[name]
+        if list(frame.columns) == wanted:
+            return frame.copy(deep=False)
+        return pd.DataFrame({c: frame[c] for c in wanted}, copy=False)  # the same column arrays, not copies
+
+    def _file_sig(self, name: str) -> tuple[int, int]:
+        """Modification time and size of a table's file (columns read at different times must be of one file)."""
+        try:
+            st = os.stat(self.store.table_path(name))
+        except OSError:
+            return (0, 0)
+        return (st.st_mtime_ns, st.st_size)
 
     def lives(self, end: pd.Timestamp) -> pd.DataFrame:
         """Component lives of all machines known at ``end``: ``build_lives`` on the tickets reported before it.

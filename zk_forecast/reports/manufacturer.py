@@ -462,7 +462,13 @@ def _pct(x: Any) -> str:
 def _pareto_chart(pareto: pd.DataFrame, top: int = 15) -> str | None:
     if pareto.empty:
         return None
-    from zk_forecast.reports._layout import place_axes, placed_figure, text_height_in, text_width_in
+    from zk_forecast.reports._layout import (
+        place_axes,
+        placed_figure,
+        set_title,
+        text_height_in,
+        text_width_in,
+    )
     from zk_forecast.reports.charts import figure_to_data_uri
 
     d = pareto.head(top)
@@ -476,7 +482,7 @@ def _pareto_chart(pareto: pd.DataFrame, top: int = 15) -> str | None:
     below = (text_width_in(labels, 7) + text_height_in(7, 2)) * 0.71
     place_axes(fig, left=0.8, right=0.75, bottom=below + 0.2, top=0.35)
     ax.set_ylabel("每百台故障次数 failures / 100 machines")
-    ax.set_title("故障帕累托图 Pareto of failures")
+    set_title(ax, "故障帕累托图 Pareto of failures")
     ax2 = ax.twinx()
     ax2.plot(x, 100 * d["cum_share"].to_numpy(), color="#c0392b", marker="o", ms=3)
     ax2.set_ylim(0, 105)
@@ -485,7 +491,13 @@ def _pareto_chart(pareto: pd.DataFrame, top: int = 15) -> str | None:
 
 
 def _trend_chart(trend: pd.DataFrame) -> str:
-    from zk_forecast.reports._layout import place_axes, placed_figure, text_height_in, text_width_in
+    from zk_forecast.reports._layout import (
+        place_axes,
+        placed_figure,
+        set_title,
+        text_height_in,
+        text_width_in,
+    )
     from zk_forecast.reports.charts import figure_to_data_uri
 
     fig, ax = placed_figure(9, 4.2)
@@ -507,7 +519,7 @@ def _trend_chart(trend: pd.DataFrame) -> str:
     below = text_width_in(labels, 7) * 0.87 + text_height_in(7) * 0.5  # rotated 60°
     place_axes(fig, left=0.8, right=0.15, bottom=below + 0.2, top=0.35)
     ax.set_ylabel("每百台故障次数 failures / 100 machines")
-    ax.set_title("月度故障趋势与农时 Monthly failures and the farming season (红色=本期 red = this period)")
+    set_title(ax, "月度故障趋势与农时 Monthly failures and the farming season (红色=本期 red = this period)")
     handles, labels = ax.get_legend_handles_labels()
     if handles:
         ax.legend(handles, labels, fontsize=8, loc="upper left")
@@ -520,7 +532,7 @@ def _weibull_chart(weib: pd.DataFrame) -> str | None:
     d = weib[weib["status"] == "ok"]
     if d.empty:
         return None
-    from zk_forecast.reports._layout import place_axes, placed_figure, text_width_in
+    from zk_forecast.reports._layout import place_axes, placed_figure, set_title, text_width_in
     from zk_forecast.reports.charts import figure_to_data_uri, plain_log_axis
 
     fig, ax = placed_figure(9.5, max(3.0, 0.28 * len(d) + 1.4))
@@ -542,7 +554,7 @@ def _weibull_chart(weib: pd.DataFrame) -> str | None:
     ax.set_xscale("log")
     plain_log_axis(ax.xaxis, np.concatenate([lo, hi, [1.0]]))
     ax.set_xlabel("形状参数 Weibull shape（< 1：早期故障 early-life）")
-    ax.set_title("形状参数 Weibull shape", fontsize=10)
+    set_title(ax, "形状参数 Weibull shape", fontsize=10)
     m = d["mtbf_h"].to_numpy(float)
     m_lo, m_hi = d["mtbf_lo_h"].to_numpy(float), d["mtbf_hi_h"].to_numpy(float)
     ok = np.isfinite(m) & (m > 0)
@@ -554,7 +566,7 @@ def _weibull_chart(weib: pd.DataFrame) -> str | None:
         ax_m.set_xscale("log")
         plain_log_axis(ax_m.xaxis, np.concatenate([m_lo[ok], m_hi[ok], m[ok]]))
     ax_m.set_xlabel("平均无故障时间 MTBF [发动机小时 engine hours]")
-    ax_m.set_title("平均无故障时间 MTBF [h]", fontsize=10)
+    set_title(ax_m, "平均无故障时间 MTBF [h]", fontsize=10)
     fig.suptitle("威布尔拟合及置信区间 Weibull fits with intervals（红色=早期故障 red = early-life）", fontsize=11)
     return figure_to_data_uri(fig)
 

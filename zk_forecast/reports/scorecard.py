@@ -61,6 +61,10 @@ SCORECARD_COLUMNS: dict[str, tuple[str, str]] = {
     "fixes_worked": ("有效改进", "fixes that worked"),
 }
 
+#: Columns of the big tables the scorecard uses (the store's other columns are not read).
+_PART_ISSUE_COLUMNS = ("issued_on", "part_no", "quantity", "kind", "unit_price", "ticket_id")
+_RECEIPT_COLUMNS = ("part_no", "ordered_on", "received_on", "supplier")
+
 
 @dataclass
 class Scorecard:
@@ -152,8 +156,9 @@ def manufacturer_scorecard(
     in_service = m[_in_service(m, per.start, per.end)]
     n_mach = in_service.groupby("manufacturer").size().reindex(makers, fill_value=0)
 
-    t = tickets.assign(serial_no=tickets["serial_no"].astype(str), reported_at=pd.to_datetime(tickets["reported_at"]))
-    t = t[(t["reported_at"] >= per.start) & (t["reported_at"] < per.end)]
+    reported = pd.to_datetime(tickets["reported_at"])
+    t = tickets[(reported >= per.start) & (reported < per.end)]  # the period's tickets, then their ids as text
+    t = t.assign(serial_no=t["serial_no"].astype(str), reported_at=pd.to_datetime(t["reported_at"]))
     t = t.merge(m[["serial_no", "manufacturer"]], on="serial_no", how="inner")
     f = t[t["kind"] == "failure"]
     out = pd.DataFrame(index=pd.Index(makers, name="manufacturer"))
@@ -171,10 +176,11 @@ def manufacturer_scorecard(
     out["warranty_repairs_per_machine"] = out["warranty_repairs"] / denom
     cost = pd.Series(np.nan, index=out.index)
     if part_issues is not None:
+        wt = wf[["ticket_id", "manufacturer"]].assign(ticket_id=lambda d: d["ticket_id"].astype(str))
         pi = part_issues[(part_issues["kind"] == "repair") & part_issues["ticket_id"].notna()]
+        pi = pi[pi["ticket_id"].isin(set(wt["ticket_id"]))]  # the lines the inner merge keeps, before any text copy
         pi = pi.assign(ticket_id=pi["ticket_id"].astype(str), part_no=pi["part_no"].astype(str))
-        pi = pi.merge(wf[["ticket_id", "manufacturer"]].assign(ticket_id=lambda d: d["ticket_id"].astype(str)),
-                      on="ticket_id", how="inner")
+        pi = pi.merge(wt, on="ticket_id", how="inner")
         price = pd.to_numeric(pi["unit_price"], errors="coerce") if "unit_price" in pi.columns else np.nan
         if parts is not None:
             uc = parts.assign(part_no=parts["part_no"].astype(str)).set_index("part_no")["unit_cost"]
@@ -199,9 +205,11 @@ def manufacturer_scorecard(
               "on_time_receipts_share"):
         out[c] = np.nan
     if receipts is not None and len(receipts):
-        r = receipts.assign(supplier=receipts["supplier"].astype(str), received_on=pd.to_datetime(
-            receipts["received_on"]), ordered_on=pd.to_datetime(receipts["ordered_on"]))
-        r = r[r["supplier"].isin(makers) & (r["received_on"] >= per.start) & (r["received_on"] < per.end)]
+        received = pd.to_datetime(receipts["received_on"])
+        r = receipts[(received >= per.start) & (received < per.end)]  # the period's receipts, then their text
+        r = r.assign(supplier=r["supplier"].astype(str), received_on=pd.to_datetime(r["received_on"]),
+                     ordered_on=pd.to_datetime(r["ordered_on"]))
+        r = r[r["supplier"].isin(makers)]
         r = r.assign(days=(r["received_on"] - r["ordered_on"]).dt.days.astype(float))
         if parts is not None:
             agreed = parts.assign(part_no=parts["part_no"].astype(str)).set_index("part_no")["lead_time_days"]
@@ -254,7 +262,7 @@ def _labels(per: Period) -> dict[str, tuple[str, str]]:
 
 
 def _render(table: pd.DataFrame, per: Period, dates: DataDates) -> str:
-    from zk_forecast.reports._layout import place_axes, placed_figure
+    from zk_forecast.reports._layout import place_axes, placed_figure, set_title
     from zk_forecast.reports.charts import figure_to_data_uri
 
     fig, ax = placed_figure(9, 4.2)
@@ -268,7 +276,7 @@ def _render(table: pd.DataFrame, per: Period, dates: DataDates) -> str:
     ax.set_xticks(x)
     ax.set_xticklabels(table["manufacturer"].tolist())
     ax.set_ylabel("每百台故障 failures / 100 machines")
-    ax.set_title("各厂家分农时故障率 Failures per 100 machines by season")
+    set_title(ax, "各厂家分农时故障率 Failures per 100 machines by season")
     ax.legend(fontsize=7)
     place_axes(fig, left=0.8, right=0.15, bottom=0.45, top=0.35)
     uri = figure_to_data_uri(fig)
@@ -328,8 +336,9 @@ def write_scorecard(store_dir: str | Path, period: str | int, out_dir: str | Pat
     if tickets is None or machines is None:
         raise ZkValueError(f"The store {str(store_dir)!r} needs 'tickets' and 'machines'; run `zk-forecast ingest`.")
     per = parse_period(period)
-    sc = manufacturer_scorecard(tickets, machines, period, part_issues=st.get("part_issues"), parts=st.get("parts"),
-                                receipts=st.get("receipts"), component_parts=st.get("component_parts"),
+    sc = manufacturer_scorecard(tickets, machines, period, part_issues=st.get("part_issues", _PART_ISSUE_COLUMNS),
+                                parts=st.get("parts"), receipts=st.get("receipts", _RECEIPT_COLUMNS),
+                                component_parts=st.get("component_parts"),
                                 cut_ins=cut_ins, lives=st.lives(per.end), as_of=as_of, generated_at=generated_at,
                                 stale=stale)
     return sc.write(out_dir)

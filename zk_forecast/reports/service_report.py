@@ -101,7 +101,13 @@ class ServiceReport:
 def _share_chart(df: pd.DataFrame, columns: Mapping[str, str], title: str, target: float | None,
                  names: Mapping[str, str]) -> str:
     """Lines of share [%] per month, one per depot (× column), with the target as a dashed line."""
-    from zk_forecast.reports._layout import place_axes, placed_figure, text_height_in, text_width_in
+    from zk_forecast.reports._layout import (
+        place_axes,
+        placed_figure,
+        set_title,
+        text_height_in,
+        text_width_in,
+    )
     from zk_forecast.reports.charts import figure_to_data_uri
 
     fig, ax = placed_figure(9, 4.2)
@@ -126,7 +132,7 @@ def _share_chart(df: pd.DataFrame, columns: Mapping[str, str], title: str, targe
     place_axes(fig, left=0.8, right=0.15, bottom=below + 0.2, top=0.35)
     ax.set_ylim(-2, 102)
     ax.set_ylabel("占比 share (%)")
-    ax.set_title(title)
+    set_title(ax, title)
     ax.legend(fontsize=7, ncol=2, loc="lower left")
     return figure_to_data_uri(fig)
 
@@ -480,6 +486,10 @@ def _render(kpis: ServiceKPIs, sel: pd.DataFrame, per: Period, target: float, da
     return page(f"售后服务承诺达成报告 Service report {per.label}", header, secs)
 
 
+#: Columns of the part issues the service report uses (the store's other columns are not read).
+_PART_ISSUE_COLUMNS = ("issued_on", "depot_id", "part_no", "quantity", "kind", "unit_price", "ticket_id")
+
+
 def write_service_report(store_dir: str | Path, period: str | int | None, out_dir: str | Path, *,
                          tables: Any = None, calendar: WorkingCalendar | None = None, wear_list: Any = None,
                          as_of: Any = None, generated_at: Any = None, stale: bool = False) -> Path:
@@ -514,6 +524,6 @@ def write_service_report(store_dir: str | Path, period: str | int | None, out_di
         raise ZkValueError(f"The store {str(store_dir)!r} has no 'tickets' table; run `zk-forecast ingest` first.")
     tickets = st.get("tickets")
     assert tickets is not None
-    return service_report(tickets, st.get("part_issues"), period, calendar=calendar, wear_list=wear_list,
-                          depots=st.get("depots"), machines=st.get("machines"), parts=st.get("parts"),
-                          as_of=as_of, generated_at=generated_at, stale=stale).write(out_dir)
+    return service_report(tickets, st.get("part_issues", _PART_ISSUE_COLUMNS), period, calendar=calendar,
+                          wear_list=wear_list, depots=st.get("depots"), machines=st.get("machines"),
+                          parts=st.get("parts"), as_of=as_of, generated_at=generated_at, stale=stale).write(out_dir)
