@@ -47,7 +47,8 @@ class CoxFit:
     Attributes
     ----------
     coef : ndarray, shape (p,)
-        Log hazard ratios per unit of each covariate (NaN where the fit did not converge).
+        Log hazard ratios per unit of each covariate (all NaN when the fit did not converge; NaN for a held
+        coefficient, see ``runaway``).
     cov : ndarray, shape (p, p)
         Model-based covariance: the inverse of the observed information at ``coef`` (NaN when not converged or
         singular).
