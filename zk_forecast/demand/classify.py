@@ -72,12 +72,18 @@ def adi_cv2(y: Any) -> dict[str, np.ndarray]:
         adi = np.where(n_dem > 0, n_obs / np.maximum(n_dem, 1), np.nan)
         s1 = z.sum(axis=1)
         mean_size = np.where(n_dem > 0, s1 / np.maximum(n_dem, 1), np.nan)
-        dev = np.where(pos, z - mean_size[:, None], 0.0)
-        var_size = (dev * dev).sum(axis=1) / np.maximum(n_dem, 1)
+        # deviations squared in place, one (series x periods) array at a time (large panels)
+        dev = z - mean_size[:, None]
+        dev[~pos] = 0.0
+        np.multiply(dev, dev, out=dev)
+        var_size = dev.sum(axis=1) / np.maximum(n_dem, 1)
         cv2 = np.where(n_dem > 0, var_size / mean_size**2, np.nan)
         mean = np.where(n_obs > 0, s1 / np.maximum(n_obs, 1), np.nan)
-        dev_all = np.where(obs, z - mean[:, None], 0.0)
-        sd = np.sqrt((dev_all * dev_all).sum(axis=1) / np.maximum(n_obs, 1))
+        np.subtract(z, mean[:, None], out=dev)
+        dev[~obs] = 0.0
+        np.multiply(dev, dev, out=dev)
+        sd = np.sqrt(dev.sum(axis=1) / np.maximum(n_obs, 1))
+        del dev
         cv = np.where(mean > 0, sd / mean, np.nan)
     return {"n_periods": n_obs, "n_demands": n_dem, "adi": adi, "mean_size": mean_size, "cv2": cv2,
             "mean": mean, "cv": cv}

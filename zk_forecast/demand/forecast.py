@@ -323,8 +323,11 @@ def forecast_panel(panel: Any, h: int, *, methods: Sequence[Any] | str | Any = (
     if np.any(values < 0):
         raise ZkValueError("The panel has negative demand; net returns first (build_panel does).")
     started = np.maximum.accumulate(~np.isnan(values), axis=1)
-    keep = started.any(axis=1)
-    y = np.where(started & np.isnan(values), 0.0, values)[keep]
+    keep = started[:, -1].copy()  # a series has started by the last period if it ever has
+    y = np.where(started & np.isnan(values), 0.0, values)
+    del started
+    if not keep.all():
+        y = y[keep]
     canonical = normalize_freq(panel.freq)
     end = _period_number(np.asarray(panel.periods[-1:].to_numpy(), dtype="datetime64[ns]"), canonical)
     if end is None:  # pragma: no cover - panels are built on period starts

@@ -260,9 +260,11 @@ def left_align(x: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray
         ``n_periods - start`` [periods].
     """
     n_periods = x.shape[1]
-    idx = start[:, None] + np.arange(n_periods)[None, :]
-    seqs = np.take_along_axis(x, np.minimum(idx, n_periods - 1), axis=1)
-    seqs[idx >= n_periods] = 0.0
+    seqs = np.zeros_like(x, dtype=np.float64)
+    for s in np.unique(start):  # rows that start together move together: no index array of the panel's size
+        if s < n_periods:
+            rows = np.flatnonzero(start == s)
+            seqs[rows, : n_periods - s] = x[rows, s:]
     return seqs, (n_periods - start).astype(np.int64)
 
 
@@ -421,15 +423,20 @@ def historic_mean(y: object, *, fitted: bool = True) -> MethodResult:
     """Mean of all observed periods [units per period]; fitted value = mean of the periods before."""
     x, start = prepare(y)
     n_periods = x.shape[1]
-    cum = np.cumsum(x, axis=1)
-    n_seen = np.arange(1, n_periods + 1)[None, :] - start[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
-        fc = no_history(cum[:, -1] / (n_periods - start), start, n_periods)
-        fit = None
-        if fitted:
-            fit = np.full_like(x, np.nan)
-            fit[:, 1:] = cum[:, :-1] / n_seen[:, :-1]
-            mask_fitted(fit, start)
+        if not fitted:
+            total = x[:, 0].copy()
+            for t in range(1, n_periods):  # the running sum's order (as the fitted path's cumsum)
+                total += x[:, t]
+            return MethodResult(no_history(total / (n_periods - start), start, n_periods), None)
+        # the running sums go straight into the fitted array (no second array of the panel's size)
+        fit = np.full_like(x, np.nan)
+        np.cumsum(x[:, :-1], axis=1, out=fit[:, 1:])
+        total = fit[:, -1] + x[:, -1] if n_periods > 1 else x[:, 0].copy()
+        fc = no_history(total / (n_periods - start), start, n_periods)
+        for t in range(1, n_periods):  # mean of the t periods before, a column at a time (no divisor array)
+            fit[:, t] /= t - start
+        mask_fitted(fit, start)
     return MethodResult(fc, fit)
 
 

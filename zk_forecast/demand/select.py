@@ -386,10 +386,12 @@ def _one_step_pass(est: Any, a: np.ndarray, first_origin: int) -> np.ndarray | N
     if isinstance(est, SES) and est.alpha is None:
         x, start = _m.prepare(a[:, :first_origin])
         seqs, lengths = _m.left_align(x, start)
+        del x  # the panel-sized copies go as soon as they are used (large panels)
         alphas = np.full(a.shape[0], 0.5)
         ok = lengths > 0
         if ok.any():
-            _, alphas[ok] = _m.ses_ragged(seqs[ok], lengths[ok], None, (0.01, 0.99))
+            _, alphas[ok] = _m.ses_ragged(seqs if ok.all() else seqs[ok], lengths[ok], None, (0.01, 0.99))
+        del seqs
         xa, start_a = _m.prepare(a)
         _, fit = _m.ses_paths(xa, start_a, alphas, True)
         return fit
