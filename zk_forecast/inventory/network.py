@@ -123,10 +123,12 @@ def poisson_pmf(mean: Any, tail: float = 1e-10) -> np.ndarray:
         m = mu[rows][:, None]
         w = min(int(stats.poisson.ppf(1 - tail, float(m.max()))) + 2, top)
         k = np.arange(w)[None, :]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            logp = k * np.log(m) - m - log_fact[:w][None, :]
-        block = np.exp(np.where(m > 0, logp, np.where(k == 0, 0.0, -np.inf)))
-        p[rows, :w] = block
+        with np.errstate(divide="ignore", invalid="ignore"):  # in place: one temporary per block
+            logp = k * np.log(m)
+            logp -= m
+            logp -= log_fact[:w][None, :]
+        logp[m[:, 0] <= 0] = np.where(k[0] == 0, 0.0, -np.inf)  # mean 0: all mass at 0
+        p[rows, :w] = np.exp(logp, out=logp)
     p[:, -1] += np.maximum(1.0 - p.sum(axis=1), 0.0)
     return p
 
@@ -154,9 +156,15 @@ def metric_delay(rate: Any, lead_time: Any, base_stock: Any) -> np.ndarray:
     L0 = np.broadcast_to(np.asarray(lead_time, dtype=np.float64), lam.shape)
     if np.any(L0 < 0) or np.any(lam < 0):
         raise ZkValueError("rate and lead_time must be >= 0 [units per period], [periods].")
-    ebo = expected_backorders(poisson_pmf(lam * L0), np.broadcast_to(np.asarray(base_stock), lam.shape))
+    return _delay(lam, poisson_pmf(lam * L0), base_stock)
+
+
+def _delay(lam: np.ndarray, pmf_l: np.ndarray, base_stock: Any) -> np.ndarray:
+    """:func:`metric_delay` given the pmf of ``X ~ Poisson(λ_0 L_0)`` [periods]."""
+    ebo = expected_backorders(pmf_l, np.broadcast_to(np.asarray(base_stock), lam.shape))
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(lam > 0, ebo / np.where(lam > 0, lam, 1.0), 0.0)
+        out: np.ndarray = np.where(lam > 0, ebo / np.where(lam > 0, lam, 1.0), 0.0)
+    return out
 
 
 def _split(x: np.ndarray) -> np.ndarray:
@@ -227,7 +235,7 @@ def plan_network(demand: pd.DataFrame, parts: pd.DataFrame, depots: pd.DataFrame
     a, b, f = poisson_pmf(lam * (L0i + 1)), poisson_pmf(lam * L0i), poisson_pmf(lam)
     cen = reorder_policy(a, b, f, central_fill_rate)
     S0 = cen["order_up_to"]
-    W0 = metric_delay(lam, L0i, S0)
+    W0 = _delay(lam, b, S0)  # metric_delay(lam, L0i, S0), whose pmf is b
     delay = pd.Series(W0, index=parts.index)
 
     out = demand[["part_no", "depot_id", "rate"]].copy().reset_index(drop=True)
