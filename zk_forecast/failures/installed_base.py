@@ -657,8 +657,12 @@ class InstalledBaseForecaster(BaseEstimator):  # type: ignore[misc]
         for s0 in range(0, n_series, block):  # blocks of series, bounded memory
             idx = order[sub_start[s0]: sub_start[min(n_series, s0 + block)]]
             samp = rng.poisson(np.repeat(draws[idx], self.n_rep, axis=1)) * qty[idx, None, None]
-            tot = np.zeros((min(n_series, s0 + block) - s0,) + samp.shape[1:])
-            np.add.at(tot, series[idx] - s0, samp)
+            bounds = sub_start[s0:min(n_series, s0 + block) + 1] - sub_start[s0]
+            if (np.diff(bounds) > 0).all():  # idx runs through the series in order, each one's sub-series together:
+                tot = np.add.reduceat(samp, bounds[:-1], axis=0)  # summed in that order, as np.add.at adds them
+            else:  # a series without sub-series (not from predict): zeros
+                tot = np.zeros((bounds.size - 1,) + samp.shape[1:])
+                np.add.at(tot, series[idx] - s0, samp)
             out[s0: s0 + tot.shape[0]] = np.moveaxis(np.quantile(tot, probs, axis=1), 0, -1)
         return out
 

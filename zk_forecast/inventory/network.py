@@ -124,7 +124,7 @@ def poisson_pmf(mean: Any, tail: float = 1e-10) -> np.ndarray:
         w = min(int(stats.poisson.ppf(1 - tail, float(m.max()))) + 2, top)
         k = np.arange(w)[None, :]
         with np.errstate(divide="ignore", invalid="ignore"):  # in place: one temporary per block
-            logp = k * np.log(m)
+            logp: np.ndarray = k * np.log(m)
             logp -= m
             logp -= log_fact[:w][None, :]
         logp[m[:, 0] <= 0] = np.where(k[0] == 0, 0.0, -np.inf)  # mean 0: all mass at 0
