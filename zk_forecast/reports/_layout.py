@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["placed_figure", "place_axes", "set_title", "text_height_in", "text_width_in"]
+__all__ = ["blank_figure", "placed_figure", "place_axes", "set_title", "text_height_in", "text_width_in"]
 
 _WIDE = ("W", "F")
 _NARROW_EM = 0.62
@@ -50,6 +50,22 @@ def placed_figure(width: float, height: float) -> tuple[Any, Any]:
     -------
     (matplotlib.figure.Figure, matplotlib.axes.Axes)
     """
+    fig = blank_figure(width, height)
+    return fig, fig.add_subplot()
+
+
+def blank_figure(width: float, height: float) -> Any:
+    """A figure without axes and without a layout engine, CJK font set up (add the subplots, then place them).
+
+    Parameters
+    ----------
+    width, height : float [in]
+        Figure size.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -58,7 +74,7 @@ def placed_figure(width: float, height: float) -> tuple[Any, Any]:
     setup_cjk_font()
     fig = Figure(figsize=(float(width), float(height)), dpi=CHART_DPI, layout=None)
     FigureCanvasAgg(fig)
-    return fig, fig.add_subplot()
+    return fig
 
 
 def place_axes(fig: Any, *, left: float, right: float, bottom: float, top: float, wspace: float = 0.0,

@@ -119,7 +119,10 @@ class StoreTables:
             tickets, machines = self.get("tickets"), self.get("machines")
             if tickets is None or machines is None:
                 raise KeyError("lives need the tickets and machines tables")
-            hist = tickets[pd.to_datetime(tickets["reported_at"]) < key]
+            reported = tickets["reported_at"]
+            if not pd.api.types.is_datetime64_any_dtype(reported):  # parse only text or objects
+                reported = pd.to_datetime(reported)
+            hist = tickets[reported < key]
             self._lives[key] = build_lives(hist, machines, self.get("component_parts"), as_of=key)
         return self._lives[key].copy(deep=False)
 

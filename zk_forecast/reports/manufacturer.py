@@ -190,14 +190,14 @@ def _in_service(machines: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) 
 # ------------------------------------------------------------------------------------------ analysis
 def _failures(tickets: pd.DataFrame, machines: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
     """Failure tickets of these machines reported before ``end``, with model, sorted."""
-    t = tickets[(tickets["kind"] == "failure") & (pd.to_datetime(tickets["reported_at"]) < end)]
+    t = tickets[(tickets["kind"] == "failure") & (_dates(tickets["reported_at"]) < end)]
     t = t[t["serial_no"].astype(str).isin(set(machines["serial_no"].astype(str)))]
     cols = ["ticket_id", "serial_no", "reported_at", "component"]
     extra = [c for c in ("in_warranty", "cause", "fault_code") if c in t.columns]
     f = t[cols + extra].copy()
     f["serial_no"] = f["serial_no"].astype(str)
     f["component"] = f["component"].astype(object).where(f["component"].notna(), "未注明 unspecified")
-    f["reported_at"] = pd.to_datetime(f["reported_at"])
+    f["reported_at"] = _dates(f["reported_at"])
     mm = machines[["serial_no", "model"]].assign(serial_no=lambda d: d["serial_no"].astype(str),
                                                   model=lambda d: d["model"].astype(str))
     f = f.merge(mm, on="serial_no", how="left")
@@ -532,11 +532,10 @@ def _weibull_chart(weib: pd.DataFrame) -> str | None:
     d = weib[weib["status"] == "ok"]
     if d.empty:
         return None
-    from zk_forecast.reports._layout import place_axes, placed_figure, set_title, text_width_in
+    from zk_forecast.reports._layout import blank_figure, place_axes, set_title, text_width_in
     from zk_forecast.reports.charts import figure_to_data_uri, plain_log_axis
 
-    fig, ax = placed_figure(9.5, max(3.0, 0.28 * len(d) + 1.4))
-    fig.delaxes(ax)
+    fig = blank_figure(9.5, max(3.0, 0.28 * len(d) + 1.4))
     ax, ax_m = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [1, 1]})
     names = [f"{m} {c}" for m, c in zip(d["model"], d["component"])]
     place_axes(fig, left=text_width_in(names, 7) + 0.2, right=0.35, bottom=0.65, top=0.65, wspace=0.3, cols=2)
@@ -668,7 +667,7 @@ def manufacturer_report(
     trend = _trend(fail, mach, per)
 
     if lives is None:
-        t_hist = tickets[pd.to_datetime(tickets["reported_at"]) < per.end]
+        t_hist = tickets[_dates(tickets["reported_at"]) < per.end]
         lives = build_lives(t_hist, machines, component_parts, as_of=per.end)
     lives_all = lives
     lives = lives_all[lives_all["manufacturer"].astype(str) == str(manufacturer)].reset_index(drop=True)

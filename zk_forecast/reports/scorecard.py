@@ -35,7 +35,7 @@ from zk_forecast.reports._html import (
     write_page,
 )
 from zk_forecast.reports.data_dates import DataDates, data_dates, latest_date
-from zk_forecast.reports.manufacturer import _in_service, normalize_cut_ins
+from zk_forecast.reports.manufacturer import _dates, _in_service, normalize_cut_ins
 
 __all__ = ["SCORECARD_COLUMNS", "Scorecard", "manufacturer_scorecard", "write_scorecard"]
 
@@ -156,9 +156,9 @@ def manufacturer_scorecard(
     in_service = m[_in_service(m, per.start, per.end)]
     n_mach = in_service.groupby("manufacturer").size().reindex(makers, fill_value=0)
 
-    reported = pd.to_datetime(tickets["reported_at"])
+    reported = _dates(tickets["reported_at"])
     t = tickets[(reported >= per.start) & (reported < per.end)]  # the period's tickets, then their ids as text
-    t = t.assign(serial_no=t["serial_no"].astype(str), reported_at=pd.to_datetime(t["reported_at"]))
+    t = t.assign(serial_no=t["serial_no"].astype(str), reported_at=_dates(t["reported_at"]))
     t = t.merge(m[["serial_no", "manufacturer"]], on="serial_no", how="inner")
     f = t[t["kind"] == "failure"]
     out = pd.DataFrame(index=pd.Index(makers, name="manufacturer"))
@@ -193,7 +193,7 @@ def manufacturer_scorecard(
 
     # early-life problems and fixes, on lives known at the end of the period
     if lives is None:
-        hist = tickets[pd.to_datetime(tickets["reported_at"]) < per.end]
+        hist = tickets[_dates(tickets["reported_at"]) < per.end]
         lives = build_lives(hist, machines, component_parts, as_of=per.end)
     keys = ["manufacturer", "model", "component"]
     el = early_life_tests(lives.dropna(subset=keys), keys, alpha=alpha)
@@ -205,10 +205,10 @@ def manufacturer_scorecard(
               "on_time_receipts_share"):
         out[c] = np.nan
     if receipts is not None and len(receipts):
-        received = pd.to_datetime(receipts["received_on"])
+        received = _dates(receipts["received_on"])
         r = receipts[(received >= per.start) & (received < per.end)]  # the period's receipts, then their text
-        r = r.assign(supplier=r["supplier"].astype(str), received_on=pd.to_datetime(r["received_on"]),
-                     ordered_on=pd.to_datetime(r["ordered_on"]))
+        r = r.assign(supplier=r["supplier"].astype(str), received_on=_dates(r["received_on"]),
+                     ordered_on=_dates(r["ordered_on"]))
         r = r[r["supplier"].isin(makers)]
         r = r.assign(days=(r["received_on"] - r["ordered_on"]).dt.days.astype(float))
         if parts is not None:

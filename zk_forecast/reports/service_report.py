@@ -243,7 +243,9 @@ def service_report(
     missed = _missed(ev, names, machines, parts, tickets)
     prices = None
     if part_issues is not None and "unit_price" in part_issues.columns:
-        when = pd.to_datetime(part_issues["issued_on"])
+        when = part_issues["issued_on"]
+        if not pd.api.types.is_datetime64_any_dtype(when):  # parse only text or objects
+            when = pd.to_datetime(when)
         prices = price_differences(part_issues[(when >= per.start) & (when < per.end)])
     html_doc = _render(kpis, sel, per, target, dates, names, totals, ev, missed, prices, parts,
                        wear_list is not None)
