@@ -314,7 +314,11 @@ def usage_profile(tickets: pd.DataFrame, machines: pd.DataFrame, *, as_of: Any =
         Missing columns, negative hours, or ``as_of`` before the data.
     """
     tickets, machines, as_of_ts = _prepare(tickets, machines, as_of)
-    r = _Readings(tickets, machines, as_of_ts)
+    return _usage(_Readings(tickets, machines, as_of_ts))
+
+
+def _usage(r: _Readings) -> pd.DataFrame:
+    """:func:`usage_profile` from the machines' readings."""
     code, d1, d2, dh = r.spans()
     n_days = int(r.day.max()) - r.day0 + 1
     expo = month_exposure(r.day0, n_days)
@@ -440,9 +444,10 @@ def build_lives(
     require_columns(tickets, "tickets", ["serial_no", "reported_at", "kind", "component", "machine_hours"])
     tickets, machines, as_of_ts = _prepare(tickets, machines, as_of)
     _check_shrinkage(shrinkage_hours)
-    prof = _check_profile(usage) if usage is not None else usage_profile(tickets, machines, as_of=as_of_ts)
-    h_start = tickets["reported_at"].min() if history_start is None else _timestamp(history_start, "history_start")
     r = _Readings(tickets, machines, as_of_ts)
+    # the profile from the same readings (usage_profile(tickets, machines, as_of=as_of_ts) would read them again)
+    prof = _check_profile(usage) if usage is not None else _usage(r)
+    h_start = tickets["reported_at"].min() if history_start is None else _timestamp(history_start, "history_start")
     m = r.machines
     q = int(_days([as_of_ts])[0])
     end_day = np.full(len(m), q, dtype=np.int64)
