@@ -34,13 +34,19 @@ def _constrained() -> Iterator[None]:
     import zk_forecast.reports._layout as lay
     from zk_forecast.reports.charts import new_figure
 
-    orig = lay.place_axes, lay.placed_figure
+    def blank(width: float, height: float) -> Any:
+        fig, ax = new_figure(width, height)
+        fig.delaxes(ax)
+        return fig
+
+    orig = lay.place_axes, lay.placed_figure, lay.blank_figure
     lay.place_axes = lambda fig, **kw: None  # type: ignore[assignment]
     lay.placed_figure = new_figure  # type: ignore[assignment]
+    lay.blank_figure = blank  # type: ignore[assignment]
     try:
         yield
     finally:
-        lay.place_axes, lay.placed_figure = orig  # type: ignore[assignment]
+        lay.place_axes, lay.placed_figure, lay.blank_figure = orig  # type: ignore[assignment]
 
 
 def _best(fn: Callable[[], Any], peer: Callable[[], Any], repeat: int) -> tuple[float, float]:
