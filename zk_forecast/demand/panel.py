@@ -59,6 +59,8 @@ __all__ = ["SEP", "Panel", "PanelReport", "build_panel", "resolve_supersession"]
 SEP = SERIES_SEP
 _ISSUE_COLUMNS = ("issued_on", "depot_id", "part_no", "quantity", "kind")
 _ALL_KINDS = ("repair", "maintenance", "counter_sale", "transfer", "return")
+#: Series per block of the element-wise passes over a panel [series] (small temporaries, reused).
+_ROW_BLOCK = 8192
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ class Panel:
                 f"Panel values have shape {arr.shape} but there are {len(series)} series and {len(periods)} "
                 "periods; pass one row per series and one column per period."
             )
-        if np.any(arr < 0):
+        if any(np.any(arr[r0:r0 + _ROW_BLOCK] < 0) for r0 in range(0, arr.shape[0], _ROW_BLOCK)):
             raise ZkValueError("Panel values must not be negative (net negative periods are clipped to 0 on build).")
         self.values = arr
         self.series = series
@@ -479,14 +481,19 @@ def build_panel(
             icol = np.searchsorted(periods.to_numpy(), period_start(pd.DatetimeIndex(d[ok]), canonical).to_numpy())
             first[ok] = np.minimum(first[ok], icol)
 
-    # clip net negative periods, then blank the unlisted periods
-    neg = values < 0
-    nr, nc = np.nonzero(neg)
+    # clip net negative periods, then blank the unlisted periods; a cell can only be negative where a return
+    # went in, so only those cells are looked at (in row-major order, as np.nonzero would list them)
+    cand = np.unique(flat[qty < 0])
+    neg = cand[values.ravel()[cand] < 0]
+    nr, nc = np.divmod(neg, max(nt, 1))
     clipped = pd.DataFrame({"unique_id": series.index.to_numpy()[nr], "ds": periods.to_numpy()[nc],
                             "net": values[nr, nc], "clipped": -values[nr, nc]})
-    values[neg] = 0.0
+    values.ravel()[neg] = 0.0
     total = float(values.sum())  # before blanking: the unlisted cells hold no issues
-    values[np.arange(nt)[None, :] < first[:, None]] = np.nan
+    cols = np.arange(nt)[None, :]
+    for r0 in range(0, ns, _ROW_BLOCK):  # blocks of series: no mask as large as the panel
+        block = values[r0:r0 + _ROW_BLOCK]
+        block[cols < first[r0:r0 + _ROW_BLOCK, None]] = np.nan
     masked = 0.0
     if missing is not None and ns and nt:
         mask = _missing_mask(missing, series, periods, canonical)
