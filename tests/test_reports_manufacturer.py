@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -386,3 +387,32 @@ def test_maintenance_review_and_hazard_ratios(store: Path, tables: dict[str, pd.
                                component_parts=tables["component_parts"], generated_at=AT)
     assert bare.tables["maintenance"].empty
     assert "The store has no maintenance plans or part prices" in _parse(bare.html).text("maintenance")
+
+
+def test_early_life_counts_recounted_group_by_group(tables: dict[str, pd.DataFrame], store: Path,
+                                                    early_report: Any) -> None:
+    # the scorecard's early-life problems per manufacturer and a manufacturer report's early-life table, recounted
+    # with early_life_test on each model x component's lives (known at the end of the period) one at a time
+    from zk_forecast.failures import build_lives, early_life_test
+    from zk_forecast.reports.scorecard import manufacturer_scorecard
+
+    end = pd.Timestamp("2026-10-01")
+    tk = tables["tickets"]
+    lives = build_lives(tk[tk["reported_at"] < end], tables["machines"], tables["component_parts"], as_of=end)
+    problems: dict[str, int] = {}
+    tests = {}
+    for (maker, model, comp), g in lives.groupby(["manufacturer", "model", "component"], sort=True):
+        r = early_life_test(g["time"], g["censored"], g["entry"])
+        tests[(model, comp)] = r
+        problems[str(maker)] = problems.get(str(maker), 0) + int(
+            r.flagged or (np.isfinite(r.shape_upper) and r.shape_upper < 1.0))
+    sc = manufacturer_scorecard(tk, tables["machines"], "2026Q3", component_parts=tables["component_parts"],
+                                lives=lives).table.set_index("manufacturer")
+    assert sc["early_life_problems"].to_dict() == {m: problems.get(m, 0) for m in sc.index}
+    early = early_report.tables["early_life"]
+    assert len(early) == sum(1 for k in tests if k[0] in set(early["model"]))
+    for row in early.itertuples(index=False):
+        r = tests[(row.model, row.component)]
+        assert row.failures == r.failures and row.sentence_en == r.sentence_en
+        assert row.flagged == bool(r.flagged or (np.isfinite(r.shape_upper) and r.shape_upper < 1.0))
+        assert row.shape == pytest.approx(r.shape, rel=1e-6, nan_ok=True)
