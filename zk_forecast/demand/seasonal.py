@@ -48,6 +48,7 @@ from typing import Any
 import numba
 import numpy as np
 import pandas as pd
+from scipy import ndimage
 from sklearn.base import BaseEstimator
 
 from zk_forecast.demand.models import ESTIMATORS, NotFittedError, fresh_estimator
@@ -244,10 +245,10 @@ def _profiles(a: np.ndarray, codes: np.ndarray, n_groups: int, pos: np.ndarray, 
         cma = np.full_like(g, np.nan)
         full = np.full_like(g, False, dtype=bool)
         if t_len >= len(w):
-            # all groups at once: each window's weighted sum (w is symmetric, so no reversal) and its count
-            windows = np.lib.stride_tricks.sliding_window_view
-            conv = windows(gz, len(w), axis=1) @ w
-            cover = windows(ok, len(w), axis=1).sum(axis=2)
+            # all groups at once (w has odd length and is symmetric: centred windows, no reversal); the full
+            # windows are the columns half .. t_len - half - 1
+            conv = ndimage.correlate1d(gz, w, axis=1, mode="constant")[:, half:t_len - half]
+            cover = ndimage.correlate1d(ok, np.ones(len(w)), axis=1, mode="constant")[:, half:t_len - half]
             cma[:, half:t_len - half] = conv
             full[:, half:t_len - half] = cover >= len(w) - 1e-9
         good = full & (cma > 0)
