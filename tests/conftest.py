@@ -9,13 +9,21 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import settings
 
 from zk_forecast.data import FileResult, IngestResult, Store, ingest
+
+# Property tests draw the same examples on every run (CI must not pass or fail by luck); set
+# HYPOTHESIS_PROFILE=explore to search new examples while developing.
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False, max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 #: The "today" of every ingest in the tests: dates after it are in the future.
 TODAY = dt.date(2024, 6, 1)

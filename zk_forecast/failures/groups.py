@@ -338,7 +338,9 @@ def lls_group_newton(
         ascent = g / np.maximum(1.0, gnorm)[:, None]
         step = np.where(neg_def[:, None], newton, ascent)
         step = np.where(np.isfinite(step), step, 0.0)
-        step = np.clip(step, -2.0, 2.0)
+        # at most 2 per component, shrunk as a whole: clipping one component alone can turn an ascent direction
+        # into a descent one, where no step halving helps
+        step = step * np.minimum(1.0, 2.0 / np.maximum(np.abs(step).max(axis=1), 1e-300))[:, None]
         step[~todo] = 0.0
         done = todo & neg_def & (np.abs(step).max(axis=1) < tol)
         # step halving per group until the log-likelihood does not fall
