@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from zk_forecast.batch import runfolder as rf
-from zk_forecast.batch.background import Background
+from zk_forecast.batch.background import Background, blas_threads
 from zk_forecast.batch.codes import (
     EXIT_FAILED,
     EXIT_LOCKED,
@@ -155,6 +155,7 @@ def _run_steps(state: NightState, ctx: RunContext, progress: Progress, timings: 
     pause = os.environ.get("ZK_FORECAST_PAUSE_IN_STEP", "")
     two = cfg.batch.processes > 1 and (cfg.forecast.enabled or bool(cfg.reports.scheduled))
     background: Background | None = None
+    limits = blas_threads(cfg.batch.processes if two else 1)
     try:
         if two:  # started now: it imports what it needs while the exports are ingested, then waits for go()
             background = Background(ctx)
@@ -187,6 +188,8 @@ def _run_steps(state: NightState, ctx: RunContext, progress: Progress, timings: 
         if background is not None:
             background.stop()
         raise
+    finally:
+        limits.restore_original_limits()
 
 
 def _collect_background(background: Background, state: NightState, timings: list[dict[str, Any]],
