@@ -84,14 +84,15 @@ def _warm_up(ctx: RunContext) -> None:
         setup_cjk_font()
 
 
-def _shared_order(names: list[str], tasks: Any) -> Any:
+def _shared_order(names: list[str], tasks: Any, put: bool = True) -> Any:
     """The reports this process writes: the shared ones it takes from ``tasks`` (the main process takes the
-    others once its own steps are done), then the service report."""
+    others once its own steps are done), then the service report. ``put``: this process puts the shared names
+    on ``tasks`` (False when the main process already has, at :meth:`Background.go`)."""
     import queue as _queue
 
-    shared = [n for n in names if n != "service"]
-    for n in shared:
-        tasks.put(n)
+    if put:
+        for n in (n for n in names if n != "service"):
+            tasks.put(n)
     while True:
         try:
             yield tasks.get(timeout=0.2)
@@ -114,7 +115,9 @@ def _worker(ctx: RunContext, parent: int, queue: Any, inbox: Any, tasks: Any) ->
     name = BACKGROUND_STEPS[0]
     try:
         _warm_up(ctx)
-        ctx.data_age = _receive(inbox)["data_age"]
+        start = _receive(inbox)
+        ctx.data_age = start["data_age"]
+        put = not start.get("shared", False)
         state = NightState(store=Store(ctx.cfg.paths.store_dir))
         for i, name in enumerate(BACKGROUND_STEPS):
             if name in ("load_demand", "panel", "forecast") and not ctx.cfg.forecast.enabled:
@@ -124,7 +127,7 @@ def _worker(ctx: RunContext, parent: int, queue: Any, inbox: Any, tasks: Any) ->
                 # the service report (written last) takes the list as the main process sends it
                 setattr(ctx, "wear_list_source", lambda: _receive(inbox))  # noqa: B010
             if name == "reports":
-                setattr(ctx, "report_order", lambda names: _shared_order(names, tasks))  # noqa: B010
+                setattr(ctx, "report_order", lambda names: _shared_order(names, tasks, put))  # noqa: B010
             run_step(name, state, ctx)
             drop_unread(state, BACKGROUND_STEPS[i + 1:])
             release_memory()
@@ -152,15 +155,21 @@ class Background:
                                   daemon=True)
         self.proc.start()
 
-    def go(self, data_age: Any) -> None:
+    def go(self, data_age: Any, shared: list[str] | None = None) -> None:
         """Let the process start on the store (ingested by now), with the data's age for the stale banner.
 
         Parameters
         ----------
         data_age : DataAge or None
             ``RunContext.data_age`` as the runner set it after ``data_dates``.
+        shared : list of str, optional
+            The names of the reports either process may write, put on the task queue now: the main process can
+            then start on them as soon as its own steps are done, before the background process gets to its
+            reports (on a small store it is often first). None: the background process puts them itself.
         """
-        self.inbox.put({"data_age": data_age})
+        for name in shared or ():
+            self.tasks.put(name)
+        self.inbox.put({"data_age": data_age, "shared": shared is not None})
 
     def send_wear_list(self, wear_list: Any) -> None:
         """Hand the night's depot wear-part list to the process (its service report measures against it)."""

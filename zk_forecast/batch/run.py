@@ -181,7 +181,7 @@ def _run_steps(state: NightState, ctx: RunContext, progress: Progress, timings: 
             if name == "data_dates":
                 _judge_data_age(state, ctx)
                 if background is not None:
-                    background.go(ctx.data_age)
+                    background.go(ctx.data_age, _shared_names(state, ctx))
             if name == "wear_list" and background is not None:
                 background.send_wear_list(state.wear_depot)
     except BaseException:
@@ -190,6 +190,17 @@ def _run_steps(state: NightState, ctx: RunContext, progress: Progress, timings: 
         raise
     finally:
         limits.restore_original_limits()
+
+
+def _shared_names(state: NightState, ctx: RunContext) -> list[str] | None:
+    """The reports either process may write, in order (None when they cannot be listed: the background process
+    then meets the same error at its reports step and records it)."""
+    from zk_forecast.batch.steps import shared_reports
+
+    try:
+        return list(shared_reports(state, ctx))
+    except Exception:
+        return None
 
 
 def _collect_background(background: Background, state: NightState, timings: list[dict[str, Any]],
