@@ -5,9 +5,10 @@ list, which the service report measures its 5-day promise against: the main proc
 its ``wear_list`` step is done), so on a two-core machine they run in a second process (``spawn``). The process
 is started with the run and imports what its steps use while the main process ingests the day's exports; it
 starts on the store once the main process sends the data's age (:meth:`Background.go`, after ``data_dates``).
-Once the main process has done its own steps it shares the reports: the background process puts the names of
-the scheduled reports but the service report on a task queue and both take from it (:meth:`Background.result`
-with ``write``), so neither core idles while the other has reports left; the service report stays in the
+Once the main process has done its own steps it shares the reports: it puts the names of the scheduled reports
+but the service report on a task queue when it lets the background process start (:meth:`Background.go`), and
+both take from it (:meth:`Background.result` with ``write``), so neither core idles while the other has reports
+left, whichever gets there first; the service report stays in the
 background process, last, with the wear-part list it is sent. Which process writes a report changes none of its
 bytes (each is a function of the store and the run's clock). The background process runs the listed steps with
 the same step functions over its own :class:`~zk_forecast.batch.state.NightState`, dropping each field once no later listed step reads it, and
