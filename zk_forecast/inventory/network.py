@@ -109,7 +109,8 @@ def network_inputs(panel: Any, parts: pd.DataFrame, depots: pd.DataFrame, *, tra
 
 
 def poisson_pmf(mean: Any, tail: float = 1e-10) -> np.ndarray:
-    """pmf of Poisson(``mean``) over 0..K-1 [units], one row per series; the tail folded into the last bin."""
+    """pmf of Poisson(``mean``) over 0..K-1 [units], one row per series; each row's upper tail (at most ``tail``)
+    folded into the last bin its block of similar means keeps."""
     mu = np.atleast_1d(np.asarray(mean, dtype=np.float64))
     if np.any(~np.isfinite(mu)) or np.any(mu < 0):
         raise ZkValueError("Poisson means must be finite and >= 0 [units].")
@@ -128,8 +129,11 @@ def poisson_pmf(mean: Any, tail: float = 1e-10) -> np.ndarray:
             logp -= m
             logp -= log_fact[:w][None, :]
         logp[m[:, 0] <= 0] = np.where(k[0] == 0, 0.0, -np.inf)  # mean 0: all mass at 0
-        p[rows, :w] = np.exp(logp, out=logp)
-    p[:, -1] += np.maximum(1.0 - p.sum(axis=1), 0.0)
+        block = np.exp(logp, out=logp)
+        # the tail into the block's own last bin: rows stay as narrow as their means need, so the level search
+        # (reorder_policy) works on short rows instead of every row at the widest one's width
+        block[:, -1] += np.maximum(1.0 - block.sum(axis=1), 0.0)
+        p[rows, :w] = block
     return p
 
 
