@@ -55,7 +55,7 @@ def _encoding(path: Path) -> str:
 def read(path: Path) -> pd.DataFrame:
     """Read an export as text (blank lines skipped, as a reader would)."""
     if path.suffix == ".xlsx":
-        return pd.read_excel(path, dtype=object)
+        return pd.read_excel(path, dtype=object, engine="openpyxl")
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=_encoding(path))
 
 

@@ -92,7 +92,7 @@ def _peer_frame(lives: pd.DataFrame) -> pd.DataFrame:
             "E": 1 - lives["censored"],
             "entry": lives["entry"],
             "hours_per_season": lives["usage_factor"] * lives["machine_type"].map(lambda t: sum(_USAGE[t])) / 100,
-            "build_year": year.dt.year + (year.dt.dayofyear - 1) / 365.25,
+            "build_year": year.dt.year + (year.dt.day_of_year - 1) / 365.25,
             "st": lives["model"] + "|" + lives["component"],
             "sn": lives["serial_no"],
         }

@@ -317,7 +317,7 @@ def _harvest_history(end: str, years: int = 3, seed: int = 2) -> pd.DataFrame:
     """Weekly history of one part at two depots ending at ``end``: demand 5x as frequent in weeks 23-43."""
     rng = np.random.default_rng(seed)
     ds = pd.date_range(end=pd.Timestamp(end), periods=52 * years, freq="W-MON")
-    week = np.minimum((ds.dayofyear.to_numpy() - 1) // 7, 51)
+    week = np.minimum((ds.day_of_year.to_numpy() - 1) // 7, 51)
     rate = np.where((week >= 22) & (week <= 42), 2.5, 0.5)
     rows = []
     for depot in ("YC01", "GY01"):

@@ -72,6 +72,8 @@ def read_table(path: str | Path, **kwargs: Any) -> pd.DataFrame:
     if ext in (".parquet", ".pq"):
         return pd.read_parquet(p)
     if ext in (".xlsx", ".xls"):
+        if ext == ".xlsx":
+            kwargs.setdefault("engine", "openpyxl")  # the reader pandas 2 uses (pandas 3 would switch engines)
         return pd.read_excel(p, **kwargs)
     raise ReadError(f"cannot read {str(p)!r}: the extension must be one of {', '.join(_READERS)}; fix: save it "
                     f"as .csv, .parquet or .xlsx / 请使用 .csv、.parquet 或 .xlsx 文件")

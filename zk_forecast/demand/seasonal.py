@@ -137,7 +137,7 @@ def season_positions(y: Any, season_length: int, phase: int = 0, n_periods: int 
         if y.freq == "W-MON" and season_length == 12:
             return (ds.month.to_numpy() - 1).astype(np.int64)
         if y.freq == "W-MON" and season_length == 52:
-            return np.minimum((ds.dayofyear.to_numpy() - 1) // 7, 51).astype(np.int64)
+            return np.minimum((ds.day_of_year.to_numpy() - 1) // 7, 51).astype(np.int64)
         start = 0
         n = len(ds)
     else:

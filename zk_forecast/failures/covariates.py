@@ -64,7 +64,7 @@ _OUT = ["covariate", "term", "unit", "coef", "hazard_ratio", "hr_lo", "hr_hi", "
 
 def _decimal_year(values: pd.Series) -> pd.Series:
     d = values if pd.api.types.is_datetime64_dtype(values) else pd.to_datetime(values)
-    return d.dt.year + (d.dt.dayofyear - 1) / 365.25
+    return d.dt.year + (d.dt.day_of_year - 1) / 365.25
 
 
 def _covariate_column(name: str, lives: pd.DataFrame, machines: pd.DataFrame | None) -> pd.Series:

@@ -30,7 +30,7 @@ def _positions(dates: pd.DatetimeIndex, freq: str, season_length: int) -> np.nda
     """Season position of each period start, as :func:`~zk_forecast.demand.seasonal.season_positions` counts."""
     if season_length == 12:
         return (dates.month.to_numpy() - 1).astype(np.int64)
-    return np.minimum((dates.dayofyear.to_numpy() - 1) // 7, 51).astype(np.int64)
+    return np.minimum((dates.day_of_year.to_numpy() - 1) // 7, 51).astype(np.int64)
 
 
 def protection_scale(panel: Panel, protection: Any, *, season_length: int = 52, groups: Any = "part_no",
