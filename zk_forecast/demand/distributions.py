@@ -357,16 +357,7 @@ def mix_levels(compute: Any, p: Any, size_pmf: Any, multipliers: Any, weights: A
     """
     pp = np.asarray(p, dtype=np.float64).ravel()
     sz = np.asarray(size_pmf, dtype=np.float64)
-    m = np.asarray(multipliers, dtype=np.float64)
-    w = np.asarray(weights, dtype=np.float64)
-    if m.ndim != 2 or m.shape != w.shape or m.shape[0] != pp.size:
-        raise ZkValueError(f"level multipliers and weights need shape (n_series, n_nodes) with n_series = {pp.size}; "
-                           f"got {m.shape} and {w.shape}.")
-    if np.any(~np.isfinite(m)) or np.any(m < 0) or np.any(w < 0) or np.any(np.abs(w.sum(axis=1) - 1.0) > 1e-9):
-        raise ZkValueError("level multipliers must be finite and >= 0 [-] and each row of weights non-negative "
-                           "summing to 1 [probability].")
-    mixed = np.flatnonzero(np.any((m != 1.0) & (w > 0), axis=1))
-    plain = np.setdiff1d(np.arange(pp.size), mixed)
+    m, w, mixed, plain = _level_rows(multipliers, weights, pp.size)
     parts: list[tuple[np.ndarray, tuple[np.ndarray, ...]]] = []
     if plain.size or not mixed.size:
         parts.append((plain, tuple(compute(plain, pp[plain], sz[plain]))))
@@ -383,10 +374,32 @@ def mix_levels(compute: Any, p: Any, size_pmf: Any, multipliers: Any, weights: A
                     acc[i] = np.pad(acc[i], ((0, 0), (0, width - acc[i].shape[1])))
                     acc[i][:, :term.shape[1]] += term
         parts.append((mixed, tuple(truncate_tail(a, tail) for a in acc)))
+    return _stack_rows(parts, pp.size)
+
+
+def _level_rows(multipliers: Any, weights: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Checked level multipliers and weights (shape (n, J)), the rows that need the mixture over the level (a
+    multiplier other than 1 with weight) and the rows that do not."""
+    m = np.asarray(multipliers, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    if m.ndim != 2 or m.shape != w.shape or m.shape[0] != n:
+        raise ZkValueError(f"level multipliers and weights need shape (n_series, n_nodes) with n_series = {n}; "
+                           f"got {m.shape} and {w.shape}.")
+    if np.any(~np.isfinite(m)) or np.any(m < 0) or np.any(w < 0) or np.any(np.abs(w.sum(axis=1) - 1.0) > 1e-9):
+        raise ZkValueError("level multipliers must be finite and >= 0 [-] and each row of weights non-negative "
+                           "summing to 1 [probability].")
+    mixed = np.flatnonzero(np.any((m != 1.0) & (w > 0), axis=1))
+    return m, w, mixed, np.setdiff1d(np.arange(n), mixed)
+
+
+def _stack_rows(parts: list[tuple[np.ndarray, tuple[np.ndarray, ...]]], n: int,
+                count: int | None = None) -> tuple[np.ndarray, ...]:
+    """The pmf arrays of row blocks ``(rows, (pmf_0, pmf_1, ...))`` put together: array ``i`` has ``n`` rows and the
+    width of the widest block's ``pmf_i`` (1 without blocks), each block's rows zero-padded to it. ``count``: the
+    number of arrays (default: the first block's)."""
     result = []
-    for i in range(len(parts[0][1])):
-        width = max(pc[i].shape[1] for _, pc in parts)
-        out = np.zeros((pp.size, width))
+    for i in range(len(parts[0][1]) if count is None else count):
+        out = np.zeros((n, max((pc[i].shape[1] for _, pc in parts), default=1)))
         for rows, pc in parts:
             out[rows, :pc[i].shape[1]] = pc[i]
         result.append(out)

@@ -556,7 +556,7 @@ def compound_mixture_pmfs(p: Any, size_pmf: Any, lead_time_pmf: Any, review_peri
     (pmf_lr, pmf_l, pmf_r) : numpy.ndarray, shapes (n, K1), (n, K2), (n, K3)
         Rows non-negative and summing to 1 [probability]; ``pmf_l`` is ``[1, 0, ...]`` for ``L = 0``.
     """
-    from zk_forecast.demand.distributions import scale_level
+    from zk_forecast.demand.distributions import _level_rows, _stack_rows, scale_level
 
     pp = np.asarray(p, dtype=np.float64).ravel()
     sz = _pmf2d(size_pmf, "size_pmf")
@@ -574,32 +574,17 @@ def compound_mixture_pmfs(p: Any, size_pmf: Any, lead_time_pmf: Any, review_peri
         return _spectral_pmfs([(pp, sz)], None, w, R, tail, budget)
     if level_multipliers is None or level_weights is None:
         raise ZkValueError("give both level_multipliers and level_weights (shape (n_series, n_nodes)), or neither.")
-    m = np.asarray(level_multipliers, dtype=np.float64)
-    lw = np.asarray(level_weights, dtype=np.float64)
-    if m.ndim != 2 or m.shape != lw.shape or m.shape[0] != n:
-        raise ZkValueError(f"level multipliers and weights need shape (n_series, n_nodes) with n_series = {n}; "
-                           f"got {m.shape} and {lw.shape}.")
-    if np.any(~np.isfinite(m)) or np.any(m < 0) or np.any(lw < 0) or np.any(np.abs(lw.sum(axis=1) - 1.0) > 1e-9):
-        raise ZkValueError("level multipliers must be finite and >= 0 [-] and each row of weights non-negative "
-                           "summing to 1 [probability].")
+    m, lw, mixed, plain = _level_rows(level_multipliers, level_weights, n)
     # the mixture over the level is linear in the pmf, so it is taken on the spectra: one set of inverse
     # transforms per series whatever the number of levels, and the tail cut once, on the mixture
-    mixed = np.flatnonzero(np.any((m != 1.0) & (lw > 0), axis=1))
-    plain = np.setdiff1d(np.arange(n), mixed)
-    parts: list[tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
+    parts: list[tuple[np.ndarray, tuple[np.ndarray, ...]]] = []
     if plain.size or not mixed.size:
         parts.append((plain, _spectral_pmfs([(pp[plain], sz[plain])], None, w[plain], R, tail, budget)))
     if mixed.size:
         nodes = [scale_level(pp[mixed], sz[mixed], m[mixed, j]) for j in range(m.shape[1])]
         parts.append((mixed, _spectral_pmfs(nodes, lw[mixed], w[mixed], R, tail, budget)))
-    result = []
-    for k in range(3):
-        width = max(pc[k].shape[1] for _, pc in parts)
-        out = np.zeros((n, width))
-        for rows, pc in parts:
-            out[rows, :pc[k].shape[1]] = pc[k]
-        result.append(out)
-    return result[0], result[1], result[2]
+    a, b, c = _stack_rows(parts, n)
+    return a, b, c
 
 
 def _spectral_pmfs(nodes: list[tuple[np.ndarray, np.ndarray]], node_weights: np.ndarray | None, w: np.ndarray,
@@ -609,7 +594,7 @@ def _spectral_pmfs(nodes: list[tuple[np.ndarray, np.ndarray]], node_weights: np.
     similar support, each block transformed at one length that holds every node's support."""
     from scipy import fft as sfft
 
-    from zk_forecast.demand.distributions import truncate_tail
+    from zk_forecast.demand.distributions import _stack_rows, truncate_tail
 
     n = w.shape[0]
     sup_j = [_support(szj) for _, szj in nodes]
@@ -617,7 +602,7 @@ def _spectral_pmfs(nodes: list[tuple[np.ndarray, np.ndarray]], node_weights: np.
     lmax = _support(w)
     full = (lmax + R) * smax + 1  # exact support of D over L + R (no wrap-around in the FFT)
     order = np.argsort(full, kind="stable")
-    pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    pieces: list[tuple[np.ndarray, tuple[np.ndarray, ...]]] = []
     i = 0
     while i < n:
         step = max(1, budget // int(sfft.next_fast_len(int(full[order[i]]), real=True)))
@@ -650,15 +635,9 @@ def _spectral_pmfs(nodes: list[tuple[np.ndarray, np.ndarray]], node_weights: np.
             dense = sfft.irfft(spec, n=nfft, axis=1)[:, :k]
             dense[grid >= sup[:, None]] = 0.0  # structural zeros: rounding noise only
             outs.append(truncate_tail(dense, tail))
-        pieces.append((idx, outs[0], outs[1], outs[2]))
-    result = []
-    for jj in range(3):
-        width_j = max((pc[jj + 1].shape[1] for pc in pieces), default=1)
-        out = np.zeros((n, width_j))
-        for pc in pieces:
-            out[pc[0], : pc[jj + 1].shape[1]] = pc[jj + 1]
-        result.append(out)
-    return result[0], result[1], result[2]
+        pieces.append((idx, tuple(outs)))
+    a, b, c = _stack_rows(pieces, n, 3)
+    return a, b, c
 
 
 def _sum_padded(parts: list[np.ndarray]) -> np.ndarray:
