@@ -62,18 +62,16 @@ def test_groups_equal_single_fits(truncate: bool) -> None:
         assert row["n_units"] == len(grp)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    st.lists(
-        st.lists(
-            st.tuples(st.floats(1.0, 1000.0), st.booleans(), st.integers(1, 3)),
-            min_size=2,
-            max_size=12,
-        ),
-        min_size=1,
-        max_size=5,
-    )
+#: 1-5 groups of 2-12 units each: (time [h], censored, count)
+_GROUPS = st.lists(
+    st.lists(st.tuples(st.floats(1.0, 1000.0), st.booleans(), st.integers(1, 3)), min_size=2, max_size=12),
+    min_size=1,
+    max_size=5,
 )
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_GROUPS)
 def test_property_groups_equal_single_fit(groups: list[list[tuple[float, bool, int]]]) -> None:
     """Random small data sets: every group with an MLE ("ok") equals Weibull().fit to 1e-6 relative."""
     rows = [(g, t, int(c), n) for g, units in enumerate(groups) for t, c, n in units]
@@ -331,18 +329,7 @@ def test_interval_bad_input() -> None:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    st.lists(
-        st.lists(
-            st.tuples(st.floats(1.0, 1000.0), st.booleans(), st.integers(1, 3)),
-            min_size=2,
-            max_size=12,
-        ),
-        min_size=1,
-        max_size=5,
-    ),
-    st.booleans(),
-)
+@given(_GROUPS, st.booleans())
 def test_property_lognormal_and_interval_groups_equal_single_fit(
     groups: list[list[tuple[float, bool, int]]], as_intervals: bool
 ) -> None:
